@@ -1,0 +1,277 @@
+"""Settings, split by domain, read once from the environment and ``.env``.
+
+The legacy variable names of the old scripts keep working (``CCDATA_API_KEY``, ``DATA_API_BASE_URL``, ``DB_HOST``,
+...). Build a :class:`Settings` once per run with :func:`load_settings` and pass it down; nothing else in the code
+base reads ``os.environ``. Invalid values raise :class:`~ingestion_core.errors.ConfigurationError` naming the
+variable and the rule it broke.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingestion_core.errors import ConfigurationError
+from ingestion_core.redaction import register_secret
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Environment = Literal["development", "test", "staging", "production"]
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class _DomainSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True, populate_by_name=True
+    )
+
+
+class ApiSettings(_DomainSettings):
+    """How to reach the CCData APIs and how hard to push them."""
+
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("CCDATA_API_KEY"), description="CCData API key (sent as a header)."
+    )
+    data_api_base_url: str = Field(
+        default="https://data-api.cryptocompare.com",
+        validation_alias=_env("DATA_API_BASE_URL"),
+        description="Base URL of the Data API (data-api.cryptocompare.com and data-api.coindesk.com are aliases).",
+    )
+    min_api_base_url: str = Field(
+        default="https://min-api.cryptocompare.com",
+        validation_alias=_env("MIN_API_BASE_URL"),
+        description="Base URL of the legacy Min API.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("API_REQUEST_TIMEOUT_SECONDS"),
+        description="Total timeout of one HTTP request.",
+    )
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        validation_alias=_env("API_MAX_RETRIES"),
+        description="Retries of one request after a transient failure (429, 5xx, timeout).",
+    )
+    retry_backoff_factor: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        validation_alias=_env("API_RETRY_BACKOFF_FACTOR"),
+        description="Exponential backoff base in seconds: waits are factor * 2**attempt, with jitter.",
+    )
+    retry_max_wait_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("API_RETRY_MAX_WAIT_SECONDS"),
+        description="Upper bound of one backoff wait.",
+    )
+    requests_per_second: float = Field(
+        default=20.0,
+        gt=0,
+        le=10_000,
+        validation_alias=_env("API_REQUESTS_PER_SECOND"),
+        description="Process-wide request budget shared by every client; the pacer never exceeds it.",
+    )
+    max_connections: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        validation_alias=_env("API_MAX_CONNECTIONS"),
+        description="Connection limit of one client session.",
+    )
+    malformed_body_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        validation_alias=_env("API_MALFORMED_BODY_RETRIES"),
+        description="How many times a truncated or malformed body is re-requested before it is a data error.",
+    )
+
+    @field_validator("data_api_base_url", "min_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DatabaseSettings(_DomainSettings):
+    """Which warehouse to write to. ``DATABASE_URL`` wins over the legacy ``DB_*`` variables."""
+
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("DATABASE_URL"),
+        description="sqlite:///path, singlestoredb://user:pass@host:port/db or mysql://...; unset = embedded SQLite.",
+    )
+    host: str | None = Field(default=None, validation_alias=_env("DB_HOST"), description="Legacy: server host.")
+    port: int = Field(default=3306, ge=1, le=65535, validation_alias=_env("DB_PORT"), description="Server port.")
+    user: str = Field(default="root", validation_alias=_env("DB_USER"), description="Server user.")
+    password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("DB_PASSWORD"), description="Server password."
+    )
+    name: str = Field(
+        default="market",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        validation_alias=_env("DB_NAME"),
+        description="Database the legacy tables live in (the `market` schema of the table names).",
+    )
+    pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        validation_alias=_env("DB_CONNECTION_POOL_SIZE"),
+        description="Connections per warehouse (one per worker thread).",
+    )
+    pool_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("DB_CONNECTION_POOL_TIMEOUT", "DB_CONNECTION_POOL_TIMEOUT_SECONDS"),
+        description="How long to wait for a free pooled connection before failing.",
+    )
+    pool_recycle_seconds: int = Field(
+        default=3600,
+        ge=0,
+        validation_alias=_env("DB_CONNECTION_POOL_RECYCLE", "DB_CONNECTION_POOL_RECYCLE_SECONDS"),
+        description="Reconnect a pooled connection older than this (0 = never).",
+    )
+    connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, validation_alias=_env("DB_CONNECT_TIMEOUT_SECONDS"), description="Connect timeout."
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        validation_alias=_env("DATA_DIR"),
+        description="Where the embedded SQLite database and local state live.",
+    )
+    upsert_batch_rows: int = Field(
+        default=5000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("DB_UPSERT_BATCH_ROWS"),
+        description="Rows per committed batch of the multi-row upsert path.",
+    )
+    bulk_threshold_rows: int = Field(
+        default=20_000,
+        ge=1,
+        validation_alias=_env("DB_BULK_THRESHOLD_ROWS"),
+        description="Frames with at least this many rows use the LOAD DATA staging path (chosen from bench/upsert).",
+    )
+
+
+class IngestionSettings(_DomainSettings):
+    """Defaults for how flows split and pace their work."""
+
+    environment: Environment = Field(
+        default="development", validation_alias=_env("ENVIRONMENT"), description="Deployment environment name."
+    )
+    instruments_per_task: int = Field(
+        default=25,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("INGEST_INSTRUMENTS_PER_TASK"),
+        description="Instruments handled by one Prefect task run.",
+    )
+    max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        validation_alias=_env("INGEST_MAX_CONCURRENCY"),
+        description="Instruments fetched concurrently inside one task.",
+    )
+
+
+class LoggingSettings(_DomainSettings):
+    """Log verbosity and format."""
+
+    level: LogLevel = Field(default="INFO", validation_alias=_env("LOG_LEVEL"), description="Root log level.")
+    json_format: bool = Field(
+        default=False, validation_alias=_env("LOG_JSON"), description="Emit one JSON object per line."
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseModel):
+    """All settings of one run, grouped by domain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api: ApiSettings
+    database: DatabaseSettings
+    ingestion: IngestionSettings
+    logging: LoggingSettings
+
+
+
+
+def _variable_name(model: type[BaseSettings], field: str) -> str:
+    info = model.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        first = info.validation_alias.choices[0]
+        return first if isinstance(first, str) else field
+    return field.upper()
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Build the run's settings from the environment and ``env_file``.
+
+    Args:
+        env_file: a dotenv file to read after the environment (None to read none).
+        **overrides: per-domain overrides, e.g. ``api={"requests_per_second": 5}``; keys are field names.
+
+    Returns:
+        The frozen settings.
+
+    Raises:
+        ConfigurationError: a variable is invalid; the message names the variable and the rule.
+    """
+    parts: dict[str, BaseSettings] = {}
+    domains: dict[str, type[_DomainSettings]] = {
+        "api": ApiSettings,
+        "database": DatabaseSettings,
+        "ingestion": IngestionSettings,
+        "logging": LoggingSettings,
+    }
+    problems: list[str] = []
+    for domain, model in domains.items():
+        values = overrides.get(domain) or {}
+        if not isinstance(values, dict):
+            raise ConfigurationError(f"override for {domain!r} must be a dict of field values")
+        try:
+            parts[domain] = model(_env_file=env_file, **values)  # type: ignore[call-arg]
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else "?"
+                name = _variable_name(model, field)
+                if field not in model.model_fields:
+                    name = field
+                    for candidate, info in model.model_fields.items():
+                        alias = info.validation_alias
+                        if isinstance(alias, AliasChoices) and field in alias.choices:
+                            name = _variable_name(model, candidate)
+                problems.append(f"{name}: {err['msg']}")
+    if problems:
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems))
+    api = parts["api"]
+    assert isinstance(api, ApiSettings)
+    if api.api_key is not None:
+        register_secret(api.api_key.get_secret_value())
+    database = parts["database"]
+    assert isinstance(database, DatabaseSettings)
+    register_secret(database.password.get_secret_value())
+    return Settings.model_validate(parts)
