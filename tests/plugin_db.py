@@ -1,0 +1,1 @@
+"""Database fixtures (filled by the warehouse work)."""

@@ -1,0 +1,1 @@
+"""Simulator fixtures (filled by the simulator work)."""
