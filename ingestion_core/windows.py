@@ -1,0 +1,168 @@
+"""Pure planning of request windows for one instrument (design §3, invariants 1-4).
+
+All times are integer Unix seconds and every bound is a *bucket start*: a bucket of ``unit`` seconds starting at
+``t`` covers ``[t, t + unit)``. The API's ``to_ts`` is inclusive at bucket granularity, so a window is requested as
+``to_ts = window.end`` (the start of its last bucket) and ``limit = window.buckets``.
+
+The three steps, each a pure function:
+
+1. :func:`instrument_range` - which buckets should exist at all: from the instrument's first data (or a backfill
+   ``start``) to its last *closed* bucket (active) or its last data (expired), never the open bucket.
+2. :func:`resume_point` - where this run starts, from what is already stored (the crash-safe watermark).
+3. :func:`plan_windows` - split ``[resume, upper]`` into the minimum number of windows, oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One API call: the buckets ``start``, ``start + unit``, ..., ``end`` (both inclusive)."""
+
+    start: int
+    end: int
+    buckets: int
+
+    @property
+    def to_ts(self) -> int:
+        """The ``to_ts`` to send: the start of the window's last bucket (inclusive in the API)."""
+        return self.end
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStats:
+    """What the target table already holds for one instrument inside the planned range.
+
+    Attributes:
+        first: earliest stored bucket start, or None when nothing is stored.
+        last: latest stored bucket start (the watermark), or None.
+        rows: number of stored rows between ``first`` and ``last``.
+    """
+
+    first: int | None
+    last: int | None
+    rows: int
+
+
+def floor_bucket(ts: int, unit: int) -> int:
+    """Return the start of the bucket of ``unit`` seconds that contains ``ts``."""
+    return ts - (ts % unit)
+
+
+def last_closed_bucket(now: int, unit: int) -> int:
+    """Return the start of the newest bucket that has fully closed at ``now`` (the open one is excluded)."""
+    return floor_bucket(now, unit) - unit
+
+
+def instrument_range(
+    *,
+    unit: int,
+    now: int,
+    first_data: int | None,
+    last_data: int | None,
+    active: bool,
+    start: int | None = None,
+    end: int | None = None,
+) -> tuple[int, int] | None:
+    """Return the inclusive bucket range ``(lower, upper)`` that should be stored, or None if it is empty.
+
+    Args:
+        unit: bucket length in seconds.
+        now: the run's clock (Unix seconds).
+        first_data: the instrument's first data time from metadata (any second inside its first bucket).
+        last_data: its last data time; used as the upper bound for instruments that are not active.
+        active: True when the instrument still trades; its range ends at the last closed bucket.
+        start: backfill start; never earlier than the first data.
+        end: backfill end; never later than the last closed bucket or the last data.
+
+    Returns:
+        ``(lower, upper)`` bucket starts with ``lower <= upper``, or None when nothing can be requested
+        (no first-data time and no ``start``, or an empty range).
+    """
+    closed = last_closed_bucket(now, unit)
+    first_bucket = floor_bucket(first_data, unit) if first_data is not None else None
+    if start is not None:
+        lower = floor_bucket(start, unit)
+        if first_bucket is not None:
+            lower = max(lower, first_bucket)
+    elif first_bucket is not None:
+        lower = first_bucket
+    else:
+        return None
+    upper = closed
+    if not active and last_data is not None:
+        upper = min(upper, floor_bucket(last_data, unit))
+    if end is not None:
+        upper = min(upper, floor_bucket(end, unit))
+    if lower > upper:
+        return None
+    return lower, upper
+
+
+def resume_point(
+    lower: int,
+    unit: int,
+    stored: StoredStats | None,
+    *,
+    backfill: bool = False,
+    lookback: int = 0,
+) -> int:
+    """Return the first bucket this run must request for an instrument.
+
+    Incremental runs continue after the watermark (``MAX(datetime)``). A backfill (explicit ``start``) may only
+    trust the watermark when the stored rows form a gap-free prefix that starts at ``lower``; otherwise it walks
+    the whole range again (idempotent upserts make that safe, and it only happens when the range was never
+    filled in order).
+
+    Args:
+        lower: first bucket of the instrument's range (see :func:`instrument_range`).
+        unit: bucket length in seconds.
+        stored: what the table holds for the instrument inside the range (None or 0 rows: nothing).
+        backfill: True when the range start came from an explicit ``start`` parameter.
+        lookback: buckets before the watermark to fetch again, for revised history (0 = none).
+
+    Returns:
+        A bucket start ``>= lower``.
+    """
+    if stored is None or stored.rows == 0 or stored.last is None or stored.first is None:
+        return lower
+    if backfill:
+        prefix_rows = (stored.last - lower) // unit + 1
+        if stored.first != lower or stored.rows != prefix_rows:
+            return lower
+    return max(lower, stored.last + unit - lookback * unit)
+
+
+def plan_windows(start: int, upper: int, unit: int, max_limit: int) -> list[Window]:
+    """Split the buckets ``start..upper`` into the minimum number of windows, oldest first.
+
+    Args:
+        start: first bucket to request (aligned to ``unit``).
+        upper: last bucket to request (aligned to ``unit``).
+        unit: bucket length in seconds.
+        max_limit: the endpoint's maximum ``limit`` for this unit.
+
+    Returns:
+        ``ceil(buckets / max_limit)`` contiguous windows; empty when ``start > upper``.
+
+    Raises:
+        ValueError: ``start`` or ``upper`` is not aligned, or ``unit``/``max_limit`` is not positive.
+    """
+    if unit <= 0 or max_limit <= 0:
+        raise ValueError("unit and max_limit must be positive")
+    if start % unit or upper % unit:
+        raise ValueError(f"window bounds must be aligned to {unit}s buckets: start={start} upper={upper}")
+    if start > upper:
+        return []
+    total = (upper - start) // unit + 1
+    windows: list[Window] = []
+    cursor = start
+    for _ in range(ceil(total / max_limit)):
+        buckets = min(max_limit, (upper - cursor) // unit + 1)
+        end = cursor + (buckets - 1) * unit
+        windows.append(Window(start=cursor, end=end, buckets=buckets))
+        cursor = end + unit
+    return windows

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import itertools
+from math import ceil
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingestion_core.windows import (
+    StoredStats,
+    Window,
+    floor_bucket,
+    instrument_range,
+    last_closed_bucket,
+    plan_windows,
+    resume_point,
+)
+
+pytestmark = pytest.mark.unit
+
+UNITS = st.sampled_from([(60, 2000), (3600, 2000), (86400, 5000)])
+T0 = 1_600_000_000
+
+
+def test_last_closed_bucket_excludes_open_bucket() -> None:
+    assert last_closed_bucket(3600 * 10 + 5, 3600) == 3600 * 9
+    assert last_closed_bucket(3600 * 10, 3600) == 3600 * 9
+
+
+def test_plan_windows_exact_minimum_and_inclusive_ends() -> None:
+    windows = plan_windows(0, 3600 * 4999, 3600, 2000)
+    assert windows == [
+        Window(0, 3600 * 1999, 2000),
+        Window(3600 * 2000, 3600 * 3999, 2000),
+        Window(3600 * 4000, 3600 * 4999, 1000),
+    ]
+    assert [w.to_ts for w in windows] == [w.end for w in windows]
+
+
+def test_plan_windows_rejects_unaligned_bounds() -> None:
+    with pytest.raises(ValueError, match="aligned"):
+        plan_windows(10, 3600, 3600, 2000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit_limit=UNITS, first=st.integers(0, 10_000), count=st.integers(0, 20_000))
+def test_windows_walk_forward_contiguous_and_minimal(unit_limit: tuple[int, int], first: int, count: int) -> None:
+    unit, limit = unit_limit
+    start = T0 - T0 % unit + first * unit
+    upper = start + (count - 1) * unit
+    windows = plan_windows(start, upper, unit, limit)
+    assert len(windows) == ceil(count / limit)
+    if count == 0:
+        assert windows == []
+        return
+    assert windows[0].start == start
+    assert windows[-1].end == upper
+    for prev, nxt in itertools.pairwise(windows):
+        assert nxt.start == prev.end + unit  # oldest first, no gap, no overlap
+    for w in windows:
+        assert 1 <= w.buckets <= limit
+        assert w.buckets == (w.end - w.start) // unit + 1
+    assert sum(w.buckets for w in windows) == count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    unit_limit=UNITS,
+    first_off=st.integers(0, 5_000_000),
+    length=st.integers(-100_000, 5_000_000),
+    now_off=st.integers(0, 6_000_000),
+    active=st.booleans(),
+    start_off=st.none() | st.integers(-1_000_000, 6_000_000),
+    end_off=st.none() | st.integers(0, 7_000_000),
+)
+def test_range_never_before_first_or_after_last_or_open(
+    unit_limit: tuple[int, int],
+    first_off: int,
+    length: int,
+    now_off: int,
+    active: bool,
+    start_off: int | None,
+    end_off: int | None,
+) -> None:
+    unit, _ = unit_limit
+    first = T0 + first_off
+    last = first + length
+    now = first + now_off
+    start = None if start_off is None else T0 + start_off
+    end = None if end_off is None else T0 + end_off
+    rng = instrument_range(unit=unit, now=now, first_data=first, last_data=last, active=active, start=start, end=end)
+    if rng is None:
+        return
+    lower, upper = rng
+    assert lower % unit == 0 and upper % unit == 0
+    assert lower >= floor_bucket(first, unit)  # nothing before first data
+    assert upper < floor_bucket(now, unit)  # the open bucket (containing now) is never included
+    if not active:
+        assert upper <= floor_bucket(last, unit)  # nothing after last data
+    if start is not None:
+        assert lower >= floor_bucket(start, unit)
+    if end is not None:
+        assert upper <= floor_bucket(end, unit)
+
+
+def test_range_without_first_data_is_empty_not_a_guess() -> None:
+    # Legacy defect F-1: a fallback start 2000 days back was never backfilled. We request nothing instead.
+    assert instrument_range(unit=3600, now=T0, first_data=None, last_data=None, active=True) is None
+
+
+def test_range_unaligned_first_data_includes_its_bucket() -> None:
+    # Legacy defects F-3/F-4: unaligned first/last times must include the bucket that contains them.
+    first = 7 * 3600 + 151  # 07:02:31
+    last = 8 * 3600 + 5  # 08:00:05
+    assert instrument_range(unit=3600, now=10**6, first_data=first, last_data=last, active=False) == (
+        7 * 3600,
+        8 * 3600,
+    )
+
+
+def test_resume_incremental_continues_after_watermark() -> None:
+    stored = StoredStats(first=0, last=3600 * 9, rows=10)
+    assert resume_point(0, 3600, stored) == 3600 * 10
+    assert resume_point(0, 3600, stored, lookback=3) == 3600 * 7
+    assert resume_point(0, 3600, None) == 0
+    assert resume_point(3600 * 20, 3600, stored) == 3600 * 20
+
+
+def test_resume_backfill_trusts_only_a_gap_free_prefix() -> None:
+    prefix = StoredStats(first=0, last=3600 * 9, rows=10)
+    assert resume_point(0, 3600, prefix, backfill=True) == 3600 * 10
+    holey = StoredStats(first=0, last=3600 * 9, rows=7)
+    assert resume_point(0, 3600, holey, backfill=True) == 0
+    later = StoredStats(first=3600 * 5, last=3600 * 9, rows=5)
+    assert resume_point(0, 3600, later, backfill=True) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_limit=UNITS, total=st.integers(1, 9000), stored=st.integers(0, 9000))
+def test_calls_equal_ceil_of_missing_buckets(unit_limit: tuple[int, int], total: int, stored: int) -> None:
+    unit, limit = unit_limit
+    lower = T0 - T0 % unit
+    upper = lower + (total - 1) * unit
+    stored = min(stored, total)
+    stats = StoredStats(first=lower, last=lower + (stored - 1) * unit, rows=stored) if stored else None
+    start = resume_point(lower, unit, stats)
+    windows = plan_windows(start, upper, unit, limit)
+    missing = total - stored
+    assert len(windows) == ceil(missing / limit)
+    assert sum(w.buckets for w in windows) == missing
