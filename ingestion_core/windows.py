@@ -34,17 +34,17 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class StoredStats:
-    """What the target table already holds for one instrument inside the planned range.
+    """What the target table already holds for one instrument.
 
     Attributes:
-        first: earliest stored bucket start, or None when nothing is stored.
-        last: latest stored bucket start (the watermark), or None.
-        rows: number of stored rows between ``first`` and ``last``.
+        last: latest stored bucket start (the watermark, ``MAX(datetime)``), or None when nothing is stored.
+        first: earliest stored bucket start inside the planned range (needed only by backfills).
+        rows: stored rows between ``first`` and ``last`` (needed only by backfills).
     """
 
-    first: int | None
     last: int | None
-    rows: int
+    first: int | None = None
+    rows: int | None = None
 
 
 def floor_bucket(ts: int, unit: int) -> int:
@@ -120,14 +120,14 @@ def resume_point(
     Args:
         lower: first bucket of the instrument's range (see :func:`instrument_range`).
         unit: bucket length in seconds.
-        stored: what the table holds for the instrument inside the range (None or 0 rows: nothing).
+        stored: what the table holds for the instrument (None: nothing).
         backfill: True when the range start came from an explicit ``start`` parameter.
         lookback: buckets before the watermark to fetch again, for revised history (0 = none).
 
     Returns:
         A bucket start ``>= lower``.
     """
-    if stored is None or stored.rows == 0 or stored.last is None or stored.first is None:
+    if stored is None or stored.last is None:
         return lower
     if backfill:
         prefix_rows = (stored.last - lower) // unit + 1

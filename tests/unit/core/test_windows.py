@@ -120,7 +120,7 @@ def test_range_unaligned_first_data_includes_its_bucket() -> None:
 
 
 def test_resume_incremental_continues_after_watermark() -> None:
-    stored = StoredStats(first=0, last=3600 * 9, rows=10)
+    stored = StoredStats(last=3600 * 9, first=0, rows=10)
     assert resume_point(0, 3600, stored) == 3600 * 10
     assert resume_point(0, 3600, stored, lookback=3) == 3600 * 7
     assert resume_point(0, 3600, None) == 0
@@ -128,11 +128,12 @@ def test_resume_incremental_continues_after_watermark() -> None:
 
 
 def test_resume_backfill_trusts_only_a_gap_free_prefix() -> None:
-    prefix = StoredStats(first=0, last=3600 * 9, rows=10)
+    prefix = StoredStats(last=3600 * 9, first=0, rows=10)
     assert resume_point(0, 3600, prefix, backfill=True) == 3600 * 10
-    holey = StoredStats(first=0, last=3600 * 9, rows=7)
+    assert resume_point(0, 3600, StoredStats(last=3600 * 9), backfill=True) == 0  # unknown shape: walk again
+    holey = StoredStats(last=3600 * 9, first=0, rows=7)
     assert resume_point(0, 3600, holey, backfill=True) == 0
-    later = StoredStats(first=3600 * 5, last=3600 * 9, rows=5)
+    later = StoredStats(last=3600 * 9, first=3600 * 5, rows=5)
     assert resume_point(0, 3600, later, backfill=True) == 0
 
 
@@ -143,7 +144,7 @@ def test_calls_equal_ceil_of_missing_buckets(unit_limit: tuple[int, int], total:
     lower = T0 - T0 % unit
     upper = lower + (total - 1) * unit
     stored = min(stored, total)
-    stats = StoredStats(first=lower, last=lower + (stored - 1) * unit, rows=stored) if stored else None
+    stats = StoredStats(last=lower + (stored - 1) * unit) if stored else None
     start = resume_point(lower, unit, stats)
     windows = plan_windows(start, upper, unit, limit)
     missing = total - stored
