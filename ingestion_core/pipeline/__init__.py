@@ -1,0 +1,1 @@
+"""The time-series machinery shared by every dataset: plan, then fetch → transform → upsert per window."""

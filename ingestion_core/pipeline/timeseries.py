@@ -1,0 +1,277 @@
+"""Execute instrument plans: for each window, oldest first, fetch → transform → upsert, then the next window.
+
+Crash safety (design §3.3) comes from the order: one instrument's windows run strictly in sequence, each window is
+committed (in ascending time, per batch) before the next is requested, so the stored rows are always a prefix of the
+range and ``MAX(datetime)`` is a correct resume point after a ``kill -9``. Instruments run concurrently under a
+bound; one failing instrument is recorded and never stops the others (invariant 7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import polars as pl
+
+from ingestion_core.pipeline.plan import InstrumentPlan, to_epoch
+from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.redaction import redact
+from ingestion_core.report import format_ts
+from ingestion_core.windows import Window
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["ok", "up to date", "no data", "failed", "skipped"]
+
+
+class HistoryPageLike(Protocol):
+    """A successful history response: its ``Data`` rows."""
+
+    @property
+    def rows(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+class HistorySource(Protocol):
+    """The part of the API client the pipeline needs."""
+
+    async def history(
+        self,
+        path: str,
+        *,
+        market: str,
+        instrument: str,
+        to_ts: int,
+        limit: int,
+        params: Mapping[str, str] | None = None,
+    ) -> Any: ...
+
+
+class ParsedLike(Protocol):
+    """What a dataset parser returns."""
+
+    @property
+    def frame(self) -> pl.DataFrame: ...
+
+    @property
+    def quarantined(self) -> Sequence[QuarantineRecord]: ...
+
+
+class UpsertResultLike(Protocol):
+    """What the warehouse returns from an upsert."""
+
+    @property
+    def inserted(self) -> int: ...
+
+    @property
+    def updated(self) -> int: ...
+
+
+class WarehouseSink(Protocol):
+    """The part of the warehouse the pipeline needs."""
+
+    async def upsert(self, table: str, frame: pl.DataFrame) -> Any: ...
+
+    async def quarantine(self, records: Sequence[QuarantineRecord]) -> int: ...
+
+
+class DatasetLike(Protocol):
+    """The part of a dataset spec the pipeline needs."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def time_column(self) -> str: ...
+
+    @property
+    def extra_params(self) -> Mapping[str, str]: ...
+
+    def path_for(self, interval: str) -> str: ...
+
+    def table_for(self, interval: str) -> str: ...
+
+    def parse(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        dataset: str,
+        market: str,
+        mapped_instrument: str,
+        window_start: int,
+        window_end: int,
+        collected_at: datetime,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentResult:
+    """The outcome of one instrument in one run (one row of the run's table artifact)."""
+
+    market: str
+    instrument: str
+    status: Status
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    quarantined: int = 0
+    calls: int = 0
+    watermark_before: int | None = None
+    watermark_after: int | None = None
+    detail: str = ""
+
+    def as_row(self) -> dict[str, object]:
+        """Render for a table artifact or a printed summary (datetimes as ISO text)."""
+        return {
+            "market": self.market,
+            "instrument": self.instrument,
+            "status": self.status,
+            "inserted": self.rows_inserted,
+            "updated": self.rows_updated,
+            "quarantined": self.quarantined,
+            "calls": self.calls,
+            "watermark_before": format_ts(self.watermark_before),
+            "watermark_after": format_ts(self.watermark_after),
+            "detail": self.detail,
+        }
+
+
+WindowCallback = Callable[[InstrumentPlan, Window, int], Awaitable[None] | None]
+
+
+def _is_no_data(outcome: object) -> bool:
+    # The client returns a distinct outcome for "no data before <ts>" (a 404 that is not an error).
+    return type(outcome).__name__ == "NoDataBefore"
+
+
+async def ingest_instrument(
+    plan: InstrumentPlan,
+    *,
+    dataset: DatasetLike,
+    interval: str,
+    client: HistorySource,
+    warehouse: WarehouseSink,
+    clock: Callable[[], float] = time.time,
+    on_window: WindowCallback | None = None,
+) -> InstrumentResult:
+    """Walk one instrument's windows oldest first, committing each before requesting the next.
+
+    Args:
+        plan: the instrument's windows.
+        dataset: the dataset spec (path, table, parser).
+        interval: ``1m``, ``1h`` or ``1d``.
+        client: the API client (its pacer is process-wide).
+        warehouse: where rows and quarantined records go.
+        clock: the run's clock, for ``collected_at``.
+        on_window: called after each committed window with the rows it wrote (progress reporting).
+
+    Returns:
+        The instrument's result; failures are returned, not raised, so other instruments go on.
+    """
+    path = dataset.path_for(interval)
+    table = dataset.table_for(interval)
+    name = f"{dataset.name}_{interval}"
+    result = InstrumentResult(plan.market, plan.instrument, "ok", watermark_before=plan.watermark_before)
+    watermark = plan.watermark_before
+    try:
+        for window in plan.windows:
+            outcome = await client.history(
+                path,
+                market=plan.market,
+                instrument=plan.instrument,
+                to_ts=window.to_ts,
+                limit=window.buckets,
+                params=dataset.extra_params,
+            )
+            result = replace(result, calls=result.calls + 1)
+            if _is_no_data(outcome):
+                # Before the instrument's first data: the walk ends here, it is not an error (invariant 6).
+                status: Status = "no data" if result.rows_inserted + result.rows_updated == 0 else "ok"
+                detail = f"no data on or before {format_ts(window.to_ts)}"
+                return replace(result, status=status, detail=detail, watermark_after=watermark)
+            rows: Sequence[Mapping[str, Any]] = outcome.rows
+            collected_at = datetime.fromtimestamp(int(clock()), UTC).replace(tzinfo=None)
+            parsed = dataset.parse(
+                rows,
+                dataset=name,
+                market=plan.market,
+                mapped_instrument=plan.instrument,
+                window_start=window.start,
+                window_end=window.end,
+                collected_at=collected_at,
+            )
+            if parsed.quarantined:
+                await warehouse.quarantine(parsed.quarantined)
+                result = replace(result, quarantined=result.quarantined + len(parsed.quarantined))
+            frame: pl.DataFrame = parsed.frame
+            if frame.height == 0:
+                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
+                # Stop here; the next run resumes from the same watermark.
+                detail = f"empty response for window ending {format_ts(window.end)}; resumes there next run"
+                return replace(result, status="failed", detail=detail, watermark_after=watermark)
+            upserted = await warehouse.upsert(table, frame)
+            last = to_epoch(frame.get_column(dataset.time_column).max())  # type: ignore[arg-type]
+            watermark = last if watermark is None or (last is not None and last > watermark) else watermark
+            result = replace(
+                result,
+                rows_inserted=result.rows_inserted + upserted.inserted,
+                rows_updated=result.rows_updated + upserted.updated,
+                watermark_after=watermark,
+            )
+            if on_window is not None:
+                maybe = on_window(plan, window, frame.height)
+                if maybe is not None:
+                    await maybe
+    except Exception as exc:  # one instrument never stops the others (invariant 7)
+        logger.warning("%s %s/%s failed: %s", name, plan.market, plan.instrument, redact(str(exc)))
+        message = redact(f"{type(exc).__name__}: {exc}")
+        return replace(result, status="failed", detail=message[:500], watermark_after=watermark)
+    return replace(result, watermark_after=watermark)
+
+
+async def ingest_group(
+    plans: Sequence[InstrumentPlan],
+    *,
+    dataset: DatasetLike,
+    interval: str,
+    client: HistorySource,
+    warehouse: WarehouseSink,
+    max_concurrency: int,
+    clock: Callable[[], float] = time.time,
+    on_window: WindowCallback | None = None,
+) -> list[InstrumentResult]:
+    """Run a group of instrument plans concurrently (at most ``max_concurrency`` at a time).
+
+    Returns:
+        One result per plan, in the order of ``plans``.
+    """
+    if max_concurrency < 1:
+        raise ValueError("max_concurrency must be >= 1")
+    gate = asyncio.Semaphore(max_concurrency)
+
+    async def one(plan: InstrumentPlan) -> InstrumentResult:
+        if not plan.windows:
+            status: Status = "up to date" if plan.skip_reason == "up to date" else "skipped"
+            return InstrumentResult(
+                plan.market,
+                plan.instrument,
+                status,
+                watermark_before=plan.watermark_before,
+                watermark_after=plan.watermark_before,
+                detail=plan.skip_reason or "",
+            )
+        async with gate:
+            return await ingest_instrument(
+                plan,
+                dataset=dataset,
+                interval=interval,
+                client=client,
+                warehouse=warehouse,
+                clock=clock,
+                on_window=on_window,
+            )
+
+    return list(await asyncio.gather(*(one(p) for p in plans)))
