@@ -1,5 +1,4 @@
-"""Futures funding-rate OHLC: ``/futures/v1/historical/funding-rate/{unit}`` into
-``market.cc_futures_funding_rate_ohlc_<interval>``.
+"""Futures funding-rate OHLC flow: `/futures/v1/historical/funding-rate/{unit}` -> `cc_futures_funding_rate_ohlc_*`.
 
 Run ad hoc with ``python -m flows.futures_funding_rate --help``; deployed with its schedules from ``prefect.yaml``.
 """

@@ -1,5 +1,4 @@
-"""Futures OHLCV candles: ``/futures/v1/historical/{unit}`` into
-``market.cc_futures_ohlcv_<interval>``.
+"""Futures OHLCV candles flow: ``/futures/v1/historical/{unit}`` -> ``cc_futures_ohlcv_<interval>``.
 
 Run ad hoc with ``python -m flows.futures_ohlcv --help``; deployed with its schedules from ``prefect.yaml``.
 """

@@ -1,5 +1,4 @@
-"""Futures open-interest OHLC: ``/futures/v1/historical/open-interest/{unit}`` into
-``market.cc_futures_open_interest_ohlc_<interval>``.
+"""Futures open-interest OHLC flow: `/futures/v1/historical/open-interest/{unit}` -> `cc_futures_open_interest_ohlc_*`.
 
 Run ad hoc with ``python -m flows.futures_open_interest --help``; deployed with its schedules from ``prefect.yaml``.
 """
