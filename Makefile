@@ -1,10 +1,18 @@
-.PHONY: setup demo test lint typecheck unit bench fmt
-UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+# The two commands that matter: `make demo` (set up and run the main job on embedded defaults) and `make test`.
+.PHONY: setup demo test lint typecheck pytest unit bench fmt deploy sim clean
+
+UV := python3 -m uv
 PY := .venv/bin/python
 
-setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+setup: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
+	@touch $@
+
+demo: setup
+	$(PY) -m flows.demo
 
 lint: setup
 	.venv/bin/ruff check .
@@ -15,10 +23,27 @@ fmt: setup
 	.venv/bin/ruff format .
 
 typecheck: setup
-	.venv/bin/mypy ingestion_core tasks flows bench tests
+	.venv/bin/mypy ingestion_core tasks flows deployments bench tests
 
-test: lint typecheck
+pytest: setup
 	.venv/bin/pytest
+
+test: lint typecheck pytest
 
 unit: setup
 	.venv/bin/pytest tests/unit -q
+
+bench: setup
+	$(PY) bench/pacer.py
+	$(PY) bench/upsert.py
+	$(PY) bench/flows.py
+
+sim: setup
+	$(PY) -m ingestion_core.sim --port 8765
+
+deploy: setup
+	$(PY) -m deployments.bootstrap $(if $(NOTIFY_BLOCK),--notify-block $(NOTIFY_BLOCK),)
+	.venv/bin/prefect --no-prompt deploy --all
+
+clean:
+	rm -rf .venv data .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Operational setup on a Prefect server: work pool and alerting automations (idempotent)."""
