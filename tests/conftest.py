@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ("tests.plugin_sim", "tests.plugin_db")
+pytest_plugins = ("tests.plugin_sim", "tests.plugin_db", "tests.plugin_prefect")
