@@ -1,0 +1,32 @@
+"""CCData simulator: a deterministic, in-process test double of the Data API and the legacy Min API.
+
+Usage::
+
+    async with run_simulator(SimConfig(seed=7)) as sim:
+        sim.base_url  # serves both Data API and Min API paths
+
+    with SimulatorThread(SimConfig()) as sim:  # background thread with its own loop
+        sim.base_url
+
+See ``docs/simulator.md``.
+"""
+
+from __future__ import annotations
+
+from ingestion_core.sim.config import RATE_LIMIT_WINDOWS, FaultConfig, PermanentFailure, SimConfig
+from ingestion_core.sim.server import Simulator, SimulatorThread, run_simulator
+from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
+
+__all__ = [
+    "RATE_LIMIT_WINDOWS",
+    "FaultConfig",
+    "FuturesInstrument",
+    "IndexInstrument",
+    "PermanentFailure",
+    "SimConfig",
+    "Simulator",
+    "SimulatorThread",
+    "SpotInstrument",
+    "Universe",
+    "run_simulator",
+]

@@ -1,0 +1,189 @@
+"""Funding-rate and open-interest rows, computed bucket by bucket like the candles.
+
+Funding: the rate changes at every 8-hour boundary (epoch-aligned) from the first funding update on; buckets
+without a boundary are filled (OHLC = the current rate, ``TOTAL_FUNDING_RATE_UPDATES`` 0). Open interest: a smooth
+path in settlement units, marked with the instrument's price path; quiet minutes are filled like candles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, num, quiet_threshold, uniform
+
+FUNDING_INTERVAL_SECONDS = 28_800
+
+_GOLD = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
+_U16 = 1.0 / 65536.0
+
+
+def funding_rate(key: int, epoch: int) -> float:
+    """Return the funding rate set at boundary ``epoch * 8h`` (mostly small and positive, sometimes negative)."""
+    return round((uniform(key, epoch) - 0.3) * 0.0004, 9)
+
+
+def funding_rows(
+    key: int,
+    identity: Mapping[str, Any],
+    unit: str,
+    bucket_seconds: int,
+    window_start: int,
+    window_end: int,
+    first_update: int,
+    data_end: int,
+    fill: bool,
+) -> list[dict[str, Any]]:
+    """Return funding-rate rows for the buckets ``window_start..window_end`` (starts, inclusive).
+
+    Args:
+        key: series key (mixed with the revision).
+        identity: identity fields copied into each row (TYPE "934", MARKET, ..., INTERVAL_MS).
+        unit: "MINUTE", "HOUR" or "DAY".
+        bucket_seconds: bucket length.
+        window_start: first bucket start.
+        window_end: last bucket start.
+        first_update: epoch second of the first update (a multiple of 8 h).
+        data_end: last second with data.
+        fill: include buckets without an update.
+    """
+    interval = FUNDING_INTERVAL_SECONDS
+    size = bucket_seconds
+    current = funding_rate(key, max(first_update, window_start - 1) // interval)
+    rows: list[dict[str, Any]] = []
+    for start in range(window_start, window_end + 1, size):
+        low_bound = max(start, first_update)
+        stop = min(start + size, data_end + 1)
+        first_epoch = -(-low_bound // interval)
+        last_epoch = (stop - 1) // interval
+        open_ = current
+        high = low = open_
+        updates = 0
+        for epoch in range(first_epoch, last_epoch + 1):
+            rate = funding_rate(key, epoch)
+            updates += 1
+            high = rate if rate > high else high
+            low = rate if rate < low else low
+            current = rate
+        if updates == 0 and not fill:
+            continue
+        row = {"UNIT": unit, "TIMESTAMP": start}
+        row.update(identity)
+        row["OPEN"] = num(open_)
+        row["HIGH"] = num(high)
+        row["LOW"] = num(low)
+        row["CLOSE"] = num(current)
+        row["TOTAL_FUNDING_RATE_UPDATES"] = updates
+        rows.append(row)
+    return rows
+
+
+def _oi_point(oi_path: PricePath, mark_path: PricePath, t: int) -> tuple[float, float, float]:
+    settlement = oi_path.at(t)
+    mark = mark_path.at(t)
+    return settlement, mark, round(settlement * mark, 4)
+
+
+def open_interest_rows(
+    key: int,
+    oi_path: PricePath,
+    mark_path: PricePath,
+    identity: Mapping[str, Any],
+    unit: str,
+    bucket_seconds: int,
+    window_start: int,
+    window_end: int,
+    first_update: int,
+    data_end: int,
+    no_update_probability: float,
+    fill: bool,
+) -> list[dict[str, Any]]:
+    """Return open-interest rows for the buckets ``window_start..window_end`` (starts, inclusive).
+
+    Args:
+        key: series key (mixed with the revision).
+        oi_path: open interest in settlement units over time.
+        mark_path: mark price over time (the instrument's price path).
+        identity: identity fields (TYPE "944", MARKET, ...).
+        unit: "MINUTE", "HOUR" or "DAY".
+        bucket_seconds: bucket length.
+        window_start: first bucket start.
+        window_end: last bucket start.
+        first_update: epoch second of the first OI update.
+        data_end: last second with data.
+        no_update_probability: chance per minute of a bucket without updates.
+        fill: include buckets without an update.
+    """
+    size = bucket_seconds
+    first_bucket = first_update // size
+    qkey = mix64(key ^ size ^ 0x01)
+    vkey = mix64(key ^ 0x0123 ^ (size << 20))
+    threshold = quiet_threshold(no_update_probability, size)
+    if window_start // size <= first_bucket:
+        prev = _oi_point(oi_path, mark_path, first_update)
+    else:
+        prev = _oi_point(
+            oi_path, mark_path, close_time(qkey, window_start - size, size, threshold, first_update, data_end)
+        )
+    rows: list[dict[str, Any]] = []
+    for start in range(window_start, window_end + 1, size):
+        bucket = start // size
+        o_set, o_mark, o_quote = prev
+        quiet = threshold > 0 and is_quiet(qkey, bucket, threshold, first_bucket)
+        if quiet:
+            if not fill:
+                continue
+            c_set, c_mark, c_quote = prev
+            hs, hsm, hm, hms, hq, hqm = o_set, o_mark, o_mark, o_set, o_quote, o_mark
+            ls, lsm, lm, lms, lq, lqm = o_set, o_mark, o_mark, o_set, o_quote, o_mark
+            updates = 0
+        else:
+            stop = min(start + size, data_end + 1)
+            c_set, c_mark, c_quote = _oi_point(oi_path, mark_path, stop)
+            h = mix64(vkey ^ ((bucket * _GOLD) & _MASK))
+            u1, u2, u3, u4 = (
+                (h & 0xFFFF) * _U16,
+                ((h >> 16) & 0xFFFF) * _U16,
+                ((h >> 32) & 0xFFFF) * _U16,
+                (h >> 48) * _U16,
+            )
+            spread = min(0.03, 0.0008 * (size / 60.0) ** 0.5)
+            hs = round(max(o_set, c_set) * (1 + u1 * spread), 3)
+            ls = round(min(o_set, c_set) * (1 - u2 * spread), 3)
+            hm = round(max(o_mark, c_mark) * (1 + u3 * spread), mark_path.decimals)
+            lm = round(min(o_mark, c_mark) * (1 - u4 * spread), mark_path.decimals)
+            hsm, lsm = c_mark if u3 > 0.5 else o_mark, o_mark if u4 > 0.5 else c_mark
+            hms, lms = c_set if u1 > 0.5 else o_set, o_set if u2 > 0.5 else c_set
+            hq = round(max(o_quote, c_quote, hs * hsm) * (1 + u2 * spread * 0.1), 4)
+            lq = round(min(o_quote, c_quote, ls * lsm) * (1 - u1 * spread * 0.1), 4)
+            hqm, lqm = hsm, lsm
+            updates = max(1, int((stop - max(start, first_update)) / 20.0 * (0.5 + u4)))
+            prev = (c_set, c_mark, c_quote)
+        row = {"UNIT": unit, "TIMESTAMP": start}
+        row.update(identity)
+        row.update(
+            {
+                "OPEN_SETTLEMENT": num(o_set),
+                "OPEN_MARK_PRICE": num(o_mark),
+                "OPEN_QUOTE": num(o_quote),
+                "HIGH_SETTLEMENT": num(hs),
+                "HIGH_SETTLEMENT_MARK_PRICE": num(hsm),
+                "HIGH_MARK_PRICE": num(hm),
+                "HIGH_MARK_PRICE_SETTLEMENT": num(hms),
+                "HIGH_QUOTE": num(hq),
+                "HIGH_QUOTE_MARK_PRICE": num(hqm),
+                "LOW_SETTLEMENT": num(ls),
+                "LOW_SETTLEMENT_MARK_PRICE": num(lsm),
+                "LOW_MARK_PRICE": num(lm),
+                "LOW_MARK_PRICE_SETTLEMENT": num(lms),
+                "LOW_QUOTE": num(lq),
+                "LOW_QUOTE_MARK_PRICE": num(lqm),
+                "CLOSE_SETTLEMENT": num(c_set),
+                "CLOSE_MARK_PRICE": num(c_mark),
+                "CLOSE_QUOTE": num(c_quote),
+                "TOTAL_OPEN_INTEREST_UPDATES": updates,
+            }
+        )
+        rows.append(row)
+    return rows

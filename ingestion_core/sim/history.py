@@ -1,0 +1,286 @@
+"""Data API history endpoints: futures OHLCV / funding rate / open interest, spot and index OHLCV.
+
+Window semantics (docs/ccdata-api.md §6): the last row is the bucket containing ``to_ts`` (default now);
+exactly ``limit`` rows when history allows, fewer when the window straddles the first bucket; 404 when ``to_ts`` is
+before the first bucket. Deliberate choice where the real API is unknown: for an expired (or otherwise stopped)
+instrument, a ``to_ts`` after its last data is clamped, so rows end at its last bucket (no forward fill).
+Buckets are ``unit * aggregate`` seconds, aligned to multiples of that length since the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ingestion_core.sim.candles import TradeSeries, candle_rows
+from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
+from ingestion_core.sim.envelope import DataApiError, Reply, data_ok, parse_bool, parse_int, split_csv
+from ingestion_core.sim.series import PricePath, hash_key, mix64
+from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
+
+UNITS: dict[str, tuple[str, int, int]] = {
+    "minutes": ("MINUTE", 60, 2000),
+    "hours": ("HOUR", 3600, 2000),
+    "days": ("DAY", 86400, 5000),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """Validated history parameters."""
+
+    unit: str
+    unit_seconds: int
+    limit: int
+    to_ts: int | None
+    aggregate: int
+    fill: bool
+    groups: frozenset[str]
+
+    @property
+    def bucket_seconds(self) -> int:
+        """Bucket length in seconds."""
+        return self.unit_seconds * self.aggregate
+
+
+def parse_history_query(unit_path: str, params: Mapping[str, str]) -> HistoryQuery:
+    """Validate the common history parameters (400 with ``other_info.param`` on a bad value)."""
+    unit, seconds, max_limit = UNITS[unit_path]
+    limit = parse_int(params.get("limit"), "limit", 30, 1, max_limit)
+    to_ts = parse_int(params.get("to_ts"), "to_ts", None)
+    aggregate = parse_int(params.get("aggregate"), "aggregate", 1, 1, 30)
+    fill = parse_bool(params.get("fill"), "fill", True)
+    parse_bool(params.get("apply_mapping"), "apply_mapping", True)
+    response_format = params.get("response_format", "JSON")
+    if response_format.upper() != "JSON":
+        raise DataApiError(
+            400,
+            "The simulator only serves response_format=JSON.",
+            {"param": "response_format", "values": [response_format]},
+        )
+    assert limit is not None and aggregate is not None
+    groups = frozenset(group.upper() for group in split_csv(params.get("groups")))
+    return HistoryQuery(unit, seconds, limit, to_ts, aggregate, fill, groups)
+
+
+def required(params: Mapping[str, str], name: str) -> str:
+    """Return a required parameter or raise a 400."""
+    value = params.get(name)
+    if not value:
+        raise DataApiError(400, f"Bad request: the {name} parameter is required.", {"param": name, "values": []})
+    return value
+
+
+def unknown_market(market: str) -> DataApiError:
+    """Return the 404 for a market that does not exist (text modelled on the OAS example)."""
+    return DataApiError(
+        404,
+        f"Not found: market parameter. Value {market} not integrated yet. We list all markets in lowercase and "
+        "transform the parameter sent, make sure you check the https://data-api.cryptocompare.com/ endpoint for a "
+        "list of all the supported TYPEs.",
+        {"param": "market", "values": [market]},
+    )
+
+
+def unknown_instrument(market: str, instrument: str) -> DataApiError:
+    """Return the 404 for an instrument that does not exist on a market."""
+    return DataApiError(
+        404,
+        f"Not found: instrument parameter. Value {instrument} not integrated yet on market {market}.",
+        {"param": "instrument", "values": [instrument]},
+    )
+
+
+def resolve_window(query: HistoryQuery, first_ts: int, data_end: int, now: int, status: str) -> tuple[int, int]:
+    """Return the (first, last) bucket starts to serve, or raise the 404 "before first data" error."""
+    size = query.bucket_seconds
+    requested = now if query.to_ts is None else query.to_ts
+    last = min(requested, data_end, now) // size * size
+    first_bucket = first_ts // size * size
+    if last < first_bucket:
+        raise DataApiError(
+            404,
+            f"No {query.unit} entries available on or before {requested}.",
+            {
+                "param": "to_ts",
+                "values": [requested],
+                "instrument_status": status,
+                "first": first_ts,
+                "last": data_end,
+                "first_bucket": first_bucket,
+            },
+        )
+    return max(first_bucket, last - (query.limit - 1) * size), last
+
+
+def _revision_key(key: int, revision: int) -> int:
+    return key if revision == 0 else mix64(key ^ hash_key("revision", revision))
+
+
+def futures_identity(item: FuturesInstrument, type_code: str, advanced: bool) -> dict[str, Any]:
+    """Return the identity fields of a futures history row (MAPPING_ADVANCED only when requested)."""
+    identity: dict[str, Any] = {
+        "TYPE": type_code,
+        "MARKET": item.market,
+        "INSTRUMENT": item.instrument,
+        "MAPPED_INSTRUMENT": item.mapped_instrument,
+        "INDEX_UNDERLYING": item.index_underlying,
+        "QUOTE_CURRENCY": item.quote_currency,
+        "SETTLEMENT_CURRENCY": item.settlement_currency,
+        "CONTRACT_CURRENCY": item.contract_currency,
+        "DENOMINATION_TYPE": item.denomination,
+    }
+    if advanced:
+        identity.update(item.currency_ids())
+        identity["TRANSFORM_FUNCTION"] = ""
+    return identity
+
+
+def futures_series(item: FuturesInstrument, revision: int, no_trade_probability: float) -> TradeSeries:
+    """Return the trade series of a futures instrument."""
+    inverse = item.denomination == "INVERSE"
+    return TradeSeries(
+        key=_revision_key(item.key, revision),
+        path=PricePath.create(item.key, item.base_price),
+        first_ts=item.first_trade,
+        activity=0.2 + (item.key & 0xFF) / 255.0,
+        contracts_per_trade=20,
+        contract_size=(100.0 if item.index_underlying == "BTC" else 10.0) if inverse else 0.001,
+        inverse=inverse,
+        no_trade_probability=no_trade_probability,
+    )
+
+
+def futures_history(
+    universe: Universe, dataset: str, unit_path: str, params: Mapping[str, str], revision: int, no_trade: float
+) -> Reply:
+    """Serve ``/futures/v1/historical/[funding-rate/|open-interest/]{unit}``."""
+    query = parse_history_query(unit_path, params)
+    market = required(params, "market").lower()
+    name = required(params, "instrument")
+    if market not in universe.futures_markets:
+        raise unknown_market(market)
+    item = universe.find_futures(market, name)
+    if item is None:
+        raise unknown_instrument(market, name)
+    now = universe.now
+    status = item.status(now)
+    data_end = item.data_end(now)
+    advanced = "MAPPING_ADVANCED" in query.groups
+    size = query.bucket_seconds
+    if dataset == "ohlcv":
+        first, last = resolve_window(query, item.first_trade, data_end, now, status)
+        series = futures_series(item, revision, no_trade)
+        rows = candle_rows(
+            series,
+            "futures",
+            futures_identity(item, "914", advanced),
+            query.unit,
+            size,
+            first,
+            last,
+            data_end,
+            query.fill,
+        )
+    elif dataset == "funding-rate":
+        if item.first_funding is None:
+            raise DataApiError(
+                404,
+                f"Not found: funding rate is only available for PERPETUAL instruments ({item.mapped_instrument}).",
+                {"param": "instrument", "values": [name]},
+            )
+        first, last = resolve_window(query, item.first_funding, data_end, now, status)
+        identity = futures_identity(item, "934", advanced)
+        identity["INTERVAL_MS"] = FUNDING_INTERVAL_SECONDS * 1000
+        key = _revision_key(mix64(item.key ^ 0xF0F0), revision)
+        rows = funding_rows(key, identity, query.unit, size, first, last, item.first_funding, data_end, query.fill)
+    else:
+        first, last = resolve_window(query, item.first_open_interest, data_end, now, status)
+        key = _revision_key(mix64(item.key ^ 0x0101), revision)
+        oi_path = PricePath(key, 20_000_000.0 / item.base_price, 3, 0.3, 1.1, 2.9)
+        rows = open_interest_rows(
+            key,
+            oi_path,
+            PricePath.create(item.key, item.base_price),
+            futures_identity(item, "944", advanced),
+            query.unit,
+            size,
+            first,
+            last,
+            item.first_open_interest,
+            data_end,
+            no_trade,
+            query.fill,
+        )
+    return data_ok(rows, rows=len(rows))
+
+
+def spot_history(
+    universe: Universe, unit_path: str, params: Mapping[str, str], revision: int, no_trade: float
+) -> Reply:
+    """Serve ``/spot/v1/historical/{unit}`` (spot records include BASE_ID, QUOTE_ID and TRANSFORM_FUNCTION)."""
+    query = parse_history_query(unit_path, params)
+    market = required(params, "market").lower()
+    name = required(params, "instrument")
+    if market not in universe.spot_markets:
+        raise unknown_market(market)
+    item: SpotInstrument | None = universe.find_spot(market, name)
+    if item is None:
+        raise unknown_instrument(market, name)
+    from ingestion_core.sim.universe import asset_id_of
+
+    first, last = resolve_window(query, item.first_trade, universe.now, universe.now, "ACTIVE")
+    identity = {
+        "TYPE": "954",
+        "MARKET": item.market,
+        "INSTRUMENT": item.instrument,
+        "MAPPED_INSTRUMENT": item.mapped_instrument,
+        "BASE": item.base,
+        "QUOTE": item.quote,
+        "BASE_ID": asset_id_of(item.base),
+        "QUOTE_ID": asset_id_of(item.quote),
+        "TRANSFORM_FUNCTION": "",
+    }
+    series = TradeSeries(
+        key=_revision_key(item.key, revision),
+        path=PricePath.create(item.key, item.base_price),
+        first_ts=item.first_trade,
+        activity=0.05 + (item.key & 0xFF) / 1000.0,
+        contracts_per_trade=10,
+        contract_size=0.0001 if item.base_price > 1000 else 0.1,
+        inverse=False,
+        no_trade_probability=no_trade,
+    )
+    rows = candle_rows(
+        series, "spot", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
+    )
+    return data_ok(rows, rows=len(rows))
+
+
+def index_history(universe: Universe, unit_path: str, params: Mapping[str, str], revision: int) -> Reply:
+    """Serve ``/index/cc/v1/historical/{unit}`` (index values update continuously: no filled rows)."""
+    query = parse_history_query(unit_path, params)
+    market = required(params, "market").lower()
+    name = required(params, "instrument")
+    if market not in universe.index_markets:
+        raise unknown_market(market)
+    item: IndexInstrument | None = universe.find_index(market, name)
+    if item is None:
+        raise unknown_instrument(market, name)
+    first, last = resolve_window(query, item.first_ts, universe.now, universe.now, "ACTIVE")
+    series = TradeSeries(
+        key=_revision_key(item.key, revision),
+        path=PricePath.create(item.key, item.base_price),
+        first_ts=item.first_ts,
+        activity=2.0,
+        contracts_per_trade=1,
+        contract_size=0.05 if item.base_price > 1000 else 50.0,
+        inverse=False,
+        no_trade_probability=0.0,
+    )
+    identity = {"TYPE": "267", "MARKET": item.market, "INSTRUMENT": item.instrument}
+    rows = candle_rows(
+        series, "index", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
+    )
+    return data_ok(rows, rows=len(rows))
