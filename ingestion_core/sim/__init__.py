@@ -13,6 +13,7 @@ See ``docs/simulator.md``.
 
 from __future__ import annotations
 
+from ingestion_core.sim.clock import ManualClock
 from ingestion_core.sim.config import RATE_LIMIT_WINDOWS, FaultConfig, PermanentFailure, SimConfig
 from ingestion_core.sim.server import Simulator, SimulatorThread, run_simulator
 from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
@@ -22,6 +23,7 @@ __all__ = [
     "FaultConfig",
     "FuturesInstrument",
     "IndexInstrument",
+    "ManualClock",
     "PermanentFailure",
     "SimConfig",
     "Simulator",
