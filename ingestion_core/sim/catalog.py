@@ -173,7 +173,7 @@ def _markets(params: Mapping[str, str], known: tuple[str, ...]) -> list[tuple[in
 def futures_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
     """Serve ``/futures/v1/markets``."""
     data = {m: futures_market_record(universe, m, pos) for pos, m in _markets(params, universe.futures_markets)}
-    return data_ok(data)
+    return data_ok(data, rows=len(data))
 
 
 def futures_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
@@ -232,7 +232,8 @@ def spot_instrument_record(item: SpotInstrument, now: int) -> dict[str, Any]:
 
 def spot_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
     """Serve ``/spot/v1/markets``."""
-    return data_ok({m: spot_market_record(universe, m, pos) for pos, m in _markets(params, universe.spot_markets)})
+    data = {m: spot_market_record(universe, m, pos) for pos, m in _markets(params, universe.spot_markets)}
+    return data_ok(data, rows=len(data))
 
 
 def spot_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
