@@ -201,6 +201,8 @@ def spot_market_record(universe: Universe, market: str, position: int) -> dict[s
     """Return the ``/spot/v1/markets`` record of one market (TYPE "602")."""
     items = [item for item in universe.spot if item.market == market]
     record = _market_common(market, position, "602", universe.now, {"ACTIVE": len(items)}, len(items))
+    for absent in ("ID", "EXCHANGE_INTERNAL_NAME", "URI"):  # the spot record (fixture) has no identity block
+        del record[absent]
     record["TOTAL_TRADES_SPOT"] = 1379183049 + position
     record["HAS_ORDERBOOK_L2_MINUTE_SNAPSHOTS_ENABLED"] = position % 2 == 0
     return record
@@ -379,3 +381,23 @@ def exchanges_general(universe: Universe, params: Mapping[str, str]) -> Reply:
             "DISPLAYTOTALVOLUME24H": {tsym: f"$ {1000 / (position + 1):.2f} M"},
         }
     return min_ok(data, rows=len(data))
+
+
+def summary_list(universe: Universe, params: Mapping[str, str]) -> Reply:
+    """Serve ``/asset/v1/summary/list`` (``assets`` CSV filter; TYPE "168" items)."""
+    wanted = {symbol.upper() for symbol in split_csv(params.get("assets"))}
+    items = [
+        {
+            "TYPE": "168",
+            "ID": asset.asset_id,
+            "SYMBOL": asset.symbol,
+            "ASSET_TYPE": "BLOCKCHAIN",
+            "NAME": f"{asset.symbol} coin",
+            "LOGO_URL": f"https://resources.example.invalid/asset-management/{asset.asset_id}/logo.png",
+            "LAUNCH_DATE": asset.launch_ts,
+        }
+        for asset in universe.assets
+        if not wanted or asset.symbol in wanted
+    ]
+    stats = {"TOTAL_ASSETS": len(universe.assets), "TOTAL_FILTERED_ASSETS": len(items)}
+    return data_ok({"STATS": stats, "LIST": items}, rows=len(items))

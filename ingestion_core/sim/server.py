@@ -22,6 +22,7 @@ from ingestion_core.sim.catalog import (
     futures_markets,
     spot_instruments,
     spot_markets,
+    summary_list,
     top_list,
 )
 from ingestion_core.sim.config import FaultConfig, SimConfig
@@ -89,6 +90,7 @@ def _data_routes() -> dict[str, Handler]:
     routes["/spot/v1/markets"] = lambda sim, p: spot_markets(sim.universe, p)
     routes["/spot/v1/markets/instruments"] = lambda sim, p: spot_instruments(sim.universe, p)
     routes["/asset/v1/top/list"] = lambda sim, p: top_list(sim.universe, p)
+    routes["/asset/v1/summary/list"] = lambda sim, p: summary_list(sim.universe, p)
     routes["/admin/v2/rate/limit"] = lambda sim, p: sim.admin_rate_limit(p)
     return routes
 
