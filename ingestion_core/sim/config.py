@@ -99,6 +99,8 @@ class SimConfig:
         rate_limits: calls allowed per window length in seconds; ``None`` means unlimited.
         faults: initial fault knobs (can be changed at run time).
         require_api_key: when true, keyless Data API calls get 401.
+        response_cache_bytes: memory for serialised history answers that can no longer change (explicit
+            ``to_ts`` in a closed bucket); 0 disables the cache.
         host: interface to bind.
         port: port to bind (0 = a free port).
     """
@@ -123,6 +125,7 @@ class SimConfig:
     rate_limits: Mapping[int, int] | None = None
     faults: FaultConfig = field(default_factory=FaultConfig)
     require_api_key: bool = False
+    response_cache_bytes: int = 64 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 0
 

@@ -56,6 +56,7 @@ class Reply:
     status: int = 200
     rows: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    cacheable: bool = False
 
 
 def data_ok(data: Any, rows: int = 0) -> Reply:

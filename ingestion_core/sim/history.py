@@ -43,6 +43,16 @@ class HistoryQuery:
         """Bucket length in seconds."""
         return self.unit_seconds * self.aggregate
 
+    def closed(self, now: int) -> bool:
+        """True when the answer cannot change any more: an explicit ``to_ts`` whose bucket has ended."""
+        return self.to_ts is not None and (self.to_ts // self.bucket_seconds + 1) * self.bucket_seconds <= now
+
+
+def _closed_reply(rows: list[dict[str, Any]], query: HistoryQuery, now: int) -> Reply:
+    reply = data_ok(rows, rows=len(rows))
+    reply.cacheable = query.closed(now)
+    return reply
+
 
 def parse_history_query(unit_path: str, params: Mapping[str, str]) -> HistoryQuery:
     """Validate the common history parameters (400 with ``other_info.param`` on a bad value)."""
@@ -213,7 +223,7 @@ def futures_history(
             no_trade,
             query.fill,
         )
-    return data_ok(rows, rows=len(rows))
+    return _closed_reply(rows, query, universe.now)
 
 
 def spot_history(
@@ -255,7 +265,7 @@ def spot_history(
     rows = candle_rows(
         series, "spot", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
     )
-    return data_ok(rows, rows=len(rows))
+    return _closed_reply(rows, query, universe.now)
 
 
 def index_history(universe: Universe, unit_path: str, params: Mapping[str, str], revision: int) -> Reply:
@@ -283,4 +293,4 @@ def index_history(universe: Universe, unit_path: str, params: Mapping[str, str],
     rows = candle_rows(
         series, "index", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
     )
-    return data_ok(rows, rows=len(rows))
+    return _closed_reply(rows, query, universe.now)

@@ -31,6 +31,7 @@ from ingestion_core.sim.faults import FaultDecision, FaultState
 from ingestion_core.sim.history import futures_history, index_history, spot_history
 from ingestion_core.sim.minapi import histo, rate_limit_body, rate_limited_body
 from ingestion_core.sim.ratelimit import UNLIMITED_REMAINING, RateDecision, RateLimiter
+from ingestion_core.sim.response_cache import ResponseCache
 from ingestion_core.sim.stats import SimStats
 from ingestion_core.sim.universe import Universe
 
@@ -126,6 +127,7 @@ class Simulator:
         self.counters = SimStats()
         self.base_url = ""
         self._universe_cache: tuple[int, Universe] | None = None
+        self._cache = ResponseCache(self.config.response_cache_bytes)
 
     @property
     def universe(self) -> Universe:
@@ -238,22 +240,29 @@ class Simulator:
         if fault.hang_seconds > 0:
             self.counters.count_fault("timeout")
             await asyncio.sleep(fault.hang_seconds)
-        params["__key__"] = key or ""
-        try:
-            reply = handler(self, params)
-        except DataApiError as error:
-            return self._respond(error.body(), error.status, headers)
-        except MinApiError as error:
-            return self._respond(error.body(), 200, headers)
-        self.counters.count_rows(reply.rows)
-        payload = _dumps(reply.body)
+        cache_key = (path, tuple(sorted((k, v) for k, v in params.items() if k != "api_key")), self.revision)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            payload, rows, status = cached
+        else:
+            params["__key__"] = key or ""
+            try:
+                reply = handler(self, params)
+            except DataApiError as error:
+                return self._respond(error.body(), error.status, headers)
+            except MinApiError as error:
+                return self._respond(error.body(), 200, headers)
+            payload, rows, status = _dumps(reply.body), reply.rows, reply.status
+            if reply.cacheable:
+                self._cache.put(cache_key, (payload, rows, status))
+        self.counters.count_rows(rows)
         if fault.corrupt == "truncate":
             self.counters.count_fault("truncate")
             payload = payload[: max(1, len(payload) // 2)]
         elif fault.corrupt == "malformed":
             self.counters.count_fault("malformed")
             payload = MALFORMED_BODY
-        return self._raw(payload, reply.status, headers)
+        return self._raw(payload, status, headers)
 
     def _aliases(self, market: str | None, instrument: str | None) -> tuple[str, ...]:
         if not market or not instrument or not self.faults.config.permanent_failures:

@@ -210,3 +210,21 @@ def test_cli_help() -> None:
         [sys.executable, "-m", "ingestion_core.sim", "--help"], capture_output=True, text=True, timeout=60, check=True
     )
     assert "--rate-limit-per-second" in result.stdout and "--seed" in result.stdout
+
+
+async def test_cached_closed_windows_are_identical_and_still_counted(simulator: Simulator, client: SimClient) -> None:
+    mapped = perp(simulator)
+    path = "/futures/v1/historical/minutes"
+    fresh = await client.get(
+        simulator.base_url, path, market="binance", instrument=mapped, limit=50, to_ts=SIM_NOW - 3600
+    )
+    cached = await client.get(
+        simulator.base_url, path, market="binance", instrument=mapped, limit=50, to_ts=SIM_NOW - 3600
+    )
+    assert fresh.text == cached.text
+    assert simulator.stats()["rows_served"] == 100
+    simulator.set_faults(revision=2)
+    revised = await client.get(
+        simulator.base_url, path, market="binance", instrument=mapped, limit=50, to_ts=SIM_NOW - 3600
+    )
+    assert revised.text != fresh.text
