@@ -54,6 +54,11 @@ def num(value: float) -> float | int:
     return as_int if as_int == value else value
 
 
+def scaled(units: int, scale: int) -> int | float:
+    """Return ``units / scale`` as a JSON-ready number: an int when it is integral."""
+    return units // scale if units % scale == 0 else units / scale
+
+
 def price_decimals(base_price: float) -> int:
     """Decimals used for prices around ``base_price`` (BTC 1, ETH 2, a 7 USD coin 4)."""
     digits = math.floor(math.log10(base_price)) + 1 if base_price >= 1 else 0
@@ -83,15 +88,28 @@ class PricePath:
             phase3=uniform(key, 3) * _TWO_PI,
         )
 
-    def at(self, t: int) -> float:
-        """Return the price at epoch second ``t``, rounded to the instrument's tick."""
+    @property
+    def scale(self) -> int:
+        """Ticks per unit of price (``10 ** decimals``)."""
+        scale: int = 10**self.decimals
+        return scale
+
+    def ticks(self, t: int) -> int:
+        """Return the price at epoch second ``t`` as an integer number of ticks (``1 / scale``).
+
+        Integer ticks keep comparisons exact and make "is this price integral" a cheap modulo.
+        """
         wave = (
             0.22 * math.sin(t * (_TWO_PI / 7_776_000.0) + self.phase1)
             + 0.06 * math.sin(t * (_TWO_PI / 604_800.0) + self.phase2)
             + 0.012 * math.sin(t * (_TWO_PI / 21_600.0) + self.phase3)
             + 0.0016 * ((mix64(self.key ^ ((t * _GOLD) & _MASK)) >> 48) * _U16 - 0.5)
         )
-        return round(self.base * math.exp(wave), self.decimals)
+        return int(self.base * math.exp(wave) * 10**self.decimals + 0.5)
+
+    def at(self, t: int) -> float:
+        """Return the price at epoch second ``t``, rounded to the instrument's tick."""
+        return self.ticks(t) / self.scale
 
 
 def is_quiet(key: int, bucket: int, threshold: int, first_bucket: int) -> bool:
