@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, num, quiet_threshold, uniform
+from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, num, quiet_threshold, scaled, uniform
 
 FUNDING_INTERVAL_SECONDS = 28_800
 
@@ -79,10 +79,14 @@ def funding_rows(
     return rows
 
 
-def _oi_point(oi_path: PricePath, mark_path: PricePath, t: int) -> tuple[float, float, float]:
-    settlement = oi_path.at(t)
-    mark = mark_path.at(t)
-    return settlement, mark, round(settlement * mark, 4)
+_QUOTE_SCALE = 10_000  # open interest in quote currency, 1e-4 units
+
+
+def _oi_point(oi_path: PricePath, mark_path: PricePath, t: int) -> tuple[int, int, int]:
+    """Return (settlement ticks, mark ticks, quote units) at ``t``."""
+    settlement = oi_path.ticks(t)
+    mark = mark_path.ticks(t)
+    return settlement, mark, settlement * mark * _QUOTE_SCALE // (oi_path.scale * mark_path.scale)
 
 
 def open_interest_rows(
@@ -126,6 +130,7 @@ def open_interest_rows(
         prev = _oi_point(
             oi_path, mark_path, close_time(qkey, window_start - size, size, threshold, first_update, data_end)
         )
+    set_scale, mark_scale = oi_path.scale, mark_path.scale
     rows: list[dict[str, Any]] = []
     for start in range(window_start, window_end + 1, size):
         bucket = start // size
@@ -149,14 +154,18 @@ def open_interest_rows(
                 (h >> 48) * _U16,
             )
             spread = min(0.03, 0.0008 * (size / 60.0) ** 0.5)
-            hs = round(max(o_set, c_set) * (1 + u1 * spread), 3)
-            ls = round(min(o_set, c_set) * (1 - u2 * spread), 3)
-            hm = round(max(o_mark, c_mark) * (1 + u3 * spread), mark_path.decimals)
-            lm = round(min(o_mark, c_mark) * (1 - u4 * spread), mark_path.decimals)
+            hs = int(max(o_set, c_set) * (1 + u1 * spread) + 0.5)
+            ls = int(min(o_set, c_set) * (1 - u2 * spread) + 0.5)
+            hm = int(max(o_mark, c_mark) * (1 + u3 * spread) + 0.5)
+            lm = int(min(o_mark, c_mark) * (1 - u4 * spread) + 0.5)
             hsm, lsm = c_mark if u3 > 0.5 else o_mark, o_mark if u4 > 0.5 else c_mark
             hms, lms = c_set if u1 > 0.5 else o_set, o_set if u2 > 0.5 else c_set
-            hq = round(max(o_quote, c_quote, hs * hsm) * (1 + u2 * spread * 0.1), 4)
-            lq = round(min(o_quote, c_quote, ls * lsm) * (1 - u1 * spread * 0.1), 4)
+            hq = int(
+                max(o_quote, c_quote, hs * hsm * _QUOTE_SCALE // (set_scale * mark_scale)) * (1 + u2 * spread * 0.1)
+            )
+            lq = int(
+                min(o_quote, c_quote, ls * lsm * _QUOTE_SCALE // (set_scale * mark_scale)) * (1 - u1 * spread * 0.1)
+            )
             hqm, lqm = hsm, lsm
             updates = max(1, int((stop - max(start, first_update)) / 20.0 * (0.5 + u4)))
             prev = (c_set, c_mark, c_quote)
@@ -164,24 +173,24 @@ def open_interest_rows(
         row.update(identity)
         row.update(
             {
-                "OPEN_SETTLEMENT": num(o_set),
-                "OPEN_MARK_PRICE": num(o_mark),
-                "OPEN_QUOTE": num(o_quote),
-                "HIGH_SETTLEMENT": num(hs),
-                "HIGH_SETTLEMENT_MARK_PRICE": num(hsm),
-                "HIGH_MARK_PRICE": num(hm),
-                "HIGH_MARK_PRICE_SETTLEMENT": num(hms),
-                "HIGH_QUOTE": num(hq),
-                "HIGH_QUOTE_MARK_PRICE": num(hqm),
-                "LOW_SETTLEMENT": num(ls),
-                "LOW_SETTLEMENT_MARK_PRICE": num(lsm),
-                "LOW_MARK_PRICE": num(lm),
-                "LOW_MARK_PRICE_SETTLEMENT": num(lms),
-                "LOW_QUOTE": num(lq),
-                "LOW_QUOTE_MARK_PRICE": num(lqm),
-                "CLOSE_SETTLEMENT": num(c_set),
-                "CLOSE_MARK_PRICE": num(c_mark),
-                "CLOSE_QUOTE": num(c_quote),
+                "OPEN_SETTLEMENT": scaled(o_set, set_scale),
+                "OPEN_MARK_PRICE": scaled(o_mark, mark_scale),
+                "OPEN_QUOTE": scaled(o_quote, _QUOTE_SCALE),
+                "HIGH_SETTLEMENT": scaled(hs, set_scale),
+                "HIGH_SETTLEMENT_MARK_PRICE": scaled(hsm, mark_scale),
+                "HIGH_MARK_PRICE": scaled(hm, mark_scale),
+                "HIGH_MARK_PRICE_SETTLEMENT": scaled(hms, set_scale),
+                "HIGH_QUOTE": scaled(hq, _QUOTE_SCALE),
+                "HIGH_QUOTE_MARK_PRICE": scaled(hqm, mark_scale),
+                "LOW_SETTLEMENT": scaled(ls, set_scale),
+                "LOW_SETTLEMENT_MARK_PRICE": scaled(lsm, mark_scale),
+                "LOW_MARK_PRICE": scaled(lm, mark_scale),
+                "LOW_MARK_PRICE_SETTLEMENT": scaled(lms, set_scale),
+                "LOW_QUOTE": scaled(lq, _QUOTE_SCALE),
+                "LOW_QUOTE_MARK_PRICE": scaled(lqm, mark_scale),
+                "CLOSE_SETTLEMENT": scaled(c_set, set_scale),
+                "CLOSE_MARK_PRICE": scaled(c_mark, mark_scale),
+                "CLOSE_QUOTE": scaled(c_quote, _QUOTE_SCALE),
                 "TOTAL_OPEN_INTEREST_UPDATES": updates,
             }
         )

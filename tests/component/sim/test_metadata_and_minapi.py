@@ -167,3 +167,11 @@ async def test_minapi_exchange_pair_uses_spot_listing(simulator: Simulator, clie
         )
     ).json
     assert body["Response"] == "Success" and len(body["Data"]["Data"]) == 4
+
+
+async def test_repeated_array_keys_honour_only_the_first_value(simulator: Simulator, client: SimClient) -> None:
+    """The API documents one CSV value; the legacy repeated-key form (F-5) must not silently work here."""
+    url = simulator.base_url + "/futures/v1/markets/instruments?instrument_status=EXPIRED&instrument_status=ACTIVE"
+    async with client.session.get(url) as response:
+        data = (await response.json())["Data"]
+    assert {i["INSTRUMENT_STATUS"] for m in data.values() for i in m["instruments"].values()} == {"EXPIRED"}
