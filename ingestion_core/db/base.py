@@ -1,0 +1,404 @@
+"""The :class:`Warehouse`: the one class that owns database I/O, over a synchronous DB-API driver.
+
+Every statement runs in a worker thread of the warehouse's own executor (``pool_size`` threads, one connection per
+thread: the drivers have ``threadsafety = 1``). The executor and connections are created in ``__aenter__`` and
+bound to nothing loop-specific, so each Prefect task (its own thread and event loop) opens its own warehouse.
+Backends supply the connection, the dialect and the bulk staging load; everything else is shared here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import polars as pl
+
+from ingestion_core.db import frames
+from ingestion_core.db.ddl import Dialect, create_staging, create_table
+from ingestion_core.db.queries import Renderer
+from ingestion_core.db.results import RangeStats, UpsertResult
+from ingestion_core.db.tables import INGEST_QUARANTINE, INGEST_SCHEMA_VERSION, TABLES, TableSpec, get_table
+from ingestion_core.errors import ConfigurationError, DatabaseError
+from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.redaction import redact
+from ingestion_core.settings import DatabaseSettings
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+BatchHook = Callable[[int, UpsertResult], None]
+WhereValue = Any
+SCHEMA_VERSION = 1
+SCHEMA_DESCRIPTION = "keyed legacy tables, ingest_quarantine, ingest_schema_version"
+_ENTITY_CHUNK = 500
+
+
+def utc_now() -> datetime:
+    """The current UTC time as a naive datetime (the warehouse's wall clock)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Warehouse(ABC):
+    """Async warehouse over a synchronous driver: schema, upserts, watermarks, reads, quarantine.
+
+    Use as ``async with open_warehouse(settings) as wh: ...``. Methods raise
+    :class:`~ingestion_core.errors.DatabaseError` for driver failures and
+    :class:`~ingestion_core.errors.ConfigurationError` for unknown tables or columns.
+    """
+
+    dialect: Dialect
+
+    def __init__(self, settings: DatabaseSettings, *, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+
+    # -- backend hooks -------------------------------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def renderer(self) -> Renderer:
+        """Statement renderer for this backend's dialect and database."""
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """Open one DB-API connection (autocommit on) or raise DatabaseError naming the target."""
+
+    @abstractmethod
+    def _describe(self) -> str:
+        """The target for messages, e.g. ``mysql at 127.0.0.1:3306`` (never the password)."""
+
+    @abstractmethod
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        """Exception classes of the driver, wrapped into DatabaseError."""
+
+    def _begin_sql(self) -> str:
+        return "START TRANSACTION"
+
+    def _drop_staging_sql(self, name: str) -> str:
+        return f"DROP TEMPORARY TABLE IF EXISTS {self.renderer.staging(name)}"
+
+    def _create_databases(self, cursor: Any) -> None:
+        """Create the physical database(s) behind the logical schema (no-op where there are none)."""
+
+    def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
+        """Fill the staging table with ``params`` (LOAD DATA on servers, executemany on SQLite)."""
+        marks = ", ".join([self.renderer.ph] * params.width)
+        cursor.executemany(f"INSERT INTO {self.renderer.staging(staging)} VALUES ({marks})", params.rows())
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._executor = ThreadPoolExecutor(max_workers=self.settings.pool_size, thread_name_prefix="warehouse")
+        try:
+            await self._run(lambda cursor: None)  # connect now so a bad target fails here, once
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close every pooled connection and stop the worker threads."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True)
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        recycle = self.settings.pool_recycle_seconds
+        if conn is not None and recycle and time.monotonic() - self._local.opened > recycle:
+            with contextlib.suppress(Exception):
+                conn.close()
+            conn = None
+        if conn is None:
+            conn = self._connect()
+            self._local.conn, self._local.opened = conn, time.monotonic()
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _in_thread(self, work: Callable[[Any], T]) -> T:
+        conn = self._connection()
+        cursor = conn.cursor()
+        try:
+            return work(cursor)
+        except self._driver_errors() as exc:
+            with contextlib.suppress(Exception):
+                cursor.execute("ROLLBACK")
+            raise DatabaseError(f"{self._describe()}: {redact(str(exc))}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    async def _run(self, work: Callable[[Any], T]) -> T:
+        if self._executor is None:
+            raise DatabaseError("warehouse is not open: use `async with open_warehouse(settings) as wh:`")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._in_thread, work)
+
+    def _transaction(self, cursor: Any, work: Callable[[], T]) -> T:
+        cursor.execute(self._begin_sql())
+        try:
+            result = work()
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+        return result
+
+    # -- schema --------------------------------------------------------------------------------------------------
+
+    async def ensure_schema(self, tables: Sequence[str] | None = None) -> list[str]:
+        """Create missing databases and tables (never alters an existing table) and record the schema version.
+
+        Args:
+            tables: qualified names to create; None for every table.
+
+        Returns:
+            The qualified names ensured.
+        """
+        specs = [get_table(t) for t in tables] if tables is not None else list(TABLES.values())
+        for bookkeeping in (INGEST_QUARANTINE, INGEST_SCHEMA_VERSION):
+            if bookkeeping not in specs:
+                specs.append(bookkeeping)
+        renderer = self.renderer
+
+        def work(cursor: Any) -> None:
+            self._create_databases(cursor)
+            for spec in specs:
+                cursor.execute(create_table(spec, self.dialect, renderer.database))
+
+        await self._run(work)
+        version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
+        await self.upsert(INGEST_SCHEMA_VERSION.qualified_name, version)
+        return [s.qualified_name for s in specs]
+
+    # -- upsert --------------------------------------------------------------------------------------------------
+
+    async def upsert(
+        self, table: str, frame: pl.DataFrame, *, bulk: bool | None = None, on_batch: BatchHook | None = None
+    ) -> UpsertResult:
+        """Insert or update ``frame`` into ``table`` on its primary key, committing batch by batch.
+
+        Rows are written in key-time order, one transaction per batch of ``upsert_batch_rows``, so a crash leaves a
+        committed prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
+
+        Args:
+            table: qualified table name.
+            frame: rows; columns must be table columns and include the key.
+            bulk: force the staging path (True) or the multi-row path (False); None picks by
+                ``bulk_threshold_rows``.
+            on_batch: called after each committed batch with its index and counts.
+
+        Returns:
+            Rows inserted and updated.
+        """
+        spec = get_table(table)
+        prepared = frames.prepare_frame(spec, frame, self.clock())
+        if prepared.height == 0:
+            return UpsertResult()
+        use_bulk = prepared.height >= self.settings.bulk_threshold_rows if bulk is None else bulk
+        params = frames.parameter_frame(spec, prepared)
+        write = self._bulk_batch if use_bulk else self._plain_batch
+        size = self.settings.upsert_batch_rows
+
+        def work(cursor: Any) -> UpsertResult:
+            total = UpsertResult()
+            if use_bulk:
+                cursor.execute(self._drop_staging_sql(_staging(spec)))
+                cursor.execute(
+                    create_staging(spec, self.renderer.staging(_staging(spec)), params.columns, self.dialect)
+                )
+            for index, batch in enumerate(frames.batches(params, size)):
+                done = self._transaction(cursor, lambda b=batch: write(cursor, spec, b))  # type: ignore[misc]
+                total += done
+                if on_batch is not None:
+                    on_batch(index, done)
+            return total
+
+        return await self._run(work)
+
+    def _plain_batch(self, cursor: Any, spec: TableSpec, batch: pl.DataFrame) -> UpsertResult:
+        renderer = self.renderer
+        keys = batch.select(list(spec.primary_key)).rows()
+        existing = 0
+        step = max(1, 30_000 // len(spec.primary_key))  # under SQLite's 32766-parameter limit
+        for start in range(0, len(keys), step):
+            part = keys[start : start + step]
+            cursor.execute(renderer.count_existing(spec, len(part)), [v for key in part for v in key])
+            existing += int(cursor.fetchone()[0])
+        cursor.executemany(renderer.insert_values(spec, batch.columns), batch.rows())
+        return UpsertResult(inserted=batch.height - existing, updated=existing)
+
+    def _bulk_batch(self, cursor: Any, spec: TableSpec, batch: pl.DataFrame) -> UpsertResult:
+        renderer, staging = self.renderer, _staging(spec)
+        cursor.execute(f"DELETE FROM {renderer.staging(staging)}")
+        self._load_staging(cursor, staging, batch)
+        cursor.execute(renderer.count_staged_existing(spec, staging))
+        existing = int(cursor.fetchone()[0])
+        cursor.execute(renderer.insert_select(spec, batch.columns, staging))
+        return UpsertResult(inserted=batch.height - existing, updated=existing)
+
+    async def quarantine(self, records: Sequence[QuarantineRecord]) -> int:
+        """Store rejected records keyed by (dataset, record_key): first_seen kept, last_seen/reason refreshed.
+
+        Returns:
+            The number of records written.
+        """
+        if not records:
+            return 0
+        frame = pl.DataFrame(
+            {
+                "dataset": [r.dataset for r in records],
+                "record_key": [r.record_key for r in records],
+                "reason": [r.reason for r in records],
+                "raw_payload": [r.raw_payload for r in records],
+            }
+        )
+        return (await self.upsert(INGEST_QUARANTINE.qualified_name, frame, bulk=False)).rows
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+
+    async def query(
+        self, name: str, table: str, conditions: Sequence[str] = (), params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Run a named query (``watermarks``, ``range_stats``, ``coverage``) over ``table``.
+
+        Args:
+            name: a key of :data:`~ingestion_core.db.queries.NAMED_QUERIES`.
+            table: qualified table name.
+            conditions: rendered conditions (built from spec identifiers and placeholders only).
+            params: values for the placeholders.
+        """
+        sql = self.renderer.named(name, get_table(table), conditions)
+
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            cursor.execute(sql, list(params))
+            return [tuple(r) for r in cursor.fetchall()]
+
+        return await self._run(work)
+
+    async def _grouped(
+        self, name: str, table: str, entities: Sequence[tuple[Any, ...]] | None, extra: Sequence[str], values: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        spec = get_table(table)
+        if entities is None:
+            return await self.query(name, table, extra, values)
+        rows: list[tuple[Any, ...]] = []
+        unique = list(dict.fromkeys(tuple(e) for e in entities))
+        for start in range(0, len(unique), _ENTITY_CHUNK):
+            part = unique[start : start + _ENTITY_CHUNK]
+            if any(len(e) != len(spec.entity_columns) for e in part):
+                raise ConfigurationError(f"{table}: entities must be tuples of {spec.entity_columns}")
+            cond = [self.renderer.row_in(spec.entity_columns, len(part)), *extra]
+            rows += await self.query(name, table, cond, [v for e in part for v in e] + values)
+        return rows
+
+    async def watermarks(
+        self, table: str, entities: Sequence[tuple[Any, ...]] | None = None
+    ) -> dict[tuple[Any, ...], datetime]:
+        """``MAX(time)`` per series (e.g. per (market, mapped_instrument)) in one grouped query.
+
+        Args:
+            table: qualified time-series table name.
+            entities: the series to read (tuples of the table's entity columns); None for all.
+
+        Returns:
+            Watermark per series that has rows; series without rows are absent.
+        """
+        width = len(get_table(table).entity_columns)
+        rows = await self._grouped("watermarks", table, entities, (), [])
+        return {tuple(r[:width]): _as_datetime(r[width]) for r in rows}
+
+    async def range_stats(
+        self,
+        table: str,
+        entities: Sequence[tuple[Any, ...]] | None,
+        *,
+        start: datetime | int,
+        end: datetime | int,
+    ) -> dict[tuple[Any, ...], RangeStats]:
+        """First and last stored bucket and row count per series inside ``[start, end]`` (one grouped query)."""
+        spec = get_table(table)
+        width = len(spec.entity_columns)
+        time_col = self.renderer.q(spec.time_column or "")
+        cond = [f"{time_col} >= {self.renderer.ph}", f"{time_col} <= {self.renderer.ph}"]
+        values = [frames.sql_datetime(start), frames.sql_datetime(end)]
+        rows = await self._grouped("range_stats", table, entities, cond, values)
+        return {
+            tuple(r[:width]): RangeStats(_as_datetime(r[width]), _as_datetime(r[width + 1]), int(r[width + 2]))
+            for r in rows
+        }
+
+    async def select(
+        self, table: str, columns: Sequence[str] | None = None, where: Mapping[str, WhereValue] | None = None
+    ) -> pl.DataFrame:
+        """Read rows of ``table`` as a frame typed by its spec.
+
+        Args:
+            table: qualified table name.
+            columns: columns to read (default: all), validated against the spec.
+            where: column -> value (``=``), sequence of values (``IN``) or None (``IS NULL``), ANDed.
+        """
+        spec = get_table(table)
+        cols = list(columns) if columns is not None else list(spec.column_names)
+        for name in [*cols, *(where or {})]:
+            spec.column(name)
+        r = self.renderer
+        conds: list[str] = []
+        values: list[Any] = []
+        for name, value in (where or {}).items():
+            kind = spec.column(name).sql_type
+            if value is None:
+                conds.append(f"{r.q(name)} IS NULL")
+            elif isinstance(value, (list, tuple, set, frozenset)):
+                items = list(value)
+                conds.append(f"{r.q(name)} IN ({', '.join([r.ph] * len(items))})" if items else "1 = 0")
+                values += [_param(kind, v) for v in items]
+            else:
+                conds.append(f"{r.q(name)} = {r.ph}")
+                values.append(_param(kind, value))
+        sql = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(spec)}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            cursor.execute(sql, values)
+            return [tuple(row) for row in cursor.fetchall()]
+
+        return frames.to_frame(spec, cols, await self._run(work))
+
+
+def _staging(spec: TableSpec) -> str:
+    return f"stage_{spec.name}"[:64]
+
+
+def _param(kind: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if kind == "DATETIME" and isinstance(value, (datetime, int)):
+        return frames.sql_datetime(value)
+    return value
+
+
+def _as_datetime(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]

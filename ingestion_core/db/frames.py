@@ -1,0 +1,145 @@
+"""Pure frame preparation for upserts and reads: checks, key-time order, wall-clock columns, value encodings.
+
+Both upsert paths start from :func:`prepare_frame`, so they store identical values: NULL for missing values (never
+zero dates), 1/0 for booleans, datetimes truncated to the second, NaN and infinities as NULL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from ingestion_core.db.tables import TableSpec, polars_type
+from ingestion_core.errors import DataError
+
+SQL_DATETIME = "%Y-%m-%d %H:%M:%S"
+#: LOAD DATA escaping (ESCAPED BY '\\'): the backslash first, then the field/line separators and NUL.
+_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\x00", "\\0"))
+
+
+def prepare_frame(spec: TableSpec, frame: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Check and normalise a frame for an upsert into ``spec``.
+
+    Columns are cast to the spec's Polars types; refresh columns (``collected_at``/``updated_at``) missing or null
+    are set to ``now``, insert-only columns (``created_at``) missing are set to ``now``; rows with the same key keep
+    the last one; rows are sorted in key-time order (time column, then the other key columns).
+
+    Raises:
+        DataError: unknown columns, missing key columns, null keys or values that do not cast.
+    """
+    unknown = [c for c in frame.columns if not spec.has_column(c)]
+    if unknown:
+        raise DataError(f"{spec.qualified_name}: unknown columns {unknown}")
+    missing = [k for k in spec.primary_key if k not in frame.columns]
+    if missing:
+        raise DataError(f"{spec.qualified_name}: frame lacks key columns {missing}")
+    stamp = now.replace(microsecond=0, tzinfo=None)
+    for name in (*spec.refresh_columns, *spec.insert_only_columns):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(stamp, dtype=pl.Datetime("us")).alias(name))
+        elif name in spec.refresh_columns:
+            frame = frame.with_columns(pl.col(name).fill_null(pl.lit(stamp, dtype=pl.Datetime("us"))))
+    casts = []
+    for name in frame.columns:
+        target = polars_type(spec.column(name).sql_type)
+        expr = pl.col(name)
+        source = frame.schema[name]
+        if isinstance(source, pl.Datetime) and source.time_zone is not None:
+            expr = expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        expr = expr.cast(target, strict=True)
+        if target == pl.Float64():
+            expr = pl.when(expr.is_finite()).then(expr).otherwise(None)
+        elif isinstance(target, pl.Datetime):
+            expr = expr.dt.truncate("1s")
+        casts.append(expr.alias(name))
+    try:
+        frame = frame.select(casts)
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{spec.qualified_name}: frame does not match the table types: {exc}") from None
+    if frame.select(pl.any_horizontal(pl.col(list(spec.primary_key)).is_null().any())).item():
+        raise DataError(f"{spec.qualified_name}: null in key columns {spec.primary_key}")
+    frame = frame.unique(subset=list(spec.primary_key), keep="last", maintain_order=True)
+    return frame.sort(list(spec.order_columns), maintain_order=True)
+
+
+def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Encode a prepared frame for driver parameters: datetimes as SQL text, booleans as 1/0."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.strftime(SQL_DATETIME))
+        elif dtype == pl.Boolean():
+            exprs.append(pl.col(name).cast(pl.Int64))
+        else:
+            exprs.append(pl.col(name))
+    return frame.select(exprs)
+
+
+def load_data_bytes(frame: pl.DataFrame) -> bytes:
+    """Render a parameter frame as a ``LOAD DATA`` body: tab-separated, ``\\N`` for NULL, backslash-escaped."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        expr = pl.col(name).cast(pl.String)
+        if dtype == pl.String():
+            for raw, escaped in _ESCAPES:
+                expr = expr.str.replace_all(raw, escaped, literal=True)
+        exprs.append(expr.fill_null("\\N"))
+    lines = frame.select(pl.concat_str(exprs, separator="\t").alias("line"))["line"]
+    return ("\n".join(lines.to_list()) + "\n").encode("utf-8") if len(lines) else b""
+
+
+def chunks(data: bytes, size: int = 16 * 1024) -> Iterator[bytes]:
+    """Split a LOAD DATA body into packets for the driver's ``infile_stream``."""
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start : start + size])
+
+
+def batches(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    """Consecutive slices of at most ``rows`` rows."""
+    for offset in range(0, frame.height, rows):
+        yield frame.slice(offset, rows)
+
+
+def sql_datetime(value: datetime | int) -> str:
+    """Render Unix seconds or a datetime (naive means UTC) as SQL DATETIME text."""
+    if isinstance(value, int):
+        value = datetime.fromtimestamp(value, tz=UTC)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(SQL_DATETIME)
+
+
+def to_frame(spec: TableSpec, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+    """Build a frame typed by ``spec`` from fetched rows (SQLite datetimes arrive as text, booleans as 0/1)."""
+    data: dict[str, list[Any]] = {c: [] for c in columns}
+    kinds = [spec.column(c).sql_type for c in columns]
+    for row in rows:
+        for name, kind, value in zip(columns, kinds, row, strict=True):
+            data[name].append(decode_value(kind, value))
+    return pl.DataFrame(data, schema={c: polars_type(k) for c, k in zip(columns, kinds, strict=True)})
+
+
+def decode_value(kind: str, value: Any) -> Any:
+    """Normalise one fetched value to the Python type of its Polars column."""
+    if value is None:
+        return None
+    if kind == "DATETIME":
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    if kind == "BOOLEAN":
+        return bool(value)
+    if kind == "DOUBLE":
+        value = float(value)
+        return None if math.isnan(value) else value
+    if kind in ("BIGINT", "INT"):
+        return int(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if not isinstance(value, str):
+        return json.dumps(value)
+    return value

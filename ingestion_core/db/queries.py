@@ -1,0 +1,118 @@
+"""Named queries and upsert statements, rendered per dialect from the table specs.
+
+Identifiers come only from specs (validated); every value is a driver parameter (``%s`` on the servers, ``?`` on
+SQLite). Named queries are templates over ``{table}``, ``{time}``, ``{entities}`` and ``{where}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingestion_core.db.ddl import Dialect, physical_name, quote, quote_list
+from ingestion_core.db.tables import TableSpec
+from ingestion_core.errors import ConfigurationError
+
+#: Named queries over one time-series table.
+NAMED_QUERIES: dict[str, str] = {
+    # MAX(time) per series: the crash-safe watermark (design §3.3), one grouped query for many instruments.
+    "watermarks": "SELECT {entities}, MAX({time}) FROM {table}{where} GROUP BY {entities}",
+    # First/last stored bucket and row count per series inside a time range (backfill resume).
+    "range_stats": "SELECT {entities}, MIN({time}), MAX({time}), COUNT(*) FROM {table}{where} GROUP BY {entities}",
+    # Coverage per series over the whole table (or one market).
+    "coverage": (
+        "SELECT {entities}, MIN({time}), MAX({time}), COUNT(*) FROM {table}{where} "
+        "GROUP BY {entities} ORDER BY {entities}"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Renderer:
+    """Renders statements for one dialect and one physical database."""
+
+    dialect: Dialect
+    database: str | None = None
+
+    @property
+    def ph(self) -> str:
+        """The driver's parameter placeholder."""
+        return "?" if self.dialect == "sqlite" else "%s"
+
+    def table(self, spec: TableSpec) -> str:
+        """The quoted physical table name."""
+        return physical_name(spec, self.dialect, self.database)
+
+    def staging(self, name: str) -> str:
+        """The quoted name of a temporary staging table (in the physical database on servers)."""
+        if self.dialect == "sqlite" or self.database is None:
+            return self.q(name)
+        return f"{self.q(self.database)}.{self.q(name)}"
+
+    def q(self, name: str) -> str:
+        """Quote one identifier."""
+        return quote(name, self.dialect)
+
+    def row_in(self, columns: Sequence[str], count: int) -> str:
+        """``(a, b) IN (...)`` for ``count`` tuples of parameters (``IN (VALUES ...)`` on SQLite)."""
+        width = len(columns)
+        one = "(" + ", ".join([self.ph] * width) + ")"
+        if width == 1:
+            return f"{self.q(columns[0])} IN (" + ", ".join([self.ph] * count) + ")"
+        lhs = "(" + quote_list(columns, self.dialect) + ")"
+        rows = ", ".join([one] * count)
+        return f"{lhs} IN (VALUES {rows})" if self.dialect == "sqlite" else f"{lhs} IN ({rows})"
+
+    def named(self, name: str, spec: TableSpec, conditions: Sequence[str] = ()) -> str:
+        """Render the named query ``name`` for ``spec`` with ``conditions`` ANDed into its WHERE clause.
+
+        Raises:
+            ConfigurationError: unknown query, or the table is not a time series.
+        """
+        if name not in NAMED_QUERIES:
+            raise ConfigurationError(f"unknown named query {name!r}; known: {sorted(NAMED_QUERIES)}")
+        if spec.time_column is None or not spec.entity_columns:
+            raise ConfigurationError(f"{spec.qualified_name} is not a time series (no time/entity columns)")
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return NAMED_QUERIES[name].format(
+            entities=quote_list(spec.entity_columns, self.dialect),
+            time=self.q(spec.time_column),
+            table=self.table(spec),
+            where=where,
+        )
+
+    def insert_values(self, spec: TableSpec, columns: Sequence[str]) -> str:
+        """One-row upsert ``INSERT ... VALUES`` (executemany turns it into multi-row statements on servers)."""
+        values = "(" + ", ".join([self.ph] * len(columns)) + ")"
+        head = f"INSERT INTO {self.table(spec)} ({quote_list(columns, self.dialect)}) VALUES {values}"
+        return head + self.on_conflict(spec, columns)
+
+    def insert_select(self, spec: TableSpec, columns: Sequence[str], staging: str) -> str:
+        """``INSERT ... SELECT`` from a staging table with the upsert clause."""
+        cols = quote_list(columns, self.dialect)
+        # SQLite needs a WHERE before ON CONFLICT to parse INSERT ... SELECT unambiguously.
+        where = " WHERE 1" if self.dialect == "sqlite" else ""
+        head = f"INSERT INTO {self.table(spec)} ({cols}) SELECT {cols} FROM {self.staging(staging)}{where}"
+        return head + self.on_conflict(spec, columns)
+
+    def on_conflict(self, spec: TableSpec, columns: Sequence[str]) -> str:
+        """Update every non-key, non-insert-only column on a key conflict."""
+        updates = [c for c in columns if c not in spec.primary_key and c not in spec.insert_only_columns]
+        if self.dialect == "sqlite":
+            target = quote_list(spec.primary_key, self.dialect)
+            if not updates:
+                return f" ON CONFLICT ({target}) DO NOTHING"
+            sets = ", ".join(f"{self.q(c)} = excluded.{self.q(c)}" for c in updates)
+            return f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        if not updates:  # a no-op assignment keeps the statement an upsert
+            updates = [spec.primary_key[0]]
+        return " ON DUPLICATE KEY UPDATE " + ", ".join(f"{self.q(c)} = VALUES({self.q(c)})" for c in updates)
+
+    def count_existing(self, spec: TableSpec, count: int) -> str:
+        """Count stored rows whose key is one of ``count`` parameter tuples."""
+        return f"SELECT COUNT(*) FROM {self.table(spec)} WHERE {self.row_in(spec.primary_key, count)}"
+
+    def count_staged_existing(self, spec: TableSpec, staging: str) -> str:
+        """Count staged rows whose key is already stored."""
+        on = " AND ".join(f"s.{self.q(k)} = t.{self.q(k)}" for k in spec.primary_key)
+        return f"SELECT COUNT(*) FROM {self.staging(staging)} s JOIN {self.table(spec)} t ON {on}"

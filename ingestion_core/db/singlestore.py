@@ -1,0 +1,101 @@
+"""The server warehouse on ``singlestoredb``: SingleStore in production, MariaDB/MySQL in tests.
+
+The logical schema ``market`` maps to the physical database ``settings.name`` (or the URL's database). The dialect
+(SingleStore DDL clauses or plain MySQL) is detected from the server at connect. Large upserts stream a
+``LOAD DATA LOCAL INFILE`` body from memory into a temporary staging table (``infile_stream`` with ``:stream:``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import polars as pl
+import singlestoredb
+import singlestoredb.exceptions
+
+from ingestion_core.db import frames
+from ingestion_core.db.base import Clock, Warehouse, utc_now
+from ingestion_core.db.ddl import Dialect, quote_list
+from ingestion_core.db.queries import Renderer
+from ingestion_core.db.target import Target
+from ingestion_core.errors import DatabaseError
+from ingestion_core.redaction import redact, register_secret
+from ingestion_core.settings import DatabaseSettings
+
+
+class SingleStoreWarehouse(Warehouse):
+    """Warehouse on a SingleStore or MySQL-compatible server."""
+
+    dialect: Dialect = "mysql"
+
+    def __init__(self, settings: DatabaseSettings, target: Target, *, clock: Clock = utc_now) -> None:
+        super().__init__(settings, clock=clock)
+        self.target = target
+        self._dialect_known = False
+        if target.password:
+            register_secret(target.password)
+
+    @property
+    def renderer(self) -> Renderer:
+        """Statements for the detected dialect, tables qualified with the physical database."""
+        return Renderer(self.dialect, self.target.database)
+
+    def _describe(self) -> str:
+        t = self.target
+        return f"database server {t.host}:{t.port} (user {t.user!r}, database {t.database!r})"
+
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (singlestoredb.exceptions.Error,)
+
+    def _connect(self) -> Any:
+        t = self.target
+        try:
+            conn = singlestoredb.connect(
+                host=t.host,
+                port=t.port,
+                user=t.user,
+                password=t.password,
+                local_infile=True,
+                autocommit=True,
+                connect_timeout=int(max(1, self.settings.connect_timeout_seconds)),
+            )
+        except singlestoredb.exceptions.Error as exc:
+            # from None: the driver's exception chain can carry connection arguments.
+            raise DatabaseError(f"cannot connect to {self._describe()}: {redact(str(exc))}") from None
+        if not self._dialect_known:
+            self.dialect = _detect_dialect(conn)
+            self._dialect_known = True
+        return conn
+
+    def _create_databases(self, cursor: Any) -> None:
+        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {self.renderer.q(self.target.database)}")
+
+    def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
+        body = frames.load_data_bytes(params)
+        sql = (
+            f"LOAD DATA LOCAL INFILE ':stream:' INTO TABLE {self.renderer.staging(staging)} CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
+            f"({quote_list(params.columns, self.dialect)})"
+        )
+        cursor.execute(sql, infile_stream=frames.chunks(body))
+
+    async def drop_database(self) -> None:
+        """Drop the physical database (test fixtures use throw-away databases)."""
+
+        def work(cursor: Any) -> None:
+            cursor.execute(f"DROP DATABASE IF EXISTS {self.renderer.q(self.target.database)}")
+
+        await self._run(work)
+
+
+def _detect_dialect(conn: Any) -> Dialect:
+    cursor = conn.cursor()
+    try:
+        cursor.execute("SELECT @@memsql_version")
+        return "singlestore"
+    except singlestoredb.exceptions.Error:
+        return "mysql"
+    finally:
+        with contextlib.suppress(Exception):
+            cursor.close()

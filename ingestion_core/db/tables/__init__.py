@@ -1,0 +1,55 @@
+"""The table registry: a frozen spec for every warehouse table, importable without any database driver.
+
+Callers name tables as ``schema.table`` (``market.cc_futures_ohlcv_1h``); each backend maps the logical schema.
+"""
+
+from __future__ import annotations
+
+from ingestion_core.db.tables.assets import ASSET_TABLES, BOOKKEEPING_TABLES, INGEST_QUARANTINE, INGEST_SCHEMA_VERSION
+from ingestion_core.db.tables.futures import FUTURES_TABLES, SERIES_TABLES
+from ingestion_core.db.tables.spec import (
+    IDENTIFIER,
+    INTERVAL_SECONDS,
+    Column,
+    TableSpec,
+    check_identifier,
+    polars_schema,
+    polars_type,
+)
+from ingestion_core.db.tables.spot import SPOT_TABLES
+from ingestion_core.errors import ConfigurationError
+
+#: Every table, keyed ``schema.name``.
+TABLES: dict[str, TableSpec] = {
+    spec.qualified_name: spec for spec in (*SPOT_TABLES, *ASSET_TABLES, *FUTURES_TABLES, *BOOKKEEPING_TABLES)
+}
+
+
+def get_table(name: str | TableSpec) -> TableSpec:
+    """Return the spec of ``name`` (``market.cc_futures_ohlcv_1h``; a spec is returned as is).
+
+    Raises:
+        ConfigurationError: unknown table.
+    """
+    if isinstance(name, TableSpec):
+        return name
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ConfigurationError(f"unknown table {name!r}; known: {', '.join(sorted(TABLES))}") from None
+
+
+__all__ = [
+    "IDENTIFIER",
+    "INGEST_QUARANTINE",
+    "INGEST_SCHEMA_VERSION",
+    "INTERVAL_SECONDS",
+    "SERIES_TABLES",
+    "TABLES",
+    "Column",
+    "TableSpec",
+    "check_identifier",
+    "get_table",
+    "polars_schema",
+    "polars_type",
+]

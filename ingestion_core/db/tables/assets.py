@@ -1,0 +1,271 @@
+"""Asset and exchange reference tables, the rate-limit log, and the pipeline's own bookkeeping tables."""
+
+from __future__ import annotations
+
+from ingestion_core.db.tables.columns import WALL_CLOCK, join_columns, parse_columns
+from ingestion_core.db.tables.spec import TableSpec
+
+
+def _reference(name: str, body: str, key: tuple[str, ...], shard: tuple[str, ...], sort: tuple[str, ...]) -> TableSpec:
+    return TableSpec(
+        schema="market",
+        name=name,
+        columns=join_columns(parse_columns(body), WALL_CLOCK),
+        primary_key=key,
+        shard_key=shard,
+        sort_key=sort,
+        refresh_columns=("updated_at",),
+    )
+
+
+ASSETS = _reference(
+    "cc_assets",
+    """
+    asset_id BIGINT !
+    symbol VARCHAR(255) !
+    name VARCHAR(255) !
+    uri VARCHAR(255) !
+    asset_type VARCHAR(255) !
+    cc_internal_type VARCHAR(255) !
+    id_legacy BIGINT !
+    id_parent_asset BIGINT
+    id_asset_issuer BIGINT
+    asset_issuer_name VARCHAR(255)
+    parent_asset_symbol VARCHAR(255)
+    cc_created_on DATETIME !
+    cc_updated_on DATETIME !
+    public_notice TEXT
+    logo_url VARCHAR(255)
+    launch_date DATETIME
+    description_summary TEXT
+    decimal_points INT
+    symbol_glyph VARCHAR(255)
+    """,
+    key=("asset_id",),
+    shard=("asset_id",),
+    sort=("symbol", "asset_id"),
+)
+
+ASSET_ALTERNATIVE_IDS = _reference(
+    "cc_asset_alternative_ids",
+    """
+    asset_id BIGINT !
+    cmc_id VARCHAR(255)
+    cg_id VARCHAR(255)
+    isin_id VARCHAR(255)
+    valor_id VARCHAR(255)
+    dti_id VARCHAR(255)
+    chain_id VARCHAR(255)
+    """,
+    key=("asset_id",),
+    shard=("asset_id",),
+    sort=("asset_id",),
+)
+
+ASSET_INDUSTRIES_MAP = _reference(
+    "cc_asset_industries_map",
+    """
+    asset_id BIGINT !
+    industry_name VARCHAR(255) !
+    justification TEXT
+    """,
+    key=("asset_id", "industry_name"),
+    shard=("asset_id",),
+    sort=("asset_id", "industry_name"),
+)
+
+ASSET_CONSENSUS_MECHANISMS_MAP = _reference(
+    "cc_asset_consensus_mechanisms_map",
+    """
+    asset_id BIGINT !
+    mechanism_name VARCHAR(255) !
+    """,
+    key=("asset_id", "mechanism_name"),
+    shard=("asset_id",),
+    sort=("asset_id", "mechanism_name"),
+)
+
+ASSET_CONSENSUS_ALGORITHM_TYPES_MAP = _reference(
+    "cc_asset_consensus_algorithm_types_map",
+    """
+    asset_id BIGINT !
+    algorithm_name VARCHAR(255) !
+    description TEXT
+    """,
+    key=("asset_id", "algorithm_name"),
+    shard=("asset_id",),
+    sort=("asset_id", "algorithm_name"),
+)
+
+ASSET_HASHING_ALGORITHM_TYPES_MAP = _reference(
+    "cc_asset_hashing_algorithm_types_map",
+    """
+    asset_id BIGINT !
+    algorithm_name VARCHAR(255) !
+    """,
+    key=("asset_id", "algorithm_name"),
+    shard=("asset_id",),
+    sort=("asset_id", "algorithm_name"),
+)
+
+ASSET_PREVIOUS_SYMBOLS_MAP = _reference(
+    "cc_asset_previous_symbols_map",
+    """
+    asset_id BIGINT !
+    previous_symbol VARCHAR(255) !
+    """,
+    key=("asset_id", "previous_symbol"),
+    shard=("asset_id",),
+    sort=("asset_id", "previous_symbol"),
+)
+
+ASSET_MARKET_DATA = TableSpec(
+    schema="market",
+    name="cc_asset_market_data",
+    columns=join_columns(
+        parse_columns(
+            """
+            asset_id BIGINT !
+            snapshot_ts DATETIME !
+            price_usd DOUBLE
+            price_usd_source VARCHAR(255)
+            mkt_cap_penalty DOUBLE
+            circulating_mkt_cap_usd DOUBLE
+            total_mkt_cap_usd DOUBLE
+            spot_moving_24_hour_quote_volume_top_tier_usd DOUBLE
+            spot_moving_24_hour_quote_volume_usd DOUBLE
+            spot_moving_7_day_quote_volume_top_tier_usd DOUBLE
+            spot_moving_7_day_quote_volume_usd DOUBLE
+            spot_moving_30_day_quote_volume_top_tier_usd DOUBLE
+            spot_moving_30_day_quote_volume_usd DOUBLE
+            """
+        ),
+        WALL_CLOCK,
+    ),
+    primary_key=("asset_id", "snapshot_ts"),
+    shard_key=("asset_id",),
+    sort_key=("asset_id", "snapshot_ts DESC"),
+    time_column="snapshot_ts",
+    entity_columns=("asset_id",),
+    refresh_columns=("updated_at",),
+)
+
+# Two unique keys (exchange_api_id, internal_name) share no column, so no shard key can be contained in both:
+# on SingleStore this small table is a REFERENCE table (replicated, unsharded), where any unique key is allowed.
+EXCHANGES_GENERAL = TableSpec(
+    schema="market",
+    name="cc_exchanges_general",
+    columns=join_columns(
+        parse_columns(
+            """
+            exchange_api_id VARCHAR(255) !
+            name VARCHAR(255) !
+            internal_name VARCHAR(255) !
+            api_url_path VARCHAR(255)
+            logo_url_path VARCHAR(255)
+            item_types JSON
+            centralization_type VARCHAR(255)
+            grade_points DOUBLE
+            grade VARCHAR(255)
+            grade_points_legal DOUBLE
+            grade_points_kyc_risk DOUBLE
+            grade_points_team DOUBLE
+            grade_points_data_provision DOUBLE
+            grade_points_asset_quality DOUBLE
+            grade_points_market_quality DOUBLE
+            grade_points_security DOUBLE
+            grade_points_neg_reports_penalty DOUBLE
+            affiliate_url VARCHAR(255)
+            country VARCHAR(255)
+            has_orderbook BOOLEAN
+            has_trades BOOLEAN
+            description TEXT
+            full_address VARCHAR(255)
+            is_sponsored BOOLEAN
+            is_recommended BOOLEAN
+            rating_avg DOUBLE
+            rating_total_users INT
+            sort_order INT
+            total_volume_24h_usd DOUBLE
+            created_at DATETIME ! DEFAULT CURRENT_TIMESTAMP
+            updated_at DATETIME ! DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+            """
+        ),
+    ),
+    primary_key=("exchange_api_id",),
+    unique_keys=(("internal_name",),),
+    sort_key=("internal_name", "name"),
+    reference=True,
+    refresh_columns=("updated_at",),
+)
+
+RATE_LIMIT_STATUS = TableSpec(
+    schema="market",
+    name="cc_rate_limit_status",
+    columns=parse_columns(
+        "timestamp DATETIME !\nuse_case VARCHAR(255) !\nrecord_timing VARCHAR(10) !\n"
+        + "\n".join(
+            f"{who}_key_{what}_{period} INT"
+            for who in ("api", "auth")
+            for what in ("used", "max", "remaining")
+            for period in ("second", "minute", "hour", "day", "month")
+        )
+    ),
+    primary_key=("timestamp", "use_case", "record_timing"),
+    shard_key=("timestamp",),
+    sort_key=("timestamp", "use_case"),
+    time_column="timestamp",
+    entity_columns=("use_case",),
+    refresh_columns=(),
+    insert_only_columns=(),
+)
+
+INGEST_QUARANTINE = TableSpec(
+    schema="market",
+    name="ingest_quarantine",
+    columns=parse_columns(
+        """
+        dataset VARCHAR(128) !
+        record_key VARCHAR(512) !
+        reason TEXT !
+        raw_payload TEXT !
+        first_seen DATETIME !
+        last_seen DATETIME !
+        """
+    ),
+    primary_key=("dataset", "record_key"),
+    shard_key=("dataset", "record_key"),
+    sort_key=("dataset", "record_key"),
+    refresh_columns=("last_seen",),
+    insert_only_columns=("first_seen",),
+)
+
+INGEST_SCHEMA_VERSION = TableSpec(
+    schema="market",
+    name="ingest_schema_version",
+    columns=parse_columns(
+        """
+        version INT !
+        description VARCHAR(255) !
+        applied_at DATETIME !
+        """
+    ),
+    primary_key=("version",),
+    reference=True,
+    refresh_columns=("applied_at",),
+    insert_only_columns=(),
+)
+
+ASSET_TABLES: tuple[TableSpec, ...] = (
+    ASSETS,
+    ASSET_ALTERNATIVE_IDS,
+    ASSET_INDUSTRIES_MAP,
+    ASSET_CONSENSUS_MECHANISMS_MAP,
+    ASSET_CONSENSUS_ALGORITHM_TYPES_MAP,
+    ASSET_HASHING_ALGORITHM_TYPES_MAP,
+    ASSET_PREVIOUS_SYMBOLS_MAP,
+    ASSET_MARKET_DATA,
+    EXCHANGES_GENERAL,
+    RATE_LIMIT_STATUS,
+)
+BOOKKEEPING_TABLES: tuple[TableSpec, ...] = (INGEST_QUARANTINE, INGEST_SCHEMA_VERSION)

@@ -1,0 +1,108 @@
+"""Which warehouse to open: ``DATABASE_URL`` or the legacy ``DB_*`` variables, parsed into a :class:`Target`.
+
+``sqlite:///relative/path`` or ``sqlite:////absolute/path``; ``singlestoredb://user:pass@host:port/db``,
+``singlestore://``, ``mysql://`` or ``mariadb://``. Unset URL and no ``DB_HOST``: an SQLite file under ``data_dir``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from ingestion_core.db.tables import check_identifier
+from ingestion_core.errors import ConfigurationError
+from ingestion_core.settings import DatabaseSettings
+
+Backend = Literal["sqlite", "server"]
+SERVER_SCHEMES = ("singlestoredb", "singlestore", "mysql", "mariadb")
+SQLITE_FILE = "warehouse.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A parsed connection target. ``password`` never appears in ``repr`` or messages."""
+
+    backend: Backend
+    host: str = ""
+    port: int = 3306
+    user: str = ""
+    password: str = ""
+    database: str = "market"
+    path: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"Target({self.describe()})"
+
+    def describe(self) -> str:
+        """``host:port/database`` or the SQLite path, for messages (no password)."""
+        if self.backend == "sqlite":
+            return f"sqlite {self.path}"
+        return f"server {self.user}@{self.host}:{self.port}/{self.database}"
+
+
+def resolve_target(settings: DatabaseSettings) -> Target:
+    """Parse the settings into a target.
+
+    Raises:
+        ConfigurationError: unknown scheme, missing host or path, bad port or database name (password masked).
+    """
+    if settings.database_url is not None:
+        return _parse_url(settings.database_url.get_secret_value(), settings)
+    if settings.host:
+        return Target(
+            backend="server",
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password.get_secret_value(),
+            database=settings.name,
+        )
+    return Target(backend="sqlite", path=Path(settings.data_dir) / SQLITE_FILE)
+
+
+def _parse_url(url: str, settings: DatabaseSettings) -> Target:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"DATABASE_URL is not a valid URL ({_mask(url)}): {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        raw = unquote(parts.path)
+        if not raw or raw == "/":
+            raise ConfigurationError(f"DATABASE_URL {_mask(url)}: sqlite URL needs a path (sqlite:///file.db)")
+        return Target(backend="sqlite", path=Path(raw[1:]))  # sqlite:///rel -> rel, sqlite:////abs -> /abs
+    if scheme not in SERVER_SCHEMES:
+        raise ConfigurationError(
+            f"DATABASE_URL {_mask(url)}: unsupported scheme {scheme!r}; use sqlite, {', '.join(SERVER_SCHEMES)}"
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"DATABASE_URL {_mask(url)}: missing host")
+    database = unquote(parts.path.lstrip("/")) or settings.name
+    try:
+        check_identifier(database)
+    except ConfigurationError:
+        raise ConfigurationError(f"DATABASE_URL {_mask(url)}: invalid database name {database!r}") from None
+    return Target(
+        backend="server",
+        host=parts.hostname,
+        port=port or 3306,
+        user=unquote(parts.username or settings.user),
+        password=unquote(parts.password) if parts.password is not None else settings.password.get_secret_value(),
+        database=database,
+    )
+
+
+def _mask(url: str) -> str:
+    """The URL with any password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        head, _, tail = url.rpartition("@")
+        return ("***@" + tail) if head else url
