@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ingestion_core.sim.clock import ManualClock
 from ingestion_core.sim.config import RATE_LIMIT_WINDOWS, FaultConfig, PermanentFailure, SimConfig
+from ingestion_core.sim.process import SimulatorProcess
 from ingestion_core.sim.server import Simulator, SimulatorThread, run_simulator
 from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
 
@@ -27,6 +28,7 @@ __all__ = [
     "PermanentFailure",
     "SimConfig",
     "Simulator",
+    "SimulatorProcess",
     "SimulatorThread",
     "SpotInstrument",
     "Universe",

@@ -228,3 +228,17 @@ async def test_cached_closed_windows_are_identical_and_still_counted(simulator: 
         simulator.base_url, path, market="binance", instrument=mapped, limit=50, to_ts=SIM_NOW - 3600
     )
     assert revised.text != fresh.text
+
+
+def test_simulator_process_serves_and_takes_faults() -> None:
+    from ingestion_core.sim import SimulatorProcess
+
+    with SimulatorProcess(SimConfig(history_days=2)) as sim:
+        with urllib.request.urlopen(sim.base_url + MARKETS, timeout=30) as response:
+            assert json.loads(response.read())["Data"]["bybit"]["TYPE"] == "604"
+        assert sim.set_faults(fail_next=1, error_rates={500: 0.0})["fail_next"] == 1
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(sim.base_url + MARKETS, timeout=30)
+        assert sim.stats()["status_counts"] == {"200": 1, "503": 1}
+        sim.reset_stats()
+        assert sim.stats()["total_calls"] == 0
