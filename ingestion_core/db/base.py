@@ -22,9 +22,9 @@ from typing import Any, Self, TypeVar
 import polars as pl
 
 from ingestion_core.db import frames
-from ingestion_core.db.ddl import Dialect, create_staging, create_table
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, UpsertResult
+from ingestion_core.db.schema_sql import Dialect, create_staging, create_table
 from ingestion_core.db.tables import INGEST_QUARANTINE, INGEST_SCHEMA_VERSION, TABLES, TableSpec, get_table
 from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.quarantine import QuarantineRecord
@@ -90,6 +90,7 @@ class Warehouse(ABC):
 
     def _create_databases(self, cursor: Any) -> None:
         """Create the physical database(s) behind the logical schema (no-op where there are none)."""
+        return
 
     def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
         """Fill the staging table with ``params`` (LOAD DATA on servers, executemany on SQLite)."""
@@ -401,4 +402,4 @@ def _param(kind: str, value: Any) -> Any:
 
 
 def _as_datetime(value: Any) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

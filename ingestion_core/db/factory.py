@@ -8,7 +8,7 @@ from ingestion_core.settings import DatabaseSettings
 
 
 def open_warehouse(settings: DatabaseSettings, *, clock: Clock = utc_now) -> Warehouse:
-    """Build the warehouse the settings name; use it as ``async with open_warehouse(s) as wh:``.
+    """Build the warehouse the settings name (use it as an async context manager).
 
     ``DATABASE_URL`` wins; else ``DB_HOST`` selects the server backend; else SQLite under ``data_dir``. Nothing
     connects until ``__aenter__``, which raises one DatabaseError naming host and port if the server is unreachable.

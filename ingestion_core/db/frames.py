@@ -81,7 +81,7 @@ def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def load_data_bytes(frame: pl.DataFrame) -> bytes:
-    """Render a parameter frame as a ``LOAD DATA`` body: tab-separated, ``\\N`` for NULL, backslash-escaped."""
+    """Render a parameter frame as a ``LOAD DATA`` body: tab-separated, NULL as backslash-N, backslash-escaped."""
     exprs = []
     for name, dtype in frame.schema.items():
         expr = pl.col(name).cast(pl.String)

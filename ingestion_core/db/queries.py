@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingestion_core.db.ddl import Dialect, physical_name, quote, quote_list
+from ingestion_core.db.schema_sql import Dialect, physical_name, quote, quote_list
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.errors import ConfigurationError
 

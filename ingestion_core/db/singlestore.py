@@ -11,13 +11,13 @@ import contextlib
 from typing import Any
 
 import polars as pl
-import singlestoredb
 import singlestoredb.exceptions
+from singlestoredb.connection import connect as singlestore_connect
 
 from ingestion_core.db import frames
 from ingestion_core.db.base import Clock, Warehouse, utc_now
-from ingestion_core.db.ddl import Dialect, quote_list
 from ingestion_core.db.queries import Renderer
+from ingestion_core.db.schema_sql import Dialect, quote_list
 from ingestion_core.db.target import Target
 from ingestion_core.errors import DatabaseError
 from ingestion_core.redaction import redact, register_secret
@@ -51,7 +51,7 @@ class SingleStoreWarehouse(Warehouse):
     def _connect(self) -> Any:
         t = self.target
         try:
-            conn = singlestoredb.connect(
+            conn = singlestore_connect(
                 host=t.host,
                 port=t.port,
                 user=t.user,

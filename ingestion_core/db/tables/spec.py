@@ -152,7 +152,7 @@ class TableSpec:
         """The bucket interval of a time-series table (from its ``_1m``/``_1h``/``_1d`` suffix)."""
         for suffix in ("1m", "1h", "1d"):
             if self.name.endswith("_" + suffix):
-                return suffix  # type: ignore[return-value]
+                return suffix
         return None
 
     @property

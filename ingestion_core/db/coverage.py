@@ -1,0 +1,132 @@
+"""Coverage of a time-series table per series: first, last, rows, expected rows and missing buckets.
+
+``python -m ingestion_core.db.coverage --table market.cc_futures_ohlcv_1h [--market binance] [--json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from ingestion_core.db.base import Warehouse
+from ingestion_core.db.factory import open_warehouse
+from ingestion_core.db.tables import INTERVAL_SECONDS, get_table
+from ingestion_core.errors import ConfigurationError, IngestError
+from ingestion_core.settings import load_settings
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """Coverage of one series (e.g. one (market, mapped_instrument))."""
+
+    series: tuple[Any, ...]
+    first: datetime
+    last: datetime
+    rows: int
+    expected: int
+
+    @property
+    def gaps(self) -> int:
+        """Missing buckets between first and last."""
+        return self.expected - self.rows
+
+
+def expected_rows(first: datetime, last: datetime, interval_seconds: int) -> int:
+    """Buckets from ``first`` to ``last`` inclusive at ``interval_seconds``."""
+    return int((last - first).total_seconds()) // interval_seconds + 1
+
+
+async def coverage(warehouse: Warehouse, table: str, market: str | None = None) -> list[CoverageRow]:
+    """Coverage per series of ``table`` (optionally of one market), from one grouped named query.
+
+    Raises:
+        ConfigurationError: the table has no ``_1m``/``_1h``/``_1d`` interval.
+    """
+    spec = get_table(table)
+    if spec.interval is None or spec.time_column is None:
+        raise ConfigurationError(f"{table} is not an interval time series (_1m/_1h/_1d)")
+    step = INTERVAL_SECONDS[spec.interval]
+    conditions: list[str] = []
+    params: list[Any] = []
+    if market is not None:
+        conditions.append(f"{warehouse.renderer.q(spec.entity_columns[0])} = {warehouse.renderer.ph}")
+        params.append(market)
+    width = len(spec.entity_columns)
+    rows = await warehouse.query("coverage", table, conditions, params)
+    result = []
+    for row in rows:
+        first, last = _dt(row[width]), _dt(row[width + 1])
+        result.append(
+            CoverageRow(tuple(row[:width]), first, last, int(row[width + 2]), expected_rows(first, last, step))
+        )
+    return result
+
+
+def render_text(rows: list[CoverageRow], entity_names: tuple[str, ...]) -> str:
+    """An aligned text table, one line per series."""
+    header = [*entity_names, "first", "last", "rows", "expected", "gaps"]
+    lines = [
+        [
+            *(str(v) for v in r.series),
+            f"{r.first:%Y-%m-%d %H:%M}",
+            f"{r.last:%Y-%m-%d %H:%M}",
+            str(r.rows),
+            str(r.expected),
+            str(r.gaps),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(x) for x in col) for col in zip(header, *lines, strict=True)]
+    numeric = set(range(len(entity_names) + 2, len(header)))
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([fmt(header), *(fmt(line) for line in lines)])
+
+
+def render_json(rows: list[CoverageRow], entity_names: tuple[str, ...]) -> str:
+    """One JSON array of objects (datetimes as ISO text)."""
+    out = []
+    for r in rows:
+        item = dict(zip(entity_names, r.series, strict=True))
+        data = asdict(r)
+        item.update(first=r.first.isoformat(), last=r.last.isoformat(), rows=data["rows"])
+        item.update(expected=r.expected, gaps=r.gaps)
+        out.append(item)
+    return json.dumps(out, indent=2, default=str)
+
+
+def _dt(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def _main(table: str, market: str | None, as_json: bool) -> str:
+    spec = get_table(table)
+    async with open_warehouse(load_settings().database) as wh:
+        rows = await coverage(wh, table, market)
+    return render_json(rows, spec.entity_columns) if as_json else render_text(rows, spec.entity_columns)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(prog="python -m ingestion_core.db.coverage", description=__doc__)
+    parser.add_argument("--table", required=True, help="e.g. market.cc_futures_ohlcv_1h")
+    parser.add_argument("--market", default=None)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        print(asyncio.run(_main(args.table, args.market, args.json)))
+    except IngestError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Create missing databases and tables, report legacy tables lacking their key, and add keys on operator command.
+
+    python -m ingestion_core.db.migrate              # create what is missing, record the schema version
+    python -m ingestion_core.db.migrate --dry-run    # change nothing; list missing tables and duplicate keys
+    python -m ingestion_core.db.migrate --apply-keys market.cc_assets [--chunk-rows 50000]
+
+An existing table is never altered silently. ``--apply-keys`` (an operator step, never run by ingestion) builds a
+keyed copy ``<table>__keyed`` in chunks ordered oldest-first by the refresh column (so the newest row per key wins),
+then swaps it in once, keeping the original as ``<table>__legacy`` for the operator to drop after checking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingestion_core.db.base import Warehouse
+from ingestion_core.db.factory import open_warehouse
+from ingestion_core.db.schema_sql import create_table, quote_list
+from ingestion_core.db.tables import TABLES, TableSpec, get_table
+from ingestion_core.errors import ConfigurationError, IngestError
+from ingestion_core.settings import load_settings
+
+
+@dataclass(frozen=True, slots=True)
+class TableState:
+    """What the database holds for one spec."""
+
+    table: str
+    exists: bool
+    primary_key: tuple[str, ...] = ()
+    expected_key: tuple[str, ...] = ()
+    duplicate_keys: int = 0
+    surplus_rows: int = 0
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the stored table has the spec's primary key."""
+        return self.primary_key == self.expected_key
+
+
+async def stored_primary_key(wh: Warehouse, spec: TableSpec) -> tuple[str, ...] | None:
+    """The stored table's primary key columns (empty if none), or None when the table does not exist."""
+
+    def work(cursor: Any) -> tuple[str, ...] | None:
+        if wh.dialect == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [spec.name])
+            if cursor.fetchone() is None:
+                return None
+            cursor.execute(f"PRAGMA table_info({wh.renderer.q(spec.name)})")
+            cols = sorted((r[5], r[1]) for r in cursor.fetchall() if r[5])
+            return tuple(name for _, name in cols)
+        database = wh.renderer.database
+        cursor.execute(
+            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", [database, spec.name]
+        )
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+            [database, spec.name],
+        )
+        return tuple(str(r[0]) for r in cursor.fetchall())
+
+    return await wh._run(work)
+
+
+async def duplicates(wh: Warehouse, spec: TableSpec) -> tuple[int, int]:
+    """(keys stored more than once, rows an --apply-keys would collapse) under the spec's primary key."""
+    keys = quote_list(spec.primary_key, wh.dialect)
+    sql = (
+        f"SELECT COUNT(*), COALESCE(SUM(n - 1), 0) FROM "
+        f"(SELECT COUNT(*) AS n FROM {wh.renderer.table(spec)} GROUP BY {keys} HAVING COUNT(*) > 1) d"
+    )
+
+    def work(cursor: Any) -> tuple[int, int]:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        return int(row[0]), int(row[1])
+
+    return await wh._run(work)
+
+
+async def inspect(wh: Warehouse, specs: Sequence[TableSpec]) -> list[TableState]:
+    """The state of every spec's table (existence, stored key, duplicates when unkeyed)."""
+    states = []
+    for spec in specs:
+        key = await stored_primary_key(wh, spec)
+        if key is None:
+            states.append(TableState(spec.qualified_name, False, expected_key=spec.primary_key))
+            continue
+        dup = (0, 0) if key == spec.primary_key else await duplicates(wh, spec)
+        states.append(TableState(spec.qualified_name, True, key, spec.primary_key, *dup))
+    return states
+
+
+async def apply_keys(wh: Warehouse, table: str, chunk_rows: int = 50_000) -> tuple[int, int]:
+    """Rebuild ``table`` with its spec's keys: chunked copy into ``<name>__keyed``, then one swap.
+
+    Returns:
+        (rows in the legacy table, rows in the keyed table).
+
+    Raises:
+        ConfigurationError: the table is missing, already keyed, or a ``__keyed``/``__legacy`` table exists.
+    """
+    spec = get_table(table)
+    key = await stored_primary_key(wh, spec)
+    if key is None or key == spec.primary_key:
+        raise ConfigurationError(f"{table}: {'does not exist' if key is None else 'already has its key'}")
+    keyed = dataclasses.replace(spec, name=f"{spec.name}__keyed")
+    legacy = dataclasses.replace(spec, name=f"{spec.name}__legacy")
+    for other in (keyed, legacy):
+        if await stored_primary_key(wh, other) is not None:
+            raise ConfigurationError(f"{other.qualified_name} exists: inspect and drop it first")
+    r = wh.renderer
+    cols = quote_list(spec.column_names, wh.dialect)
+    order = quote_list((*spec.refresh_columns, *spec.primary_key), wh.dialect)
+    where = " WHERE 1" if wh.dialect == "sqlite" else ""
+    copy = (
+        f"INSERT INTO {r.table(keyed)} ({cols}) SELECT {cols} FROM {r.table(spec)}{where} ORDER BY {order} "
+        f"LIMIT {int(chunk_rows)} OFFSET {{offset}}" + r.on_conflict(spec, spec.column_names)
+    )
+
+    def work(cursor: Any) -> tuple[int, int]:
+        cursor.execute(create_table(keyed, wh.dialect, r.database))
+        cursor.execute(f"SELECT COUNT(*) FROM {r.table(spec)}")
+        total = int(cursor.fetchone()[0])
+        for offset in range(0, total, chunk_rows):
+            cursor.execute(copy.format(offset=offset))  # autocommit: one committed chunk at a time
+        if wh.dialect == "mysql":
+            cursor.execute(f"RENAME TABLE {r.table(spec)} TO {r.table(legacy)}, {r.table(keyed)} TO {r.table(spec)}")
+        else:
+            cursor.execute("BEGIN IMMEDIATE" if wh.dialect == "sqlite" else "START TRANSACTION")
+            cursor.execute(f"ALTER TABLE {r.table(spec)} RENAME TO {r.q(legacy.name)}")
+            cursor.execute(f"ALTER TABLE {r.table(keyed)} RENAME TO {r.q(spec.name)}")
+            cursor.execute("COMMIT")
+        cursor.execute(f"SELECT COUNT(*) FROM {r.table(spec)}")
+        return total, int(cursor.fetchone()[0])
+
+    return await wh._run(work)
+
+
+def describe(states: Sequence[TableState]) -> list[str]:
+    """Human-readable lines for the unkeyed and missing tables."""
+    lines = []
+    for s in states:
+        if not s.exists:
+            lines.append(f"missing  {s.table}")
+        elif not s.keyed:
+            lines.append(
+                f"UNKEYED  {s.table}: stored key {s.primary_key or 'none'}, expected {s.expected_key}; "
+                f"{s.duplicate_keys} duplicate keys, {s.surplus_rows} rows to collapse; "
+                f"run --apply-keys {s.table} (operator step)"
+            )
+    return lines
+
+
+async def run(dry_run: bool, apply_table: str | None, chunk_rows: int) -> int:
+    """Run the migration; returns the process exit code (3 when a table still lacks its key)."""
+    specs = list(TABLES.values())
+    async with open_warehouse(load_settings().database) as wh:
+        if apply_table is not None:
+            before, after = await apply_keys(wh, apply_table, chunk_rows)
+            print(f"{apply_table}: keyed copy swapped in ({before} rows -> {after} rows); legacy kept as __legacy")
+            return 0
+        if not dry_run:
+            await wh.ensure_schema()
+        lines = describe(await inspect(wh, specs))
+        print("\n".join(lines) if lines else "all tables present with their keys")
+        return 3 if any(line.startswith("UNKEYED") for line in lines) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    parser = argparse.ArgumentParser(prog="python -m ingestion_core.db.migrate", description=__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="change nothing; report")
+    parser.add_argument("--apply-keys", metavar="TABLE", default=None, help="add the key to one legacy table")
+    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(run(args.dry_run, args.apply_keys, args.chunk_rows))
+    except IngestError as exc:
+        parser.exit(2, f"error: {exc}\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
