@@ -8,7 +8,7 @@ import contextlib
 import json
 
 from ingestion_core.sim.config import FaultConfig, SimConfig
-from ingestion_core.sim.server import run_simulator
+from ingestion_core.sim.runners import run_simulator
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

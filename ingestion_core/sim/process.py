@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ingestion_core.sim.config import PermanentFailure, SimConfig
-from ingestion_core.sim.server import run_simulator
+from ingestion_core.sim.runners import run_simulator
 
 
 def _serve(config: SimConfig, connection: Connection) -> None:
