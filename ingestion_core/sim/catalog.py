@@ -200,7 +200,11 @@ def futures_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
 def spot_market_record(universe: Universe, market: str, position: int) -> dict[str, Any]:
     """Return the ``/spot/v1/markets`` record of one market (TYPE "602")."""
     items = [item for item in universe.spot if item.market == market]
-    record = _market_common(market, position, "602", universe.now, {"ACTIVE": len(items)}, len(items))
+    counts = {"ACTIVE": 0, "RETIRED": 0}
+    for item in items:
+        counts[item.status(universe.now)] += 1
+    record = _market_common(market, position, "602", universe.now, counts, len(items))
+    record["INSTRUMENT_STATUS"]["RETIRED"] = counts["RETIRED"]
     for absent in ("ID", "EXCHANGE_INTERNAL_NAME", "URI"):  # the spot record (fixture) has no identity block
         del record[absent]
     record["TOTAL_TRADES_SPOT"] = 1379183049 + position
@@ -212,7 +216,7 @@ def spot_instrument_record(item: SpotInstrument, now: int) -> dict[str, Any]:
     """Return the ``instruments`` entry of one spot pair (TYPE "612")."""
     return {
         "TYPE": "612",
-        "INSTRUMENT_STATUS": "ACTIVE",
+        "INSTRUMENT_STATUS": item.status(now),
         "INSTRUMENT": item.instrument,
         "HISTO_SHARD": f"PG_COLLECT_0{1 + item.key % 5}",
         "MAPPED_INSTRUMENT": item.mapped_instrument,
@@ -227,8 +231,8 @@ def spot_instrument_record(item: SpotInstrument, now: int) -> dict[str, Any]:
         },
         "HAS_TRADES_SPOT": True,
         "FIRST_TRADE_SPOT_TIMESTAMP": item.first_trade,
-        "LAST_TRADE_SPOT_TIMESTAMP": now,
-        "TOTAL_TRADES_SPOT": (now - item.first_trade) // 10 + 1,
+        "LAST_TRADE_SPOT_TIMESTAMP": item.data_end(now),
+        "TOTAL_TRADES_SPOT": (item.data_end(now) - item.first_trade) // 10 + 1,
     }
 
 
@@ -239,7 +243,7 @@ def spot_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
 
 
 def spot_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
-    """Serve ``/spot/v1/markets/instruments`` (all simulated pairs are ACTIVE)."""
+    """Serve ``/spot/v1/markets/instruments`` (``instrument_status`` CSV, default ACTIVE; RETIRED pairs exist)."""
     statuses = _status_filter(params)
     names = set(split_csv(params.get("instruments")))
     data: dict[str, Any] = {}
@@ -250,7 +254,7 @@ def spot_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
             item.mapped_instrument: spot_instrument_record(item, universe.now)
             for item in universe.spot
             if item.market == market
-            and "ACTIVE" in statuses
+            and item.status(universe.now) in statuses
             and (not names or item.mapped_instrument in names or item.instrument in names)
         }
         count += len(record["instruments"])

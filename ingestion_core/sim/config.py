@@ -91,7 +91,8 @@ class SimConfig:
         history_days: perpetual and spot first trades lie in ``[anchor - history_days, anchor]``.
         oi_delay_days: open interest starts up to this many days after trades.
         spot_markets: Data API spot market names.
-        pairs_per_market: spot pairs per spot market.
+        pairs_per_market: ACTIVE spot pairs per spot market.
+        retired_pairs_per_market: extra spot pairs (quote USDC) that stopped trading at ``anchor + 1 day``.
         assets: number of assets in the top list (at least the spot/index bases).
         index_markets: index families served by ``/index/cc/v1/historical``.
         index_instruments: number of ``<SYMBOL>-USD`` index instruments per index market.
@@ -118,6 +119,7 @@ class SimConfig:
     oi_delay_days: int = 5
     spot_markets: tuple[str, ...] = ("kraken", "coinbase")
     pairs_per_market: int = 4
+    retired_pairs_per_market: int = 1
     assets: int = 30
     index_markets: tuple[str, ...] = ("cadli",)
     index_instruments: int = 10

@@ -240,7 +240,8 @@ def spot_history(
         raise unknown_instrument(market, name)
     from ingestion_core.sim.universe import asset_id_of
 
-    first, last = resolve_window(query, item.first_trade, universe.now, universe.now, "ACTIVE")
+    data_end = item.data_end(universe.now)
+    first, last = resolve_window(query, item.first_trade, data_end, universe.now, item.status(universe.now))
     identity = {
         "TYPE": "954",
         "MARKET": item.market,
@@ -262,9 +263,7 @@ def spot_history(
         inverse=False,
         no_trade_probability=no_trade,
     )
-    rows = candle_rows(
-        series, "spot", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
-    )
+    rows = candle_rows(series, "spot", identity, query.unit, query.bucket_seconds, first, last, data_end, query.fill)
     return _closed_reply(rows, query, universe.now)
 
 

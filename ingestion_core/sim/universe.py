@@ -104,6 +104,15 @@ class SpotInstrument:
     first_trade: int
     base_price: float
     key: int
+    end_ts: int | None = None
+
+    def status(self, now: int) -> str:
+        """Return "ACTIVE", or "RETIRED" once the pair stopped trading."""
+        return "RETIRED" if self.end_ts is not None and self.end_ts < now else "ACTIVE"
+
+    def data_end(self, now: int) -> int:
+        """Return the last second with data at ``now``."""
+        return now if self.end_ts is None else min(now, self.end_ts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,9 +254,10 @@ def build_universe(config: SimConfig, now: int) -> Universe:
     assets = tuple(_asset(config, position) for position in range(max(config.assets, config.index_instruments)))
     spot: list[SpotInstrument] = []
     for market_position, market in enumerate(config.spot_markets):
-        for position in range(config.pairs_per_market):
+        for position in range(config.pairs_per_market + config.retired_pairs_per_market):
             base_asset = assets[(position + market_position) % len(assets)]
-            quote = ("USD", "USDT", "EUR")[position % 3] if base_asset.symbol != "USDT" else "USD"
+            retired = position >= config.pairs_per_market
+            quote = "USDC" if retired else ("USD", "USDT", "EUR")[position % 3]
             key = hash_key(config.seed, "spot", market, position)
             spot.append(
                 SpotInstrument(
@@ -261,6 +271,8 @@ def build_universe(config: SimConfig, now: int) -> Universe:
                     first_trade=config.anchor - int(uniform(key, 1) * config.history_days * 86400) // 60 * 60,
                     base_price=base_asset.price * (1.1 if quote == "EUR" else 1.0),
                     key=key,
+                    # Retired pairs stop one day after the anchor (fixed, like every other data bound).
+                    end_ts=config.anchor + 86400 - 1 if retired else None,
                 )
             )
     index = tuple(

@@ -175,3 +175,22 @@ async def test_repeated_array_keys_honour_only_the_first_value(simulator: Simula
     async with client.session.get(url) as response:
         data = (await response.json())["Data"]
     assert {i["INSTRUMENT_STATUS"] for m in data.values() for i in m["instruments"].values()} == {"EXPIRED"}
+
+
+async def test_retired_spot_pairs_are_listed_on_request_and_history_stops(
+    simulator: Simulator, client: SimClient
+) -> None:
+    data = (await client.get(simulator.base_url, "/spot/v1/markets/instruments", instrument_status="RETIRED")).json[
+        "Data"
+    ]
+    retired = data["kraken"]["instruments"]
+    assert len(retired) == 1
+    ((mapped, record),) = retired.items()
+    assert record["INSTRUMENT_STATUS"] == "RETIRED" and mapped.endswith("-USDC")
+    last = record["LAST_TRADE_SPOT_TIMESTAMP"]
+    assert last < SIM_NOW
+    assert data["kraken"]["INSTRUMENT_STATUS"]["RETIRED"] == 1
+    rows = (
+        await client.get(simulator.base_url, "/spot/v1/historical/hours", market="kraken", instrument=mapped, limit=3)
+    ).json["Data"]
+    assert rows[-1]["TIMESTAMP"] == last // 3600 * 3600
