@@ -1,1 +1,97 @@
-"""Database fixtures (filled by the warehouse work)."""
+"""Database fixtures: a throw-away MariaDB database per test, a SQLite file per test, and both as ``warehouse``.
+
+MariaDB is reached at ``DB_TEST_HOST``/``DB_TEST_PORT`` (default 127.0.0.1:3306, user root). Unreachable: the
+test is skipped with the reason, unless ``CI=true``, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from ingestion_core.db import Warehouse, open_warehouse
+from ingestion_core.settings import DatabaseSettings
+
+MARIADB_HOST = os.environ.get("DB_TEST_HOST", "127.0.0.1")
+MARIADB_PORT = int(os.environ.get("DB_TEST_PORT", "3306"))
+
+
+def mariadb_reachable() -> bool:
+    try:
+        with socket.create_connection((MARIADB_HOST, MARIADB_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_mariadb() -> None:
+    if mariadb_reachable():
+        return
+    reason = f"MariaDB not reachable at {MARIADB_HOST}:{MARIADB_PORT}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason + " (CI=true: failing instead of skipping)")
+    pytest.skip(reason)
+
+
+def mariadb_settings_for(name: str, **overrides: object) -> DatabaseSettings:
+    return DatabaseSettings(  # type: ignore[call-arg]
+        _env_file=None, host=MARIADB_HOST, port=MARIADB_PORT, user="root", name=name, **overrides
+    )
+
+
+@pytest.fixture
+def mariadb_settings() -> Iterator[DatabaseSettings]:
+    """Settings pointing at a fresh throw-away database ``t_<random>``, dropped after the test."""
+    require_mariadb()
+    name = "t_" + uuid.uuid4().hex[:12]
+    yield mariadb_settings_for(name, upsert_batch_rows=50)
+    from singlestoredb.connection import connect
+
+    conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
+    try:
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> DatabaseSettings:
+    """Settings for a SQLite file under ``tmp_path``."""
+    return DatabaseSettings(_env_file=None, data_dir=tmp_path / "data", upsert_batch_rows=50)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def mariadb_warehouse(mariadb_settings: DatabaseSettings) -> AsyncIterator[Warehouse]:
+    """An open warehouse on the throw-away MariaDB database, schema created."""
+    async with open_warehouse(mariadb_settings) as wh:
+        await wh.ensure_schema()
+        yield wh
+
+
+@pytest.fixture
+async def sqlite_warehouse(sqlite_settings: DatabaseSettings) -> AsyncIterator[Warehouse]:
+    """An open SQLite warehouse in ``tmp_path``, schema created."""
+    async with open_warehouse(sqlite_settings) as wh:
+        await wh.ensure_schema()
+        yield wh
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def backend_settings(request: pytest.FixtureRequest) -> DatabaseSettings:
+    """Settings for each backend in turn."""
+    name = "mariadb_settings" if request.param == "mariadb" else "sqlite_settings"
+    settings: DatabaseSettings = request.getfixturevalue(name)
+    return settings
+
+
+@pytest.fixture
+async def warehouse(backend_settings: DatabaseSettings) -> AsyncIterator[Warehouse]:
+    """An open warehouse with its schema, once per backend (SQLite, MariaDB)."""
+    async with open_warehouse(backend_settings) as wh:
+        await wh.ensure_schema()
+        yield wh

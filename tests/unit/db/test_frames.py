@@ -1,0 +1,89 @@
+"""Frame preparation and the LOAD DATA encoding (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from ingestion_core.db import frames
+from ingestion_core.db.tables import get_table
+from ingestion_core.errors import DataError
+
+pytestmark = pytest.mark.unit
+
+OHLCV = get_table("market.cc_futures_ohlcv_1h")
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678_000)
+
+
+def _frame(**extra: list[object]) -> pl.DataFrame:
+    base: dict[str, list[object]] = {
+        "datetime": [datetime(2024, 1, 1, 2), datetime(2024, 1, 1, 1), datetime(2024, 1, 1, 1)],
+        "market": ["b", "b", "a"],
+        "instrument": ["i", "i", "i"],
+        "mapped_instrument": ["I", "I", "I"],
+    }
+    base.update(extra)
+    return pl.DataFrame(base)
+
+
+def test_sorted_in_key_time_order_and_collected_at_filled_to_the_second() -> None:
+    out = frames.prepare_frame(OHLCV, _frame(), NOW)
+    assert out.select("datetime", "market").rows() == [
+        (datetime(2024, 1, 1, 1), "a"),
+        (datetime(2024, 1, 1, 1), "b"),
+        (datetime(2024, 1, 1, 2), "b"),
+    ]
+    assert out["collected_at"].to_list() == [NOW.replace(microsecond=0)] * 3
+
+
+def test_duplicate_keys_keep_the_last_row() -> None:
+    frame = _frame(open=[1.0, 2.0, 3.0])
+    frame = pl.concat([frame, frame.head(1).with_columns(pl.lit(9.0).alias("open"))])
+    out = frames.prepare_frame(OHLCV, frame, NOW)
+    assert out.height == 3
+    assert out.filter(pl.col("datetime") == datetime(2024, 1, 1, 2))["open"].to_list() == [9.0]
+
+
+def test_nan_and_infinity_become_null_and_aware_datetimes_become_naive_utc() -> None:
+    frame = _frame(open=[float("nan"), float("inf"), 1.5]).with_columns(
+        pl.col("datetime").dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Paris")
+    )
+    out = frames.prepare_frame(OHLCV, frame, NOW)
+    assert out["open"].to_list() == [1.5, None, None]
+    assert out.schema["datetime"] == pl.Datetime("us")
+    assert out["datetime"].min() == datetime(2024, 1, 1, 1)
+
+
+def test_unknown_columns_missing_keys_and_null_keys_are_data_errors() -> None:
+    with pytest.raises(DataError, match="unknown columns"):
+        frames.prepare_frame(OHLCV, _frame(bogus=[1, 2, 3]), NOW)
+    with pytest.raises(DataError, match="lacks key"):
+        frames.prepare_frame(OHLCV, _frame().drop("market"), NOW)
+    with pytest.raises(DataError, match="null in key"):
+        frames.prepare_frame(OHLCV, _frame(mapped_instrument=["I", None, "I"]), NOW)
+
+
+def test_insert_only_and_refresh_columns_on_metadata_tables() -> None:
+    spec = get_table("market.cc_exchanges_futures_details")
+    out = frames.prepare_frame(spec, pl.DataFrame({"exchange_internal_name": ["x"]}), NOW)
+    assert out["created_at"].to_list() == out["updated_at"].to_list() == [NOW.replace(microsecond=0)]
+
+
+def test_load_data_bytes_escapes_and_marks_nulls() -> None:
+    frame = pl.DataFrame({"s": ["a\\b\tc\nd\re\x00f", None, "\\N"], "n": [1, None, 3], "b": [True, False, None]})
+    params = frames.parameter_frame(get_table("market.cc_instruments_spot"), frame)
+    body = frames.load_data_bytes(params)
+    assert body == b"a\\\\b\\tc\\nd\\re\\0f\t1\t1\n\\N\t\\N\t0\n\\\\N\t3\t\\N\n"
+
+
+def test_sql_datetime_accepts_epoch_naive_and_aware() -> None:
+    assert frames.sql_datetime(0) == "1970-01-01 00:00:00"
+    assert frames.sql_datetime(datetime(2024, 5, 6, 7, 8, 9)) == "2024-05-06 07:08:09"
+    assert frames.sql_datetime(datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)) == "2024-05-06 07:08:09"
+
+
+def test_chunks_reassemble() -> None:
+    data = bytes(range(256)) * 200
+    assert b"".join(frames.chunks(data, 1000)) == data

@@ -1,0 +1,74 @@
+"""DATABASE_URL / DB_* parsing: backend choice, clear errors, password never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingestion_core.db import open_warehouse
+from ingestion_core.db.target import resolve_target
+from ingestion_core.errors import ConfigurationError
+from ingestion_core.settings import DatabaseSettings
+
+pytestmark = pytest.mark.unit
+
+
+def _settings(**kw: object) -> DatabaseSettings:
+    return DatabaseSettings(_env_file=None, **kw)  # type: ignore[arg-type]
+
+
+def test_default_is_sqlite_under_data_dir(tmp_path: Path) -> None:
+    target = resolve_target(_settings(data_dir=tmp_path))
+    assert target.backend == "sqlite"
+    assert target.path == tmp_path / "warehouse.sqlite3"
+
+
+def test_sqlite_urls_relative_and_absolute() -> None:
+    assert resolve_target(_settings(database_url="sqlite:///rel/w.db")).path == Path("rel/w.db")
+    assert resolve_target(_settings(database_url="sqlite:////abs/w.db")).path == Path("/abs/w.db")
+
+
+@pytest.mark.parametrize("scheme", ["singlestoredb", "mysql", "mariadb"])
+def test_server_urls(scheme: str) -> None:
+    t = resolve_target(_settings(database_url=f"{scheme}://u:p%40ss@db.example:3307/wh"))
+    assert (t.backend, t.host, t.port, t.user, t.password, t.database) == (
+        "server",
+        "db.example",
+        3307,
+        "u",
+        "p@ss",
+        "wh",
+    )
+
+
+def test_url_without_database_uses_db_name() -> None:
+    assert resolve_target(_settings(database_url="mysql://u@h", name="t_abc")).database == "t_abc"
+
+
+def test_legacy_db_host_selects_the_server_backend() -> None:
+    t = resolve_target(_settings(host="10.0.0.5", port=3310, user="ing", password="pw", name="market"))
+    assert (t.backend, t.host, t.port, t.database) == ("server", "10.0.0.5", 3310, "market")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://u:hunter2secret@h:5432/db", "unsupported scheme"),
+        ("mysql://u:hunter2secret@:3306/db", "missing host"),
+        ("mysql://u:hunter2secret@h:99999/db", "not a valid URL"),
+        ("sqlite:///", "needs a path"),
+        ("mysql://u:hunter2secret@h/bad-name", "invalid database name"),
+    ],
+)
+def test_bad_urls_give_one_clear_configuration_error_without_the_password(url: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message) as info:
+        open_warehouse(_settings(database_url=url))
+    assert "hunter2secret" not in str(info.value)
+    assert info.value.__cause__ is None
+
+
+def test_target_repr_hides_the_password() -> None:
+    t = resolve_target(_settings(database_url="mysql://u:hunter2secret@h/db"))
+    assert "hunter2secret" not in repr(t)
+    assert "h:3306" in t.describe()
