@@ -11,6 +11,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,10 +39,8 @@ def require_mariadb() -> None:
     pytest.skip(reason)
 
 
-def mariadb_settings_for(name: str, **overrides: object) -> DatabaseSettings:
-    return DatabaseSettings(  # type: ignore[call-arg]
-        _env_file=None, host=MARIADB_HOST, port=MARIADB_PORT, user="root", name=name, **overrides
-    )
+def mariadb_settings_for(name: str, **overrides: Any) -> DatabaseSettings:
+    return DatabaseSettings(_env_file=None, host=MARIADB_HOST, port=MARIADB_PORT, user="root", name=name, **overrides)
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def mariadb_settings() -> Iterator[DatabaseSettings]:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> DatabaseSettings:
     """Settings for a SQLite file under ``tmp_path``."""
-    return DatabaseSettings(_env_file=None, data_dir=tmp_path / "data", upsert_batch_rows=50)  # type: ignore[call-arg]
+    return DatabaseSettings(_env_file=None, data_dir=tmp_path / "data", upsert_batch_rows=50)
 
 
 @pytest.fixture
