@@ -99,3 +99,12 @@ def test_fail_next_counts_down_and_permanent_failures_match_aliases() -> None:
 def test_unknown_fault_knob_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown fault knobs"):
         parse_faults(FaultConfig(), {"explode": True})
+
+
+def test_latency_plus_seeded_jitter() -> None:
+    state = FaultState(FaultConfig(latency_seconds=0.5, jitter_seconds=0.2), 5, ManualClock(0))
+    delays = [state.decide().delay_seconds for _ in range(100)]
+    assert all(0.5 <= delay < 0.7 for delay in delays)
+    assert len(set(delays)) > 50
+    again = FaultState(FaultConfig(latency_seconds=0.5, jitter_seconds=0.2), 5, ManualClock(0))
+    assert [again.decide().delay_seconds for _ in range(100)] == delays
