@@ -8,6 +8,9 @@ Usage::
     with SimulatorThread(SimConfig()) as sim:  # background thread with its own loop
         sim.base_url
 
+    with SimulatorProcess(SimConfig()) as sim:  # child process, for benchmarks (picklable clock only)
+        sim.base_url
+
 See ``docs/simulator.md``.
 """
 
