@@ -163,10 +163,18 @@ class DatabaseSettings(_DomainSettings):
         description="Rows per committed batch of the multi-row upsert path.",
     )
     bulk_threshold_rows: int = Field(
-        default=20_000,
+        default=500,
         ge=1,
         validation_alias=_env("DB_BULK_THRESHOLD_ROWS"),
-        description="Frames with at least this many rows use the LOAD DATA staging path (chosen from bench/upsert).",
+        description="Frames with at least this many rows use the LOAD DATA staging path (chosen from bench/upsert: "
+        "the staging path is already ~2x faster at 500 rows).",
+    )
+    bulk_batch_rows: int = Field(
+        default=50_000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("DB_BULK_BATCH_ROWS"),
+        description="Rows per committed batch of the LOAD DATA staging path (bench/upsert: 50k beats 5k by ~30%).",
     )
 
 
@@ -215,8 +223,6 @@ class Settings(BaseModel):
     database: DatabaseSettings
     ingestion: IngestionSettings
     logging: LoggingSettings
-
-
 
 
 def _variable_name(model: type[BaseSettings], field: str) -> str:

@@ -48,7 +48,7 @@ def mariadb_settings() -> Iterator[DatabaseSettings]:
     """Settings pointing at a fresh throw-away database ``t_<random>``, dropped after the test."""
     require_mariadb()
     name = "t_" + uuid.uuid4().hex[:12]
-    yield mariadb_settings_for(name, upsert_batch_rows=50)
+    yield mariadb_settings_for(name, upsert_batch_rows=50, bulk_batch_rows=50)
     from singlestoredb.connection import connect
 
     conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
@@ -61,7 +61,7 @@ def mariadb_settings() -> Iterator[DatabaseSettings]:
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> DatabaseSettings:
     """Settings for a SQLite file under ``tmp_path``."""
-    return DatabaseSettings(_env_file=None, data_dir=tmp_path / "data", upsert_batch_rows=50)
+    return DatabaseSettings(_env_file=None, data_dir=tmp_path / "data", upsert_batch_rows=50, bulk_batch_rows=50)
 
 
 @pytest.fixture

@@ -200,15 +200,15 @@ class Warehouse(ABC):
     ) -> UpsertResult:
         """Insert or update ``frame`` into ``table`` on its primary key, committing batch by batch.
 
-        Rows are written in key-time order, one transaction per batch of ``upsert_batch_rows``, so a crash leaves a
-        committed prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
+        Rows are written in key-time order, one transaction per batch, so a crash leaves a committed prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
 
         Args:
             table: qualified table name.
             frame: rows; columns must be table columns and include the key.
             bulk: force the staging path (True) or the multi-row path (False); None picks by
                 ``bulk_threshold_rows``.
-            on_batch: called after each committed batch with its index and counts.
+            on_batch: called after each committed batch with its index and counts (batches hold
+                ``upsert_batch_rows`` rows, or ``bulk_batch_rows`` on the staging path).
 
         Returns:
             Rows inserted and updated.
@@ -220,7 +220,7 @@ class Warehouse(ABC):
         use_bulk = prepared.height >= self.settings.bulk_threshold_rows if bulk is None else bulk
         params = frames.parameter_frame(spec, prepared)
         write = self._bulk_batch if use_bulk else self._plain_batch
-        size = self.settings.upsert_batch_rows
+        size = self.settings.bulk_batch_rows if use_bulk else self.settings.upsert_batch_rows
 
         def work(cursor: Any) -> UpsertResult:
             total = UpsertResult()

@@ -1,0 +1,181 @@
+"""Upsert throughput on MariaDB: 100,000 rows x the futures-OHLCV width (36 columns), one run, four writers.
+
+    .venv/bin/python bench/upsert.py [--rows 100000] [--host 127.0.0.1 --port 3306]
+
+Writers: plain ``executemany`` of ``INSERT ... ON DUPLICATE KEY UPDATE`` (the baseline), our batched path, our bulk
+path (LOAD DATA into a temporary staging table, then INSERT ... SELECT ... ON DUPLICATE KEY UPDATE, per batch), and
+raw ``LOAD DATA ... REPLACE`` (the ceiling). Inserts go into an empty table; updates rewrite the same keys. Also
+sweeps batch size for the bulk path and frame size for the switch-over. Writes bench/results/upsert.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ingestion_core.db import Warehouse, get_table, open_warehouse
+from ingestion_core.db import frames
+from ingestion_core.settings import DatabaseSettings
+
+TABLE = "market.cc_futures_ohlcv_1h"
+OUT = Path(__file__).resolve().parent / "results" / "upsert.json"
+
+
+def make_frame(rows: int, seed: int) -> pl.DataFrame:
+    spec = get_table(TABLE)
+    instruments = max(1, rows // 1000)
+    idx = pl.int_range(0, rows, eager=True)
+    t0 = datetime(2024, 1, 1)
+    data: dict[str, Any] = {
+        "datetime": [t0 + timedelta(hours=int(i) // instruments) for i in idx],
+        "market": ["binance"] * rows,
+        "instrument": [f"INST-{int(i) % instruments:04d}" for i in idx],
+    }
+    frame = pl.DataFrame(data).with_columns(pl.col("instrument").alias("mapped_instrument"))
+    extra = []
+    for n, col in enumerate(spec.columns):
+        if col.name in frame.columns or col.name == "collected_at":
+            continue
+        base = (idx * (n + 1) + seed) % 100_003
+        if col.sql_type == "DOUBLE":
+            extra.append((base / 7.0).alias(col.name))
+        elif col.sql_type == "BIGINT":
+            extra.append(base.cast(pl.Int64).alias(col.name))
+        elif col.sql_type == "DATETIME":
+            extra.append(pl.Series(col.name, data["datetime"]))
+        else:
+            extra.append(pl.Series(col.name, [f"v{seed}-{n}"] * rows))
+    frame = frame.with_columns(extra)
+    return frame.with_columns(pl.lit(datetime(2025, 1, 1, seed % 60)).alias("collected_at")).select(spec.column_names)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def clear(wh: Warehouse) -> None:
+    table = wh.renderer.table(get_table(TABLE))
+
+    def work(cursor: Any) -> None:
+        cursor.execute(f"TRUNCATE TABLE {table}")
+
+    await wh._run(work)
+
+
+async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
+    spec = get_table(TABLE)
+    sql = wh.renderer.insert_values(spec, frame.columns)
+    rows = frames.parameter_frame(spec, frame).rows()
+
+    def work(cursor: Any) -> None:
+        cursor.executemany(sql, rows)
+
+    await wh._run(work)
+
+
+async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
+    spec = get_table(TABLE)
+    body = frames.load_data_bytes(frames.parameter_frame(spec, frame))
+    cols = ", ".join(wh.renderer.q(c) for c in frame.columns)
+    sql = (
+        f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(spec)} CHARACTER SET utf8mb4 "
+        f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
+    )
+
+    def work(cursor: Any) -> None:
+        cursor.execute(sql, infile_stream=frames.chunks(body))
+
+    await wh._run(work)
+
+
+async def measure(
+    settings: DatabaseSettings, first: pl.DataFrame, second: pl.DataFrame, writer: str
+) -> dict[str, float]:
+    async with open_warehouse(settings) as wh:
+        await wh.ensure_schema([TABLE])
+        await clear(wh)
+        if writer == "executemany_baseline":
+            calls = [lambda f: executemany_baseline(wh, f)]
+        elif writer == "load_data_replace_ceiling":
+            calls = [lambda f: load_data_replace(wh, f)]
+        else:
+            bulk = writer == "bulk_path"
+            calls = [lambda f: wh.upsert(TABLE, f, bulk=bulk)]
+        call = calls[0]
+        ins = await timed(lambda: call(first))
+        upd = await timed(lambda: call(second))
+        return {
+            "insert_seconds": round(ins, 3),
+            "update_seconds": round(upd, 3),
+            "insert_rows_per_s": round(first.height / ins),
+            "update_rows_per_s": round(second.height / upd),
+        }
+
+
+async def main(rows: int, host: str, port: int) -> dict[str, Any]:
+    name = "bench_" + uuid.uuid4().hex[:8]
+    settings = DatabaseSettings(_env_file=None, host=host, port=port, user="root", name=name)  # type: ignore[call-arg]
+    first, second = make_frame(rows, 1), make_frame(rows, 2)
+    results: dict[str, Any] = {}
+    try:
+        for writer in ("executemany_baseline", "batched_path", "bulk_path", "load_data_replace_ceiling"):
+            results[writer] = await measure(settings, first, second, writer)
+            print(writer, results[writer], flush=True)
+        sweep: dict[str, Any] = {}
+        for batch in (5_000, 20_000, 50_000):
+            s = settings.model_copy(update={"bulk_batch_rows": batch})
+            sweep[str(batch)] = await measure(s, first, second, "bulk_path")
+            print("bulk batch", batch, sweep[str(batch)], flush=True)
+        switch: dict[str, Any] = {}
+        for size in (500, 2_000, 10_000):
+            small1, small2 = first.head(size), second.head(size)
+            switch[str(size)] = {
+                "batched_insert_rows_per_s": (await measure(settings, small1, small2, "batched_path"))[
+                    "insert_rows_per_s"
+                ],
+                "bulk_insert_rows_per_s": (await measure(settings, small1, small2, "bulk_path"))["insert_rows_per_s"],
+            }
+            print("switch-over", size, switch[str(size)], flush=True)
+    finally:
+        async with open_warehouse(settings) as wh:
+            from ingestion_core.db.singlestore import SingleStoreWarehouse
+
+            assert isinstance(wh, SingleStoreWarehouse)
+            await wh.drop_database()
+    baseline = results["executemany_baseline"]["insert_rows_per_s"]
+    return {
+        "command": f".venv/bin/python bench/upsert.py --rows {rows}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "rows": rows,
+        "columns": len(first.columns),
+        "batch_rows": {"batched": settings.upsert_batch_rows, "bulk": settings.bulk_batch_rows},
+        "results": results,
+        "bulk_vs_baseline_insert": round(results["bulk_path"]["insert_rows_per_s"] / baseline, 2),
+        "bulk_batch_sweep": sweep,
+        "switch_over": switch,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3306)
+    args = parser.parse_args()
+    report = asyncio.run(main(args.rows, args.host, args.port))
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}")
