@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
+import os
 import platform
 import time
 import uuid
@@ -23,8 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from ingestion_core.db import Warehouse, get_table, open_warehouse
-from ingestion_core.db import frames
+from ingestion_core.db import Warehouse, frames, get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 
 TABLE = "market.cc_futures_ohlcv_1h"
@@ -106,14 +107,13 @@ async def measure(
     async with open_warehouse(settings) as wh:
         await wh.ensure_schema([TABLE])
         await clear(wh)
+        call: Callable[[pl.DataFrame], Awaitable[Any]]
         if writer == "executemany_baseline":
-            calls = [lambda f: executemany_baseline(wh, f)]
+            call = functools.partial(executemany_baseline, wh)
         elif writer == "load_data_replace_ceiling":
-            calls = [lambda f: load_data_replace(wh, f)]
+            call = functools.partial(load_data_replace, wh)
         else:
-            bulk = writer == "bulk_path"
-            calls = [lambda f: wh.upsert(TABLE, f, bulk=bulk)]
-        call = calls[0]
+            call = functools.partial(wh.upsert, TABLE, bulk=writer == "bulk_path")
         ins = await timed(lambda: call(first))
         upd = await timed(lambda: call(second))
         return {
@@ -126,7 +126,7 @@ async def measure(
 
 async def main(rows: int, host: str, port: int) -> dict[str, Any]:
     name = "bench_" + uuid.uuid4().hex[:8]
-    settings = DatabaseSettings(_env_file=None, host=host, port=port, user="root", name=name)  # type: ignore[call-arg]
+    settings = DatabaseSettings(_env_file=None, host=host, port=port, user="root", name=name)
     first, second = make_frame(rows, 1), make_frame(rows, 2)
     results: dict[str, Any] = {}
     try:
@@ -139,7 +139,7 @@ async def main(rows: int, host: str, port: int) -> dict[str, Any]:
             sweep[str(batch)] = await measure(s, first, second, "bulk_path")
             print("bulk batch", batch, sweep[str(batch)], flush=True)
         switch: dict[str, Any] = {}
-        for size in (500, 2_000, 10_000):
+        for size in (200, 1_000, 5_000):
             small1, small2 = first.head(size), second.head(size)
             switch[str(size)] = {
                 "batched_insert_rows_per_s": (await measure(settings, small1, small2, "batched_path"))[
@@ -158,7 +158,7 @@ async def main(rows: int, host: str, port: int) -> dict[str, Any]:
     return {
         "command": f".venv/bin/python bench/upsert.py --rows {rows}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "rows": rows,
         "columns": len(first.columns),
         "batch_rows": {"batched": settings.upsert_batch_rows, "bulk": settings.bulk_batch_rows},

@@ -138,14 +138,24 @@ class Warehouse(ABC):
                 self._connections.append(conn)
         return conn
 
+    def _discard(self, conn: Any) -> None:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        with contextlib.suppress(Exception):
+            conn.close()
+        self._local.conn = None
+        with self._lock, contextlib.suppress(ValueError):
+            self._connections.remove(conn)
+
     def _in_thread(self, work: Callable[[Any], T]) -> T:
         conn = self._connection()
         cursor = conn.cursor()
         try:
             return work(cursor)
         except self._driver_errors() as exc:
-            with contextlib.suppress(Exception):
-                cursor.execute("ROLLBACK")
+            # The connection may be dead (server restart, timeout): drop it so the next call on this thread
+            # reconnects instead of failing forever. Statement errors pay one reconnect, which is rare.
+            self._discard(conn)
             raise DatabaseError(f"{self._describe()}: {redact(str(exc))}") from None
         finally:
             with contextlib.suppress(Exception):
@@ -200,7 +210,8 @@ class Warehouse(ABC):
     ) -> UpsertResult:
         """Insert or update ``frame`` into ``table`` on its primary key, committing batch by batch.
 
-        Rows are written in key-time order, one transaction per batch, so a crash leaves a committed prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
+        Rows are written in key-time order, one transaction per batch, so a crash leaves a committed
+        prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
 
         Args:
             table: qualified table name.

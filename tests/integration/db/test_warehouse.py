@@ -214,3 +214,12 @@ async def test_warehouse_used_outside_its_context_says_so(sqlite_settings: Datab
     wh = open_warehouse(sqlite_settings)
     with pytest.raises(DatabaseError, match="not open"):
         await wh.watermarks(OHLCV)
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["batched", "bulk"])
+async def test_statement_error_is_a_database_error_and_the_warehouse_recovers(warehouse: Warehouse, bulk: bool) -> None:
+    # cc_assets.symbol is NOT NULL without a default: the server refuses the row.
+    with pytest.raises(DatabaseError, match="symbol"):
+        await warehouse.upsert("market.cc_assets", pl.DataFrame({"asset_id": [1]}), bulk=bulk)
+    assert (await warehouse.select("market.cc_assets")).height == 0
+    assert (await warehouse.upsert(OHLCV, ohlcv_frame(["A"], range(3)), bulk=bulk)).inserted == 3
