@@ -50,6 +50,9 @@ def prepare_frame(spec: TableSpec, frame: pl.DataFrame, now: datetime) -> pl.Dat
         target = polars_type(spec.column(name).sql_type)
         expr = pl.col(name)
         source = frame.schema[name]
+        if isinstance(target, pl.Datetime) and not isinstance(source, (pl.Datetime, pl.Date, pl.Null)):
+            # Casting integers would read them as microseconds: epoch seconds must be converted by the dataset.
+            raise DataError(f"{spec.qualified_name}.{name}: expected a datetime column, got {source}")
         if isinstance(source, pl.Datetime) and source.time_zone is not None:
             expr = expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         expr = expr.cast(target, strict=True)

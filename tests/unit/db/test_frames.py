@@ -87,3 +87,9 @@ def test_sql_datetime_accepts_epoch_naive_and_aware() -> None:
 def test_chunks_reassemble() -> None:
     data = bytes(range(256)) * 200
     assert b"".join(frames.chunks(data, 1000)) == data
+
+
+def test_integer_datetimes_are_rejected_not_read_as_microseconds() -> None:
+    frame = _frame().with_columns(pl.lit(1_700_000_000).alias("datetime"))
+    with pytest.raises(DataError, match="expected a datetime column"):
+        frames.prepare_frame(OHLCV, frame, NOW)
