@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -241,10 +242,12 @@ class Warehouse(ABC):
                     create_staging(spec, self.renderer.staging(_staging(spec)), params.columns, self.dialect)
                 )
             for index, batch in enumerate(frames.batches(params, size)):
-                done = self._transaction(cursor, lambda b=batch: write(cursor, spec, b))  # type: ignore[misc]
+                done = self._transaction(cursor, functools.partial(write, cursor, spec, batch))
                 total += done
                 if on_batch is not None:
                     on_batch(index, done)
+            if use_bulk:
+                cursor.execute(self._drop_staging_sql(_staging(spec)))
             return total
 
         return await self._run(work)
