@@ -57,7 +57,7 @@ _POLARS: dict[Kind, pl.DataType] = {
     "ts": pl.Datetime("us"),
 }
 
-_TIMESTAMP = Column("_ts", "TIMESTAMP", "int")
+_TIMESTAMP = Column("_ts", "TIMESTAMP", "ts")
 _INSTRUMENT = Column("instrument", "INSTRUMENT", "text")
 _ECHOED = ("MARKET", "MAPPED_INSTRUMENT")
 

@@ -1,0 +1,21 @@
+"""Where the shared CCData fixtures live and how to load them (``CCDATA_FIXTURES_DIR`` overrides the default)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def fixtures_dir() -> Path:
+    """The fixtures folder: env ``CCDATA_FIXTURES_DIR`` or ``../shared/fixtures/ccdata`` beside the repo root."""
+    override = os.environ.get("CCDATA_FIXTURES_DIR")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "fixtures" / "ccdata"
+
+
+def load_fixture(name: str) -> Any:
+    """Parse one fixture file."""
+    return json.loads((fixtures_dir() / name).read_text(encoding="utf-8"))
