@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
+from itertools import repeat
 from typing import Any, Literal
 
 import polars as pl
@@ -37,7 +38,6 @@ Kind = Literal["text", "float", "int", "rounded_int", "ts"]
 
 # DATETIME holds years 1000-9999; anything past 9999-12-31 23:59:59 cannot be a real bucket or trade time.
 _TS_MAX = 253_402_300_799
-_EMPTY: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,6 @@ _POLARS: dict[Kind, pl.DataType] = {
 
 _TIMESTAMP = Column("_ts", "TIMESTAMP", "ts")
 _INSTRUMENT = Column("instrument", "INSTRUMENT", "text")
-_ECHOED = ("MARKET", "MAPPED_INSTRUMENT")
 
 IDENTITY_TEXT: tuple[Column, ...] = (
     Column("type", "TYPE", "text"),
@@ -200,27 +199,34 @@ def parse_history(
     reasons: Bad = {}
     rows: Sequence[Mapping[str, Any]] = records
     if not all(type(r) is dict for r in records):
-        rows = [r if isinstance(r, Mapping) else _EMPTY for r in records]
+        rows = [dict(r) if isinstance(r, Mapping) else {} for r in records]
         reasons.update({i: "record is not an object" for i, r in enumerate(records) if not isinstance(r, Mapping)})
 
     raw: list[pl.Series] = []
     for column in (_TIMESTAMP, _INSTRUMENT, *IDENTITY_TEXT, *layout.columns):
-        series, bad = _raw(column, [r.get(column.source) for r in rows])
+        series, bad = _raw(column, _pull(rows, column.source))
         _merge(reasons, bad)
         raw.append(series.alias(column.name))
-    for field in _ECHOED:
-        # Only compared with the request (flags), never stored: junk here does not reject the row.
-        raw.append(text_values([r.get(field) for r in rows], field)[0].alias(field))
+    echoed: dict[str, list[Any]] = {}
+    for field, requested in (("MARKET", market), ("MAPPED_INSTRUMENT", mapped_instrument)):
+        values = _pull(rows, field)
+        if not _only(values, requested):  # only then is a flag possible; the common case skips the work
+            echoed[field] = values
+            # Compared with the request (flags), never stored: junk here does not reject the row.
+            raw.append(text_values(values, field)[0].alias(field))
     if reasons:
         raw.append(pl.Series("_pre", [reasons.get(i) for i in range(n)], dtype=pl.String))
     frame = pl.DataFrame(raw)
 
     ts = pl.col("_ts")
+    value_outputs, value_checks = _layout_exprs(layout)
     outputs: list[pl.Expr] = [
         _ts_expr(pl.when((ts >= 0) & (ts <= _TS_MAX)).then(ts)).alias("datetime"),
         pl.lit(market, pl.String).alias("market"),
         pl.col("instrument"),
         pl.lit(mapped_instrument, pl.String).alias("mapped_instrument"),
+        *value_outputs,
+        pl.lit(naive_utc_second(collected_at), pl.Datetime("us")).alias("collected_at"),
     ]
     checks: list[pl.Expr] = [pl.col("_pre")] if reasons else []
     checks += [
@@ -229,15 +235,9 @@ def parse_history(
         pl.when(ts % unit != 0).then(pl.lit(f"TIMESTAMP not aligned to the {unit}s bucket")),
         pl.when((ts < start) | (ts > end)).then(pl.lit(f"TIMESTAMP outside the requested window [{start}, {end}]")),
         pl.when(pl.col("instrument").is_null()).then(pl.lit("missing INSTRUMENT")),
+        *value_checks,
     ]
-    for column in (*IDENTITY_TEXT, *layout.columns):
-        expr, rules = _convert(column)
-        outputs.append(expr.alias(column.name))
-        checks += rules
-    outputs.append(pl.lit(naive_utc_second(collected_at), pl.Datetime("us")).alias("collected_at"))
-    checks += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
-    checks += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
-
+    reason = pl.col("_reason")
     checked = (
         frame.lazy()
         .with_row_index("_row")
@@ -245,22 +245,54 @@ def parse_history(
         .with_columns(
             # Of several good rows with one TIMESTAMP the first is kept: rows that break no rule and share a
             # bucket are the same bucket sent twice, and dropping all of them would leave a gap below the watermark.
-            pl.when(pl.col("_reason").is_null() & ~ts.is_first_distinct().over(pl.col("_reason").is_null()))
+            pl.when(reason.is_null() & ~pl.when(reason.is_null()).then(ts).is_first_distinct())
             .then(pl.lit("duplicate TIMESTAMP in response (first occurrence kept)"))
-            .otherwise(pl.col("_reason"))
+            .otherwise(reason)
             .alias("_reason")
         )
         .collect()
     )
-    good = checked.filter(pl.col("_reason").is_null()).sort("_ts")
-    bad_rows = checked.filter(pl.col("_reason").is_not_null()).select("_row", "_reason")
-    quarantined = _quarantine(records, bad_rows, dataset=dataset, market=market, mapped=mapped_instrument)
-    flags = _identity_flags(rows, good, dataset=dataset, market=market, mapped=mapped_instrument)
+    if checked.get_column("_reason").null_count() == n:
+        good, quarantined = checked, []
+    else:
+        good = checked.filter(reason.is_null())
+        bad_rows = checked.filter(reason.is_not_null()).select("_row", "_reason")
+        quarantined = _quarantine(records, bad_rows, dataset=dataset, market=market, mapped=mapped_instrument)
+    if not good.get_column("_ts").is_sorted():
+        good = good.sort("_ts")
+    flags = _identity_flags(rows, good, echoed, dataset=dataset, market=market, mapped=mapped_instrument)
     return ParseResult(
         frame=good.select(outputs),
         quarantined=quarantined + flags,
         flagged=len(flags),
     )
+
+
+def _pull(rows: Sequence[Mapping[str, Any]], field: str) -> list[Any]:
+    """One field of every record, None where absent (``map`` over ``dict.get`` runs without a Python frame)."""
+    return list(map(dict.get, rows, repeat(field)))  # type: ignore[arg-type]
+
+
+def _only(values: list[Any], expected: str) -> bool:
+    """Whether every value is ``expected`` or None."""
+    try:
+        return set(values) <= {expected, None}
+    except TypeError:  # an unhashable value (object or array) is certainly not the expected text
+        return False
+
+
+@cache
+def _layout_exprs(layout: HistoryLayout) -> tuple[tuple[pl.Expr, ...], tuple[pl.Expr, ...]]:
+    """The layout's output expressions and row rules, built once per layout (building them costs ~1 ms)."""
+    outputs: list[pl.Expr] = []
+    checks: list[pl.Expr] = []
+    for column in (*IDENTITY_TEXT, *layout.columns):
+        expr, rules = _convert(column)
+        outputs.append(expr.alias(column.name))
+        checks += rules
+    checks += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
+    checks += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
+    return tuple(outputs), tuple(checks)
 
 
 def _merge(reasons: Bad, bad: Mapping[int, str]) -> None:
@@ -288,11 +320,19 @@ def _quarantine(
 
 
 def _identity_flags(
-    rows: Sequence[Mapping[str, Any]], good: pl.DataFrame, *, dataset: str, market: str, mapped: str
+    rows: Sequence[Mapping[str, Any]],
+    good: pl.DataFrame,
+    echoed: Mapping[str, list[Any]],
+    *,
+    dataset: str,
+    market: str,
+    mapped: str,
 ) -> list[QuarantineRecord]:
     """One flag per (field, differing response value) among loaded rows: the rows are kept under the request."""
     flags: list[QuarantineRecord] = []
     for field, requested in (("MARKET", market), ("MAPPED_INSTRUMENT", mapped)):
+        if field not in echoed:
+            continue
         differing = (
             good.filter(pl.col(field).is_not_null() & (pl.col(field) != requested))
             .group_by(field, maintain_order=True)
