@@ -1,0 +1,174 @@
+"""Typed wrappers of the snapshot (catalog) endpoints: markets, instruments, assets, exchanges, rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from ingestion_core.api.client import CcdataClient
+from ingestion_core.errors import ConfigurationError, DataError
+
+InstrumentStatus = Literal["ACTIVE", "IGNORED", "RETIRED", "EXPIRED", "READY_FOR_DECOMMISSIONING", "RETIRED_UNMAPPED"]
+INSTRUMENT_STATUSES: tuple[str, ...] = (
+    "ACTIVE",
+    "IGNORED",
+    "RETIRED",
+    "EXPIRED",
+    "READY_FOR_DECOMMISSIONING",
+    "RETIRED_UNMAPPED",
+)
+TOP_LIST_MAX_PAGES = 1000
+
+
+def _statuses(values: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        values = (values,)
+    statuses = tuple(value.upper() for value in values)
+    unknown = [value for value in statuses if value not in INSTRUMENT_STATUSES]
+    if unknown or not statuses:
+        raise ConfigurationError(
+            f"instrument_status {list(values)!r} is invalid: use one or more of {list(INSTRUMENT_STATUSES)}"
+        )
+    return statuses
+
+
+async def futures_markets(client: CcdataClient, market: str | None = None) -> dict[str, Any]:
+    """``/futures/v1/markets``: futures markets keyed by market name.
+
+    Args:
+        client: an open client.
+        market: one market, or None for all.
+
+    Returns:
+        ``Data`` keyed by market.
+    """
+    return await client.data_api("/futures/v1/markets", {"market": market})
+
+
+async def futures_instruments(
+    client: CcdataClient,
+    market: str | None = None,
+    instrument_status: Sequence[str] = ("ACTIVE",),
+) -> dict[str, Any]:
+    """``/futures/v1/markets/instruments``: markets with their ``instruments`` keyed by mapped name.
+
+    Args:
+        client: an open client.
+        market: one market, or None for all.
+        instrument_status: statuses to include; sent comma-separated as ONE value (``ACTIVE,EXPIRED``).
+
+    Returns:
+        ``Data`` keyed by market.
+
+    Raises:
+        ConfigurationError: an unknown status.
+    """
+    return await client.data_api(
+        "/futures/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
+    )
+
+
+async def spot_markets(client: CcdataClient, market: str | None = None) -> dict[str, Any]:
+    """``/spot/v1/markets``: spot markets keyed by market name.
+
+    Args:
+        client: an open client.
+        market: one market, or None for all.
+
+    Returns:
+        ``Data`` keyed by market.
+    """
+    return await client.data_api("/spot/v1/markets", {"market": market})
+
+
+async def spot_instruments(
+    client: CcdataClient,
+    market: str | None = None,
+    instrument_status: Sequence[str] = ("ACTIVE",),
+) -> dict[str, Any]:
+    """``/spot/v1/markets/instruments``: spot markets with their ``instruments``.
+
+    Args:
+        client: an open client.
+        market: one market, or None for all.
+        instrument_status: statuses to include, sent comma-separated.
+
+    Returns:
+        ``Data`` keyed by market.
+    """
+    return await client.data_api(
+        "/spot/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
+    )
+
+
+async def asset_top_list(
+    client: CcdataClient,
+    *,
+    page_size: int = 100,
+    sort_by: str | None = None,
+    asset_type: str | None = None,
+    max_pages: int = TOP_LIST_MAX_PAGES,
+) -> list[dict[str, Any]]:
+    """``/asset/v1/top/list``, every page: iterate until ``page * page_size >= TOTAL_ASSETS`` or LIST is empty.
+
+    Args:
+        client: an open client.
+        page_size: 10..100.
+        sort_by: the API's ``sort_by`` (default: circulating market cap).
+        asset_type: optional filter (BLOCKCHAIN, TOKEN, ...).
+        max_pages: safety bound on the number of pages.
+
+    Returns:
+        All assets in API order.
+
+    Raises:
+        ConfigurationError: page_size out of range.
+        DataError: a page without ``STATS``/``LIST``.
+    """
+    if not 10 <= page_size <= 100:
+        raise ConfigurationError(f"page_size={page_size} is out of range: must be between 10 and 100")
+    assets: list[dict[str, Any]] = []
+    for page in range(1, max_pages + 1):
+        data = await client.data_api(
+            "/asset/v1/top/list",
+            {"page": page, "page_size": page_size, "sort_by": sort_by, "asset_type": asset_type},
+        )
+        items, stats = data.get("LIST"), data.get("STATS")
+        if not isinstance(items, list) or not isinstance(stats, dict):
+            raise DataError(f"/asset/v1/top/list page {page}: expected Data.STATS and Data.LIST")
+        assets.extend(items)
+        total = stats.get("TOTAL_ASSETS")
+        if not items or not isinstance(total, int) or page * page_size >= total:
+            break
+    return assets
+
+
+async def exchanges_general(client: CcdataClient) -> dict[str, Any]:
+    """Min API ``/data/exchanges/general``: general info of every exchange keyed by exchange id.
+
+    Args:
+        client: an open client.
+
+    Returns:
+        The ``Data`` object.
+
+    Raises:
+        DataError: ``Data`` is not an object.
+    """
+    body = await client.min_api("/data/exchanges/general")
+    data = body.get("Data")
+    if not isinstance(data, dict):
+        raise DataError("/data/exchanges/general: 'Data' is not an object")
+    return data
+
+
+async def rate_limit_status(client: CcdataClient) -> dict[str, Any]:
+    """``/admin/v2/rate/limit``: the key's used, max and remaining calls per window (costs one call).
+
+    Args:
+        client: an open client.
+
+    Returns:
+        ``Data`` with ``API_KEY`` and ``AUTH_KEY`` blocks.
+    """
+    return await client.data_api("/admin/v2/rate/limit")

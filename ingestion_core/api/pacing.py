@@ -1,0 +1,264 @@
+"""The process-wide request pacer shared by every :class:`~ingestion_core.api.client.CcdataClient`.
+
+Prefect runs each mapped async task in its own worker thread with its own event loop (docs/prefect-notes.md §A2),
+so an ``asyncio`` limiter cannot be shared: the pacer keeps its state under a :class:`threading.Lock` and only
+*sleeps* on the caller's loop. The lock is never held across an ``await``.
+
+Guarantees and behaviour:
+
+* **Budget.** No more than ``floor(rate)`` sends start in any window of ``1 s + margin``: every send reserves a
+  slot at least one window after the send ``capacity`` slots earlier (a sliding window of send times, FIFO). The
+  small margin absorbs scheduling jitter between the pacer and the socket.
+* **Server headers.** Every response's ``X-RateLimit-Remaining-All`` / ``Reset-All`` is fed back: when any
+  window reaches 0 everyone pauses until the binding (longest exhausted) window resets; the 1-second window's
+  remaining count caps the sends of the current server window; the largest ``remaining + 1`` seen teaches the
+  pacer the server's per-second limit when the configured budget is higher (limit unknown in advance).
+* **AIMD.** A 429 (or Min API Type 99) halves the current rate (at most once per window, so one burst of 429s is
+  one decrease: no second decrease until one window after the pause ends) and pauses for the
+  server's wait; each success adds back ``1 / rate`` requests/s, i.e. the rate
+  climbs about 1 request/s per second of clean traffic, up to the configured budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from ingestion_core.api.rate_limit_headers import parse_rate_limit
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_MARGIN_SECONDS = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class PacerStats:
+    """A snapshot of the pacer's counters (for run summaries and benchmarks)."""
+
+    budget: float
+    rate: float
+    learned_limit: int | None
+    sent: int
+    rate_limited: int
+    in_flight: int
+
+
+class Pacer:
+    """A thread-safe sliding-window pacer with header feedback and AIMD on 429.
+
+    Args:
+        requests_per_second: the configured budget (``ApiSettings.requests_per_second``).
+        clock: monotonic clock in seconds (injected in tests).
+        sleep: async sleep used while waiting for a slot (injected in tests).
+        margin_seconds: extra width of the 1-second window, absorbing jitter between pacer and server.
+        min_rate: the floor of the multiplicative decrease.
+    """
+
+    def __init__(
+        self,
+        requests_per_second: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        margin_seconds: float = DEFAULT_MARGIN_SECONDS,
+        min_rate: float = 1.0,
+    ) -> None:
+        if requests_per_second <= 0:
+            raise ValueError("requests_per_second must be > 0")
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._margin = margin_seconds
+        self._min_rate = min(min_rate, requests_per_second)
+        self._budget = float(requests_per_second)
+        self._rate = float(requests_per_second)
+        self._slots: deque[float] = deque()
+        self._paused_until = -math.inf
+        self._learned_limit: int | None = None
+        self._server_window_end = -math.inf
+        self._server_remaining = 0
+        self._decrease_guard_until = -math.inf
+        self._in_flight = 0
+        self._sent = 0
+        self._rate_limited = 0
+
+    # -- configuration ---------------------------------------------------------------------------------------
+
+    def configure(self, requests_per_second: float) -> None:
+        """Change the configured budget (the current rate is clamped to it)."""
+        if requests_per_second <= 0:
+            raise ValueError("requests_per_second must be > 0")
+        with self._lock:
+            self._budget = float(requests_per_second)
+            self._rate = min(self._rate, self._budget) if self._rate > 0 else self._budget
+            self._min_rate = min(self._min_rate, self._budget)
+
+    @property
+    def budget(self) -> float:
+        """The configured requests per second."""
+        return self._budget
+
+    def stats(self) -> PacerStats:
+        """Return a consistent snapshot of the counters."""
+        with self._lock:
+            return PacerStats(
+                budget=self._budget,
+                rate=self._rate,
+                learned_limit=self._learned_limit,
+                sent=self._sent,
+                rate_limited=self._rate_limited,
+                in_flight=self._in_flight,
+            )
+
+    # -- slots -----------------------------------------------------------------------------------------------
+
+    def _capacity_and_span(self) -> tuple[int, float]:
+        rate = self._rate
+        if self._learned_limit is not None:
+            rate = min(rate, float(self._learned_limit))
+        if rate >= 1.0:
+            return math.floor(rate), 1.0 + self._margin
+        return 1, 1.0 / rate + self._margin
+
+    def _reserve_locked(self, now: float) -> float:
+        """Reserve the earliest allowed slot and return its time."""
+        capacity, span = self._capacity_and_span()
+        slot = max(now, self._paused_until)
+        if self._slots:
+            slot = max(slot, self._slots[-1])
+            if len(self._slots) >= capacity:
+                slot = max(slot, self._slots[-capacity] + span)
+        if slot < self._server_window_end:
+            if self._server_remaining > 0:
+                self._server_remaining -= 1
+            else:
+                slot = max(slot, self._server_window_end)
+        self._slots.append(slot)
+        # Keep only what a future reservation can still look at.
+        horizon = slot - span - 1.0
+        while len(self._slots) > capacity and self._slots[0] < horizon:
+            self._slots.popleft()
+        return slot
+
+    async def acquire(self, sleep: Sleep | None = None) -> None:
+        """Wait (without blocking the event loop) until a request may be sent, and count it as in flight.
+
+        Every call must be followed by exactly one :meth:`record` or :meth:`abandon`.
+
+        Args:
+            sleep: overrides the pacer's sleep for this call (clients pass their injected sleep).
+        """
+        do_sleep = sleep or self._sleep
+        with self._lock:
+            slot = self._reserve_locked(self._clock())
+        while True:
+            wait = slot - self._clock()
+            if wait > 0:
+                await do_sleep(wait)
+            with self._lock:
+                now = self._clock()
+                if now + 1e-9 >= slot and now >= self._paused_until:
+                    self._in_flight += 1
+                    self._sent += 1
+                    return
+                if now < self._paused_until:
+                    # A pause (429 or exhausted window) arrived while we waited: queue again behind it.
+                    slot = self._reserve_locked(now)
+
+    def abandon(self) -> None:
+        """Mark an acquired request as finished without a response (timeout, connection error)."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    def record(
+        self,
+        headers: Mapping[str, str],
+        *,
+        rate_limited: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        """Feed one response back into the pacer.
+
+        Args:
+            headers: the response headers (``X-RateLimit-*-All`` are read when present).
+            rate_limited: the response was a 429 or a Min API Type 99.
+            retry_after: the server's requested wait in seconds, when known.
+        """
+        info = parse_rate_limit(headers)
+        with self._lock:
+            now = self._clock()
+            self._in_flight = max(0, self._in_flight - 1)
+            if info is not None:
+                second = info.window(1)
+                if second is not None:
+                    self._observe_second_window_locked(now, second.remaining, second.reset_seconds)
+                wait = info.binding_wait()
+                if wait is not None:
+                    self._paused_until = max(self._paused_until, now + wait)
+            if rate_limited:
+                self._rate_limited += 1
+                if retry_after is not None:
+                    self._paused_until = max(self._paused_until, now + retry_after)
+                elif info is None or not info.exhausted:
+                    self._paused_until = max(self._paused_until, now + 1.0)
+                if now >= self._decrease_guard_until:
+                    # 429s for requests already in flight belong to the same congestion event: one decrease.
+                    self._decrease_guard_until = max(now, self._paused_until) + 1.0
+                    self._rate = max(self._min_rate, self._rate / 2.0)
+                    current = self._learned_limit if self._learned_limit is not None else math.inf
+                    self._rate = min(self._rate, max(self._min_rate, current))
+            elif self._rate < self._budget:
+                self._rate = min(self._budget, self._rate + 1.0 / max(self._rate, 1.0))
+
+    def _observe_second_window_locked(self, now: float, remaining: int, reset: float | None) -> None:
+        limit = remaining + 1
+        if limit < self._budget and (self._learned_limit is None or limit > self._learned_limit):
+            self._learned_limit = limit
+        if reset is None or reset <= 0:
+            return
+        window_end = now + min(reset, 1.0)
+        # Requests still in flight may or may not be counted in ``remaining`` yet: assume they are not.
+        allowance = max(0, remaining - self._in_flight)
+        if window_end > self._server_window_end + 0.5:
+            self._server_window_end = window_end
+            self._server_remaining = allowance
+        else:
+            self._server_remaining = min(self._server_remaining, allowance)
+
+
+_default_lock = threading.Lock()
+_default: Pacer | None = None
+
+
+def get_pacer(requests_per_second: float) -> Pacer:
+    """Return the process-wide pacer, creating it on first use.
+
+    Every client in the process shares it, whatever thread or event loop it runs on. When called with a different
+    budget than the existing pacer's, the budget is updated (the last configured value wins).
+
+    Args:
+        requests_per_second: the configured budget.
+
+    Returns:
+        The shared pacer.
+    """
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Pacer(requests_per_second)
+        elif _default.budget != requests_per_second:
+            _default.configure(requests_per_second)
+        return _default
+
+
+def reset_pacer() -> None:
+    """Forget the process-wide pacer (tests and benchmarks that need a fresh budget)."""
+    global _default
+    with _default_lock:
+        _default = None

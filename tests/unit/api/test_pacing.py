@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from ingestion_core.api import pacing
+from ingestion_core.api.pacing import Pacer, get_pacer, reset_pacer
+from tests.unit.api.fakes import FakeTime
+
+pytestmark = pytest.mark.unit
+
+MARGIN = pacing.DEFAULT_MARGIN_SECONDS
+
+
+def make(rate: float, fake: FakeTime) -> Pacer:
+    return Pacer(rate, clock=fake.monotonic, sleep=fake.pacer_sleep)
+
+
+def max_in_any_window(times: list[float], width: float = 1.0) -> int:
+    """Largest number of sends inside any closed window [t, t + width]."""
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] > width:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def send(pacer: Pacer, fake: FakeTime, n: int, headers: dict[str, str] | None = None) -> list[float]:
+    times = []
+    for _ in range(n):
+        await pacer.acquire()
+        times.append(fake.now)
+        pacer.record(headers or {})
+    return times
+
+
+async def test_never_exceeds_budget_sequential() -> None:
+    fake = FakeTime()
+    times = await send(make(5, fake), fake, 40)
+    assert max_in_any_window(times) == 5
+    # ...and it is not slower than the budget allows: 40 sends at 5/s take ~7 windows.
+    assert times[-1] - times[0] == pytest.approx(7 * (1 + MARGIN), abs=1e-6)
+
+
+async def test_fractional_rate_spaces_single_sends() -> None:
+    fake = FakeTime()
+    times = await send(make(0.5, fake), fake, 3)
+    assert times[1] - times[0] >= 2.0 and times[2] - times[1] >= 2.0
+
+
+async def test_exhausted_window_pauses_everyone_until_binding_reset() -> None:
+    fake = FakeTime()
+    pacer = make(100, fake)
+    await pacer.acquire()
+    start = fake.now
+    pacer.record(
+        {
+            "X-RateLimit-Remaining-All": "0, 3;window=1, 0;window=60, 0;window=3600",
+            "X-RateLimit-Reset-All": "1, 1;window=1, 20;window=60, 300;window=3600",
+        }
+    )
+    await pacer.acquire()
+    assert fake.now - start >= 300.0  # the longest exhausted window binds
+
+
+async def test_rate_limited_halves_once_per_window_then_recovers() -> None:
+    fake = FakeTime()
+    pacer = make(40, fake)
+    await pacer.acquire()
+    pacer.record({}, rate_limited=True, retry_after=2.0)
+    assert pacer.stats().rate == 20.0
+    await pacer.acquire()
+    pacer.record({}, rate_limited=True)  # same congestion event (right after the pause): no second decrease
+    assert pacer.stats().rate == 20.0
+    assert pacer.stats().rate_limited == 2
+    fake.now += 5
+    await pacer.acquire()
+    pacer.record({}, rate_limited=True)
+    assert pacer.stats().rate == 10.0
+    rates = []
+    for _ in range(1000):
+        await pacer.acquire()
+        pacer.record({})
+        rates.append(pacer.stats().rate)
+    assert rates == sorted(rates)  # additive increase, monotonic
+    assert rates[-1] == 40.0
+
+
+async def test_retry_after_pauses_the_next_send() -> None:
+    fake = FakeTime()
+    pacer = make(100, fake)
+    await pacer.acquire()
+    t0 = fake.now
+    pacer.record({}, rate_limited=True, retry_after=9.0)
+    await pacer.acquire()
+    assert fake.now - t0 >= 9.0
+
+
+async def test_learns_unknown_limit_from_headers() -> None:
+    fake = FakeTime()
+    pacer = make(1000, fake)
+    headers = {"X-RateLimit-Remaining-All": "49, 49;window=1", "X-RateLimit-Reset-All": "1, 1;window=1"}
+    await pacer.acquire()
+    pacer.record(headers)
+    assert pacer.stats().learned_limit == 50
+    times = await send(pacer, fake, 200)
+    assert max_in_any_window(times) <= 50
+
+
+async def test_known_remaining_caps_current_window() -> None:
+    fake = FakeTime()
+    pacer = make(1000, fake)
+    await pacer.acquire()
+    t0 = fake.now
+    # 3 left in a window that resets in 0.5 s: the 4th send waits for the reset.
+    pacer.record({"X-RateLimit-Remaining-All": "3, 3;window=1", "X-RateLimit-Reset-All": "0.5;window=1"})
+    times = []
+    for _ in range(4):
+        await pacer.acquire()
+        times.append(fake.now)
+        pacer.abandon()
+    assert [t - t0 for t in times[:3]] == [0.0, 0.0, 0.0]
+    assert times[3] - t0 >= 0.5
+
+
+def test_get_pacer_is_a_process_wide_singleton() -> None:
+    reset_pacer()
+    try:
+        a = get_pacer(30)
+        assert get_pacer(30) is a
+        b = get_pacer(60)
+        assert b is a and a.budget == 60
+    finally:
+        reset_pacer()
+
+
+def test_rejects_non_positive_budget() -> None:
+    with pytest.raises(ValueError, match="requests_per_second"):
+        Pacer(0)
+
+
+@pytest.mark.slow
+def test_threads_with_own_loops_never_exceed_budget() -> None:
+    """4 threads x 50 concurrent callers, each thread with its own event loop, for 10 s of real time."""
+    budget = 50
+    pacer = Pacer(budget)
+    times: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + 10.0
+    errors: list[BaseException] = []
+
+    async def caller() -> None:
+        while time.monotonic() < deadline:
+            await pacer.acquire()
+            now = time.monotonic()
+            with lock:
+                times.append(now)
+            pacer.record({})
+
+    async def thread_main() -> None:
+        await asyncio.gather(*(caller() for _ in range(50)))
+
+    def run() -> None:
+        try:
+            asyncio.run(thread_main())
+        except BaseException as exc:  # surfaced in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, name=f"pacer-{i}") for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    assert max_in_any_window(times) <= budget
+    sent_in_run = [t for t in times if t <= deadline]
+    # Never over budget, and not starving either: at least 90% of the budget over the 10 s.
+    assert len(sent_in_run) >= 0.9 * budget * 10
