@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from ingestion_core.api.rate_limit_headers import parse_rate_limit
+from ingestion_core.api.rate_limit_headers import RateLimitInfo, parse_rate_limit
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -134,11 +134,10 @@ class Pacer:
             slot = max(slot, self._slots[-1])
             if len(self._slots) >= capacity:
                 slot = max(slot, self._slots[-capacity] + span)
-        if slot < self._server_window_end:
-            if self._server_remaining > 0:
-                self._server_remaining -= 1
-            else:
-                slot = max(slot, self._server_window_end)
+        if self._server_remaining <= 0 and slot < self._server_window_end:
+            slot = self._server_window_end
+        elif slot < self._server_window_end:
+            self._server_remaining -= 1
         self._slots.append(slot)
         # Keep only what a future reservation can still look at.
         horizon = slot - span - 1.0
@@ -198,7 +197,11 @@ class Pacer:
                 second = info.window(1)
                 if second is not None:
                     self._observe_second_window_locked(now, second.remaining, second.reset_seconds)
-                wait = info.binding_wait()
+                # After a success, an exhausted 1-s window only means "this second is used up", which the sliding
+                # window already enforces; its reset is rounded up to whole seconds, so pausing for it would idle
+                # up to a second. Longer windows, and any window after a 429, pause everyone.
+                binding = info if rate_limited else RateLimitInfo(tuple(w for w in info.windows if w.seconds > 1))
+                wait = binding.binding_wait()
                 if wait is not None:
                     self._paused_until = max(self._paused_until, now + wait)
             if rate_limited:
@@ -222,9 +225,10 @@ class Pacer:
             self._learned_limit = limit
         if reset is None or reset <= 0:
             return
-        window_end = now + min(reset, 1.0)
-        # Requests still in flight may or may not be counted in ``remaining`` yet: assume they are not.
-        allowance = max(0, remaining - self._in_flight)
+        # The reset is whole seconds (the simulator rounds up), so the window may end sooner than this; ending
+        # it early is safe because the sliding window and the learned limit still bound the rate.
+        window_end = now + min(reset, 1.0) / 4.0
+        allowance = remaining
         if window_end > self._server_window_end + 0.5:
             self._server_window_end = window_end
             self._server_remaining = allowance

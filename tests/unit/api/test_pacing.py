@@ -117,7 +117,8 @@ async def test_known_remaining_caps_current_window() -> None:
     pacer = make(1000, fake)
     await pacer.acquire()
     t0 = fake.now
-    # 3 left in a window that resets in 0.5 s: the 4th send waits for the reset.
+    # 3 left in the server's current second: 3 go at once, the 4th waits (for the window and for the learned
+    # limit of remaining + 1 = 4 per second, which counts the first send).
     pacer.record({"X-RateLimit-Remaining-All": "3, 3;window=1", "X-RateLimit-Reset-All": "0.5;window=1"})
     times = []
     for _ in range(4):
