@@ -182,3 +182,20 @@ def test_threads_with_own_loops_never_exceed_budget() -> None:
     sent_in_run = [t for t in times if t <= deadline]
     # Never over budget, and not starving either: at least 90% of the budget over the 10 s.
     assert len(sent_in_run) >= 0.9 * budget * 10
+
+
+async def test_exhausted_second_after_success_does_not_pause_but_after_429_does() -> None:
+    headers = {"X-RateLimit-Remaining-All": "0, 0;window=1, 10;window=60", "X-RateLimit-Reset-All": "1, 1;window=1"}
+    fake = FakeTime()
+    pacer = make(1000, fake)
+    await pacer.acquire()
+    pacer.record({"X-RateLimit-Remaining-All": "49, 49;window=1", "X-RateLimit-Reset-All": "1, 1;window=1"})
+    await pacer.acquire()
+    t0 = fake.now
+    pacer.record(headers)  # our own send used the last call of this second: the sliding window covers it
+    await pacer.acquire()
+    assert fake.now - t0 < 1.0
+    pacer.record(headers, rate_limited=True)  # a 429: everyone waits for the window's reset
+    t1 = fake.now
+    await pacer.acquire()
+    assert fake.now - t1 >= 1.0
