@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
 
 from prefect import Flow
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 
 def _parse_datetime(text: str) -> datetime:
@@ -91,13 +91,15 @@ def run_cli(flow: Flow[..., Any], argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     state = flow(**vars(args), return_state=True)
+    if not isinstance(state, State):
+        raise TypeError(f"flow returned {type(state).__name__}, expected a State")
     result = state.result(raise_on_failure=False)
     render = getattr(result, "render", None)
     if callable(render):
         print(render())
     elif isinstance(result, BaseException):
         print(f"run failed: {type(result).__name__}: {result}", file=sys.stderr)
-    if isinstance(state, State) and not state.is_completed():
+    if not state.is_completed():
         print(f"flow run ended {state.name}: {state.message}", file=sys.stderr)
         return 1
     return 0

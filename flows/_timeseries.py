@@ -6,17 +6,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from ingestion_core.datasets.intervals import Interval
 from prefect import Flow, flow, get_run_logger, unmapped
 from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import State
 from prefect.events import emit_event
-from prefect.futures import as_completed
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
-from prefect.states import Failed, State
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.states import Failed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from ingestion_core.datasets.intervals import Interval
 from ingestion_core.logging_setup import configure_logging
 from ingestion_core.pipeline.plan import InstrumentBounds, InstrumentPlan, to_epoch
 from ingestion_core.pipeline.run import GroupOutcome, RunParams
@@ -163,7 +164,7 @@ def run_timeseries(
         futures = ingest_instrument_group.map(unmapped(settings), unmapped(params), groups, unmapped(progress))
         members = {id(f): g for f, g in zip(futures, groups, strict=True)}
         for future in as_completed(futures):
-            outcome = future.state.result(raise_on_failure=False)
+            outcome = future.result(raise_on_failure=False)  # the local final state; the server copy may lag
             if isinstance(outcome, GroupOutcome):
                 http_attempts += outcome.http_attempts
                 results.update({(r.market, r.instrument): r for r in outcome.results})
@@ -272,6 +273,7 @@ def timeseries_flow(dataset: str, *, name: str, what: str, table: str) -> Flow[.
         name=name,
         retries=1,
         retry_delay_seconds=60,
-        task_runner=ThreadPoolTaskRunner(max_workers=4),
+        # Prefect's TaskRunner is invariant in its future type; the thread-pool runner is the documented default.
+        task_runner=cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=4)),
         validate_parameters=True,
     )(body)

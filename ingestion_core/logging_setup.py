@@ -16,6 +16,7 @@ from ingestion_core.redaction import RedactingFilter, redact
 from ingestion_core.settings import LoggingSettings
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY_LOGGERS = ("httpx", "httpcore")
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,6 +39,14 @@ class _OwnedHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marker type for the handler installed by :func:`configure_logging`."""
 
 
+def _console_handlers(root: logging.Logger) -> list[logging.Handler]:
+    return [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in (sys.stderr, sys.stdout)
+    ]
+
+
 def configure_logging(settings: LoggingSettings) -> None:
     """Configure the root logger from ``settings`` and install :class:`RedactingFilter` on every root handler.
 
@@ -47,8 +56,10 @@ def configure_logging(settings: LoggingSettings) -> None:
     root = logging.getLogger()
     root.setLevel(settings.level)
     formatter: logging.Formatter = JsonFormatter() if settings.json_format else logging.Formatter(PLAIN_FORMAT)
+    for noisy in NOISY_LOGGERS:  # one INFO line per Prefect API request drowns the run's own log
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     owned = [handler for handler in root.handlers if isinstance(handler, _OwnedHandler)]
-    if not owned:
+    if not owned and not _console_handlers(root):  # under Prefect, its console handler already prints: no copy
         created = _OwnedHandler(sys.stderr)
         root.addHandler(created)
         owned = [created]

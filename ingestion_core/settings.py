@@ -259,7 +259,7 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         if not isinstance(values, dict):
             raise ConfigurationError(f"override for {domain!r} must be a dict of field values")
         try:
-            parts[domain] = model(_env_file=env_file, **values)  # type: ignore[call-arg]
+            parts[domain] = model(_env_file=env_file, **values)
         except ValidationError as exc:
             for err in exc.errors():
                 field = str(err["loc"][0]) if err["loc"] else "?"

@@ -18,7 +18,8 @@ class ProgressTracker:
         self._done = 0
         self._last_push = 0.0
         self._min_interval = min_interval_seconds
-        self._id: UUID | None = create_progress_artifact(progress=0.0, description=description)
+        created = create_progress_artifact(progress=0.0, description=description)
+        self._id: UUID | None = created if isinstance(created, UUID) else None
 
     def add_windows(self, count: int) -> None:
         """Grow the total when a task discovers more work than the flow planned."""

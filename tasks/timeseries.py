@@ -12,8 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from prefect import task
+from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
-from prefect.states import Failed, State
+from prefect.states import Failed
 
 from ingestion_core.pipeline.plan import InstrumentBounds
 from ingestion_core.pipeline.run import GroupOutcome, RunParams, RunPlan, plan_run, run_group
@@ -22,16 +23,19 @@ from tasks.progress import ProgressTracker
 
 
 def group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Key a group's persisted result by dataset, interval, group members and window end.
+    """Key a group's persisted result by flow run, dataset, interval, group members and window end.
 
-    A flow retry then skips groups that already completed; a later run (new window end) never does.
+    A retry of the same flow run then skips groups that already completed; any other run (scheduled, manual or
+    re-run) never does: what is already stored is skipped by the watermarks, not by Prefect's cache, so a cached
+    result can never hide rows that are missing from the warehouse.
     """
     params: RunParams = parameters["params"]
     bounds: list[InstrumentBounds] = parameters["bounds"]
     members = ",".join(f"{b.market}/{b.instrument}" for b in bounds)
     digest = hashlib.sha256(members.encode()).hexdigest()[:16]
     start = "" if params.start is None else str(params.start)
-    return f"ccdata-{params.dataset}-{params.interval}-{digest}-{start}-{params.upper_bound}-{params.lookback}"
+    run = context.task_run.flow_run_id if context.task_run.flow_run_id else "no-flow-run"
+    return f"ccdata-{run}-{params.dataset}-{params.interval}-{digest}-{start}-{params.upper_bound}-{params.lookback}"
 
 
 @task(name="plan-run", retries=2, retry_delay_seconds=[5, 30])

@@ -118,8 +118,8 @@ def plan_instruments(
         lower, upper = rng
         first = resume_point(lower, unit, stats, backfill=start is not None, lookback=lookback)
         windows = tuple(plan_windows(first, upper, unit, max_limit))
-        reason = None if windows else "up to date"
-        plans.append(InstrumentPlan(bounds.market, bounds.instrument, bounds.status, watermark, windows, reason))
+        note = None if windows else "up to date"
+        plans.append(InstrumentPlan(bounds.market, bounds.instrument, bounds.status, watermark, windows, note))
     return plans
 
 

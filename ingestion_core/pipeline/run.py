@@ -181,8 +181,14 @@ class RunPlan:
 
 
 async def plan_run(settings: Settings, params: RunParams) -> RunPlan:
-    """Plan the whole run: read instruments, read stored watermarks, plan windows; nothing fetched from history."""
+    """Plan the whole run: read instruments, read stored watermarks, plan windows; nothing fetched from history.
+
+    The run's tables are created when missing (``CREATE TABLE IF NOT EXISTS``; an existing table is never altered),
+    so the embedded SQLite default works with zero setup.
+    """
+    spec = get_dataset(params.dataset)
     async with open_warehouse(settings.database) as warehouse:
+        await warehouse.ensure_schema([INSTRUMENTS_TABLE, spec.table_for(params.interval)])
         bounds = await load_instruments(warehouse, params)
         plans = await plan_group(warehouse, params, bounds)
         return RunPlan(bounds=tuple(bounds), plans=tuple(plans))

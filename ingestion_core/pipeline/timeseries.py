@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Literal
 
-import polars as pl
-
+from ingestion_core.api.classify import NoDataBefore
+from ingestion_core.api.client import CcdataClient
+from ingestion_core.datasets.spec import TimeSeriesSpec
+from ingestion_core.db import Warehouse
 from ingestion_core.pipeline.plan import InstrumentPlan, to_epoch
-from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.redaction import redact
 from ingestion_core.report import format_ts
 from ingestion_core.windows import Window
@@ -27,85 +28,6 @@ from ingestion_core.windows import Window
 logger = logging.getLogger(__name__)
 
 Status = Literal["ok", "up to date", "no data", "failed", "skipped"]
-
-
-class HistoryPageLike(Protocol):
-    """A successful history response: its ``Data`` rows."""
-
-    @property
-    def rows(self) -> Sequence[Mapping[str, Any]]: ...
-
-
-class HistorySource(Protocol):
-    """The part of the API client the pipeline needs."""
-
-    async def history(
-        self,
-        path: str,
-        *,
-        market: str,
-        instrument: str,
-        to_ts: int,
-        limit: int,
-        params: Mapping[str, str] | None = None,
-    ) -> Any: ...
-
-
-class ParsedLike(Protocol):
-    """What a dataset parser returns."""
-
-    @property
-    def frame(self) -> pl.DataFrame: ...
-
-    @property
-    def quarantined(self) -> Sequence[QuarantineRecord]: ...
-
-
-class UpsertResultLike(Protocol):
-    """What the warehouse returns from an upsert."""
-
-    @property
-    def inserted(self) -> int: ...
-
-    @property
-    def updated(self) -> int: ...
-
-
-class WarehouseSink(Protocol):
-    """The part of the warehouse the pipeline needs."""
-
-    async def upsert(self, table: str, frame: pl.DataFrame) -> Any: ...
-
-    async def quarantine(self, records: Sequence[QuarantineRecord]) -> int: ...
-
-
-class DatasetLike(Protocol):
-    """The part of a dataset spec the pipeline needs."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def time_column(self) -> str: ...
-
-    @property
-    def extra_params(self) -> Mapping[str, str]: ...
-
-    def path_for(self, interval: str) -> str: ...
-
-    def table_for(self, interval: str) -> str: ...
-
-    def parse(
-        self,
-        records: Sequence[Mapping[str, Any]],
-        *,
-        dataset: str,
-        market: str,
-        mapped_instrument: str,
-        window_start: int,
-        window_end: int,
-        collected_at: datetime,
-    ) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,18 +64,13 @@ class InstrumentResult:
 WindowCallback = Callable[[InstrumentPlan, Window, int], Awaitable[None] | None]
 
 
-def _is_no_data(outcome: object) -> bool:
-    # The client returns a distinct outcome for "no data before <ts>" (a 404 that is not an error).
-    return type(outcome).__name__ == "NoDataBefore"
-
-
 async def ingest_instrument(
     plan: InstrumentPlan,
     *,
-    dataset: DatasetLike,
+    dataset: TimeSeriesSpec,
     interval: str,
-    client: HistorySource,
-    warehouse: WarehouseSink,
+    client: CcdataClient,
+    warehouse: Warehouse,
     clock: Callable[[], float] = time.time,
     on_window: WindowCallback | None = None,
 ) -> InstrumentResult:
@@ -173,7 +90,7 @@ async def ingest_instrument(
     """
     path = dataset.path_for(interval)
     table = dataset.table_for(interval)
-    name = f"{dataset.name}_{interval}"
+    name = dataset.dataset_for(interval)
     result = InstrumentResult(plan.market, plan.instrument, "ok", watermark_before=plan.watermark_before)
     watermark = plan.watermark_before
     try:
@@ -187,15 +104,14 @@ async def ingest_instrument(
                 params=dataset.extra_params,
             )
             result = replace(result, calls=result.calls + 1)
-            if _is_no_data(outcome):
+            if isinstance(outcome, NoDataBefore):
                 # Before the instrument's first data: the walk ends here, it is not an error (invariant 6).
                 status: Status = "no data" if result.rows_inserted + result.rows_updated == 0 else "ok"
                 detail = f"no data on or before {format_ts(window.to_ts)}"
                 return replace(result, status=status, detail=detail, watermark_after=watermark)
-            rows: Sequence[Mapping[str, Any]] = outcome.rows
             collected_at = datetime.fromtimestamp(int(clock()), UTC).replace(tzinfo=None)
             parsed = dataset.parse(
-                rows,
+                outcome.rows,
                 dataset=name,
                 market=plan.market,
                 mapped_instrument=plan.instrument,
@@ -205,8 +121,8 @@ async def ingest_instrument(
             )
             if parsed.quarantined:
                 await warehouse.quarantine(parsed.quarantined)
-                result = replace(result, quarantined=result.quarantined + len(parsed.quarantined))
-            frame: pl.DataFrame = parsed.frame
+                result = replace(result, quarantined=result.quarantined + parsed.rejected)
+            frame = parsed.frame
             if frame.height == 0:
                 # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
                 # Stop here; the next run resumes from the same watermark.
@@ -235,10 +151,10 @@ async def ingest_instrument(
 async def ingest_group(
     plans: Sequence[InstrumentPlan],
     *,
-    dataset: DatasetLike,
+    dataset: TimeSeriesSpec,
     interval: str,
-    client: HistorySource,
-    warehouse: WarehouseSink,
+    client: CcdataClient,
+    warehouse: Warehouse,
     max_concurrency: int,
     clock: Callable[[], float] = time.time,
     on_window: WindowCallback | None = None,

@@ -26,7 +26,7 @@ def test_every_schedule_has_slug_and_explicit_active() -> None:
         for schedule in dep["schedules"]:
             assert schedule.get("slug"), dep["name"]
             assert isinstance(schedule.get("active"), bool), dep["name"]
-        module, _, attr = dep["entrypoint"].partition(":")
+        module, _, _attr = dep["entrypoint"].partition(":")
         assert (ROOT / module).exists(), dep["entrypoint"]
 
 
