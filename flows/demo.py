@@ -12,7 +12,10 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from prefect.client.schemas.objects import State
 
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage, render_text
@@ -70,7 +73,7 @@ def main() -> int:
         from flows.futures_ohlcv import futures_ohlcv
 
         print(f"simulator at {sim.base_url}; database {DEMO_DIR / 'warehouse.sqlite3'}", flush=True)
-        steps = [
+        steps: list[tuple[str, Callable[[], object]]] = [
             ("futures instruments", lambda: futures_instruments(return_state=True)),
             ("futures OHLCV 1h", lambda: futures_ohlcv(interval="1h", instruments=DEMO_INSTRUMENTS, return_state=True)),
             (
@@ -81,6 +84,8 @@ def main() -> int:
         for title, run in steps:
             sim.reset_stats()
             state = run()
+            if not isinstance(state, State):
+                raise TypeError(f"{title}: expected a State, got {type(state).__name__}")
             result = state.result(raise_on_failure=False)
             print(f"\n== {title}: {state.name}")
             render = getattr(result, "render", None)
