@@ -161,7 +161,12 @@ def run_timeseries(
     http_attempts = 0
     if groups:
         progress = ProgressTracker(planned_calls, f"{dataset} {interval}: windows committed")
-        futures = ingest_instrument_group.map(unmapped(settings), unmapped(params), groups, unmapped(progress))
+        delay = settings.ingestion.task_retry_delay_seconds
+        ingest = ingest_instrument_group.with_options(
+            retries=settings.ingestion.task_retries,
+            retry_delay_seconds=[delay * 2**n for n in range(max(1, settings.ingestion.task_retries))],
+        )
+        futures = ingest.map(unmapped(settings), unmapped(params), groups, unmapped(progress))
         members = {id(f): g for f, g in zip(futures, groups, strict=True)}
         for future in as_completed(futures):
             outcome = future.result(raise_on_failure=False)  # the local final state; the server copy may lag

@@ -198,6 +198,21 @@ class IngestionSettings(_DomainSettings):
         validation_alias=_env("INGEST_MAX_CONCURRENCY"),
         description="Instruments fetched concurrently inside one task.",
     )
+    task_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        validation_alias=_env("INGEST_TASK_RETRIES"),
+        description="Prefect retries of an ingest task whose group had a failed instrument (each re-plans from "
+        "the stored watermarks, so done instruments cost nothing).",
+    )
+    task_retry_delay_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        validation_alias=_env("INGEST_TASK_RETRY_DELAY_SECONDS"),
+        description="Delay before the first task retry; doubled for each further retry (jittered by Prefect).",
+    )
 
 
 class LoggingSettings(_DomainSettings):

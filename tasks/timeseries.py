@@ -47,8 +47,8 @@ def plan_whole_run(settings: Settings, params: RunParams) -> RunPlan:
 @task(
     name="ingest-group",
     task_run_name="ingest-{params.dataset}-{params.interval}-group",
-    retries=2,
-    retry_delay_seconds=[10, 60],
+    retries=2,  # the flow sets retries and delays from INGEST_TASK_RETRIES / INGEST_TASK_RETRY_DELAY_SECONDS
+    retry_delay_seconds=[30, 60],
     retry_jitter_factor=0.5,
     persist_result=True,
     cache_key_fn=group_cache_key,

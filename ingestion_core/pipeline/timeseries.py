@@ -93,8 +93,11 @@ async def ingest_instrument(
     name = dataset.dataset_for(interval)
     result = InstrumentResult(plan.market, plan.instrument, "ok", watermark_before=plan.watermark_before)
     watermark = plan.watermark_before
+    skip_until: int | None = None  # the API said data starts later: windows ending before it hold nothing
     try:
         for window in plan.windows:
+            if skip_until is not None and window.end < skip_until:
+                continue
             outcome = await client.history(
                 path,
                 market=plan.market,
@@ -105,10 +108,11 @@ async def ingest_instrument(
             )
             result = replace(result, calls=result.calls + 1)
             if isinstance(outcome, NoDataBefore):
-                # Before the instrument's first data: the walk ends here, it is not an error (invariant 6).
-                status: Status = "no data" if result.rows_inserted + result.rows_updated == 0 else "ok"
-                detail = f"no data on or before {format_ts(window.to_ts)}"
-                return replace(result, status=status, detail=detail, watermark_after=watermark)
+                # The whole window is before the instrument's first data (the metadata's first-data time was
+                # early). Not an error (invariant 6): nothing exists there, so move on to where data starts.
+                skip_until = outcome.first_ts if outcome.first_ts is not None else window.end + 1
+                result = replace(result, detail=f"no data before {format_ts(skip_until)}")
+                continue
             collected_at = datetime.fromtimestamp(int(clock()), UTC).replace(tzinfo=None)
             parsed = dataset.parse(
                 outcome.rows,
@@ -145,6 +149,8 @@ async def ingest_instrument(
         logger.warning("%s %s/%s failed: %s", name, plan.market, plan.instrument, redact(str(exc)))
         message = redact(f"{type(exc).__name__}: {exc}")
         return replace(result, status="failed", detail=message[:500], watermark_after=watermark)
+    if result.rows_inserted + result.rows_updated == 0 and skip_until is not None:
+        return replace(result, status="no data", watermark_after=watermark)
     return replace(result, watermark_after=watermark)
 
 

@@ -55,6 +55,8 @@ class FaultConfig:
         fail_next_status: status used by ``fail_next``.
         revision: history version; any value other than 0 changes the values of past buckets.
         permanent_failures: (market, instrument) pairs that always fail.
+        corrupt_every: when > 0, futures OHLCV history records whose bucket number (``TIMESTAMP`` / bucket length)
+            is a multiple of this come with ``HIGH`` below ``LOW``, a quality-rule violation to quarantine.
     """
 
     error_rates: Mapping[int, float] = field(default_factory=dict)
@@ -72,6 +74,7 @@ class FaultConfig:
     fail_next_status: int = 503
     revision: int = 0
     permanent_failures: tuple[PermanentFailure, ...] = ()
+    corrupt_every: int = 0
 
 
 @dataclass(frozen=True, slots=True)

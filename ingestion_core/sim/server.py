@@ -51,9 +51,22 @@ MALFORMED_BODY = b'{"Data": [{"UNIT": "HOUR", "TIMESTAMP": <html>upstream proxy 
 
 def _futures(dataset: str, unit: str) -> Handler:
     def handle(sim: Simulator, params: Mapping[str, str]) -> Reply:
-        return futures_history(sim.universe, dataset, unit, params, sim.revision, sim.no_trade)
+        reply = futures_history(sim.universe, dataset, unit, params, sim.revision, sim.no_trade)
+        every = sim.faults.config.corrupt_every
+        if dataset == "ohlcv" and every > 0:
+            corrupt_candles(reply.body["Data"], every, sim.counters)
+        return reply
 
     return handle
+
+
+def corrupt_candles(rows: list[dict[str, Any]], every: int, counters: SimStats) -> None:
+    """Swap ``HIGH`` and ``LOW`` (so HIGH < LOW) in the candles whose bucket number is a multiple of ``every``."""
+    for row in rows:
+        unit = {"MINUTE": 60, "HOUR": 3600, "DAY": 86400}.get(str(row.get("UNIT")), 1)
+        if int(row["TIMESTAMP"]) // unit % every == 0 and row["HIGH"] > row["LOW"]:
+            row["HIGH"], row["LOW"] = row["LOW"], row["HIGH"]
+            counters.count_fault("corrupt_row")
 
 
 def _spot(unit: str) -> Handler:
@@ -238,7 +251,8 @@ class Simulator:
         if fault.hang_seconds > 0:
             self.counters.count_fault("timeout")
             await asyncio.sleep(fault.hang_seconds)
-        cache_key = (path, tuple(sorted((k, v) for k, v in params.items() if k != "api_key")), self.revision)
+        query = tuple(sorted((k, v) for k, v in params.items() if k != "api_key"))
+        cache_key = (path, query, self.revision, self.faults.config.corrupt_every)
         cached = self._cache.get(cache_key)
         if cached is not None:
             payload, rows, status = cached

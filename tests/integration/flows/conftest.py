@@ -1,0 +1,118 @@
+"""Fixtures for flow tests: a simulator on a real clock, a throw-away MariaDB database, a real Prefect server.
+
+Flows read their settings from the environment (as a deployment does), so the fixture sets the environment the
+way an operator would. The simulator runs in its own thread (a flow call blocks the test's thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import pytest
+
+from ingestion_core.api.pacing import reset_pacer
+from ingestion_core.db import open_warehouse
+from ingestion_core.settings import DatabaseSettings, load_settings
+from ingestion_core.sim import SimConfig, SimulatorThread
+from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
+
+DAY = 86_400
+
+
+def flow_sim_config(now: int, **overrides: Any) -> SimConfig:
+    """Two markets, a few perpetuals, one live and one expired dated contract each, 2-4 days of history."""
+    base = SimConfig(
+        seed=23,
+        anchor=now - now % DAY - 2 * DAY,
+        futures_markets=("binance", "bybit"),
+        instruments_per_market=2,
+        dated_per_market=1,
+        expired_per_market=1,
+        history_days=2,
+        oi_delay_days=1,
+        spot_markets=("kraken",),
+        pairs_per_market=1,
+        assets=5,
+        index_instruments=1,
+    )
+    return dataclasses.replace(base, **overrides)
+
+
+@dataclass
+class FlowEnv:
+    """What a flow test needs: the simulator and the database the flows write to."""
+
+    sim: SimulatorThread
+    database: DatabaseSettings
+
+    def history_calls(self, instrument: str | None = None) -> int:
+        """History requests the simulator answered (optionally for one mapped instrument, any market)."""
+        stats = self.sim.stats()
+        if instrument is None:
+            return sum(n for path, n in stats["calls_per_path"].items() if "/historical/" in path)
+        per = stats["calls_per_instrument"]
+        return sum(int(n) for key, n in _flatten(per) if key.endswith(instrument))
+
+    def table(self, table: str, order: list[str]) -> pl.DataFrame:
+        """Read a whole table through the warehouse, sorted."""
+
+        async def read() -> pl.DataFrame:
+            async with open_warehouse(self.database) as wh:
+                return await wh.select(table)
+
+        return asyncio.run(read()).sort(order)
+
+
+def _flatten(per: Any) -> list[tuple[str, int]]:
+    # calls_per_instrument is {market: {instrument: n}} in the stats snapshot.
+    if isinstance(per, dict):
+        out: list[tuple[str, int]] = []
+        for market, inner in per.items():
+            if isinstance(inner, dict):
+                out += [(f"{market}/{name}", int(n)) for name, n in inner.items()]
+            else:
+                out.append((str(market), int(inner)))
+        return out
+    return []
+
+
+@pytest.fixture
+def flow_env(
+    prefect_server: str,
+    mariadb_settings: DatabaseSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[FlowEnv]:
+    """Simulator + MariaDB database + environment for the flows; overrides via ``@pytest.mark.sim(**fields)``."""
+    marker = request.node.get_closest_marker("sim")
+    overrides = dict(marker.kwargs) if marker else {}
+    with SimulatorThread(flow_sim_config(int(time.time()), **overrides)) as sim:
+        env = {
+            "DATA_API_BASE_URL": sim.base_url,
+            "MIN_API_BASE_URL": sim.base_url,
+            "CCDATA_API_KEY": "flow-test-key",
+            "DB_HOST": MARIADB_HOST,
+            "DB_PORT": str(MARIADB_PORT),
+            "DB_USER": "root",
+            "DB_PASSWORD": "",
+            "DB_NAME": mariadb_settings.name,
+            "API_REQUESTS_PER_SECOND": "200",
+            "API_MAX_RETRIES": "1",
+            "API_RETRY_BACKOFF_FACTOR": "0.01",
+            "INGEST_TASK_RETRIES": "2",
+            "INGEST_TASK_RETRY_DELAY_SECONDS": "0",
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+        reset_pacer()
+        settings = load_settings(env_file=None)
+        assert settings.database.name == mariadb_settings.name
+        yield FlowEnv(sim=sim, database=settings.database)
+        reset_pacer()

@@ -1,0 +1,237 @@
+"""The futures flows end to end on a real Prefect server, the simulator over a socket and MariaDB.
+
+Each test runs instrument discovery first (the time-series flows read their instruments from its table), then a
+time-series flow, and checks the warehouse and the simulator's request counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from flows.futures_instruments import futures_instruments
+from flows.futures_ohlcv import futures_ohlcv
+from ingestion_core.db import open_warehouse
+from ingestion_core.db.coverage import coverage
+from ingestion_core.sim.universe import FuturesInstrument
+from tests.integration.flows.conftest import FlowEnv
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+HOUR = 3600
+OHLCV_1H = "market.cc_futures_ohlcv_1h"
+KEY = ["market", "mapped_instrument", "datetime"]
+
+discover = futures_instruments.with_options(retries=0)
+ohlcv = futures_ohlcv.with_options(retries=0)
+
+
+def _naive(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+
+def _active(env: FlowEnv) -> list[FuturesInstrument]:
+    universe = env.sim.universe
+    return [i for i in universe.futures if i.status(universe.now) == "ACTIVE"]
+
+
+def _expected_hours(item: FuturesInstrument, now: int) -> list[datetime]:
+    """Every closed 1h bucket from the instrument's first trade to its last data (the open bucket excluded)."""
+    first = item.first_trade // HOUR * HOUR
+    end = min(item.data_end(now), now // HOUR * HOUR - HOUR)
+    return [_naive(ts) for ts in range(first, end // HOUR * HOUR + 1, HOUR)]
+
+
+def _discover(env: FlowEnv) -> None:
+    state = discover(return_state=True)
+    assert state.is_completed(), state.message
+
+
+def _hours_of(frame: pl.DataFrame, item: FuturesInstrument) -> list[datetime]:
+    mine = frame.filter((pl.col("market") == item.market) & (pl.col("mapped_instrument") == item.mapped_instrument))
+    return mine.get_column("datetime").to_list()
+
+
+async def _artifact_rows(key: str) -> list[dict[str, object]]:
+    async with get_client() as client:
+        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    assert found, f"no artifact with key {key}"
+    data = found[0].data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) -> None:
+    state = discover(return_state=True)
+    assert state.is_completed(), state.message
+    outcome = state.result()
+    universe = flow_env.sim.universe
+    expected = {(i.market, i.mapped_instrument) for i in universe.futures}
+    assert outcome.instruments_inserted == len(expected)
+    assert set(outcome.changes.appeared) == expected
+    stored = flow_env.table("market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"])
+    pairs = set(zip(stored["exchange_internal_name"], stored["mapped_instrument_symbol"], strict=True))
+    assert pairs == expected
+    statuses = set(stored["instrument_status_on_exchange"].to_list())
+    assert {"ACTIVE", "EXPIRED"} <= statuses  # every status is requested, not just ACTIVE
+    again = discover(return_state=True).result()
+    assert (again.instruments_inserted, again.instruments_updated) == (0, len(expected))
+    assert again.changes.appeared == () and again.changes.disappeared == ()
+
+
+def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    active = _active(flow_env)
+    flow_env.sim.reset_stats()
+    hour_before = int(time.time()) // HOUR
+    state = ohlcv(interval="1h", instruments_per_task=2, return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    now = int(time.time())
+    first_table = flow_env.table(OHLCV_1H, KEY)
+    minimum_calls = 0
+    for item in active:
+        expected = _expected_hours(item, now)
+        assert _hours_of(first_table, item) == expected, item.mapped_instrument  # gap-free, open hour excluded
+        minimum_calls += math.ceil(len(expected) / 2000)
+    assert summary.calls == flow_env.history_calls() == minimum_calls
+    assert summary.rows_inserted == first_table.height
+    assert first_table.select(KEY).is_duplicated().sum() == 0
+    artifact = asyncio.run(_artifact_rows("futures-ohlcv-1h-summary"))
+    assert sorted(str(r["instrument"]) for r in artifact) == sorted(i.mapped_instrument for i in active)
+    assert {r["status"] for r in artifact} == {"ok"}
+    assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
+
+    flow_env.sim.reset_stats()
+    rerun = ohlcv(interval="1h", instruments_per_task=2, return_state=True)
+    assert rerun.is_completed(), rerun.message
+    again = rerun.result()
+    hour_after = int(time.time()) // HOUR
+    second_table = flow_env.table(OHLCV_1H, KEY)
+    if hour_after == hour_before:
+        assert flow_env.history_calls() == 0
+        assert (again.rows_inserted, again.rows_updated) == (0, 0)
+    else:  # an hour closed between the runs: exactly one call and one new row per active instrument
+        assert flow_env.history_calls() == len(active)
+        assert again.rows_inserted == len(active)
+    unchanged = second_table.join(first_table.select(KEY), on=KEY, how="semi").drop("collected_at")
+    assert unchanged.equals(first_table.drop("collected_at"))
+
+
+def test_expired_instruments_stop_at_their_last_data(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    universe = flow_env.sim.universe
+    expired = [i for i in universe.futures if i.status(universe.now) == "EXPIRED"]
+    assert expired
+    state = ohlcv(interval="1h", instrument_status=["EXPIRED"], return_state=True)
+    assert state.is_completed(), state.message
+    table = flow_env.table(OHLCV_1H, KEY)
+    for item in expired:
+        assert _hours_of(table, item) == _expected_hours(item, universe.now), item.mapped_instrument
+    assert set(table["mapped_instrument"]) == {i.mapped_instrument for i in expired}
+
+
+def test_dry_run_plans_without_history_calls(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    flow_env.sim.reset_stats()
+    state = ohlcv(interval="1h", dry_run=True, return_state=True)
+    assert state.is_completed(), state.message
+    plan = state.result()
+    assert flow_env.history_calls() == 0
+    assert flow_env.table(OHLCV_1H, KEY).height == 0
+    now = int(time.time())
+    expected = {
+        (i.market, i.mapped_instrument): math.ceil(len(_expected_hours(i, now)) / 2000) for i in _active(flow_env)
+    }
+    planned = {(str(r["market"]), str(r["instrument"])): int(str(r["calls"])) for r in plan.rows}
+    assert planned == expected
+    assert plan.planned_calls == sum(expected.values())
+    assert plan.estimated_seconds > 0
+
+
+def test_one_failing_instrument_fails_the_run_by_name_and_spares_the_others(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    active = _active(flow_env)
+    broken = active[0]
+    flow_env.sim.set_faults(
+        permanent_failures=[{"market": broken.market, "instrument": broken.mapped_instrument, "status": 400}]
+    )
+    flow_env.sim.reset_stats()
+    state = ohlcv(interval="1h", instruments_per_task=100, return_state=True)
+    assert state.is_failed()
+    assert f"{broken.market}/{broken.mapped_instrument}" in (state.message or "")
+    summary = state.result(raise_on_failure=False)
+    assert [f.split(" ")[0] for f in summary.failed] == [f"{broken.market}/{broken.mapped_instrument}"]
+    table = flow_env.table(OHLCV_1H, KEY)
+    now = int(time.time())
+    for item in active[1:]:
+        assert _hours_of(table, item) == _expected_hours(item, now), item.mapped_instrument
+    per_instrument = flow_env.sim.stats()["calls_per_instrument"]
+    # The group ran 3 times (2 task retries); instruments already done cost nothing on the retries.
+    assert per_instrument[broken.market][broken.mapped_instrument] == 3
+    for item in active[1:]:
+        assert per_instrument[item.market][item.mapped_instrument] == 1, item.mapped_instrument
+
+
+def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    flow_env.sim.set_faults(corrupt_every=7)
+    state = ohlcv(interval="1h", return_state=True)
+    assert state.is_completed(), state.message  # bad rows are not a failure
+    summary = state.result()
+    now = int(time.time())
+    table = flow_env.table(OHLCV_1H, KEY)
+    bad_total = 0
+    for item in _active(flow_env):
+        expected = _expected_hours(item, now)
+        bad = [h for h in expected if int(h.replace(tzinfo=UTC).timestamp()) // HOUR % 7 == 0]
+        assert bad, "the fault must hit some hours"
+        assert _hours_of(table, item) == [h for h in expected if h not in bad], item.mapped_instrument
+        bad_total += len(bad)
+    assert summary.quarantined == bad_total
+    quarantine = flow_env.table("market.ingest_quarantine", ["dataset", "record_key"])
+    assert quarantine.height == bad_total
+    assert set(quarantine["dataset"]) == {"futures_ohlcv_1h"}
+    assert all("high" in reason.lower() and "low" in reason.lower() for reason in quarantine["reason"])
+
+
+def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    item = _active(flow_env)[0]
+    early = _naive(item.first_trade - 5 * 86_400)
+
+    async def make_metadata_wrong() -> None:
+        async with open_warehouse(flow_env.database) as wh:
+            frame = await wh.select(
+                "market.cc_instruments_futures",
+                where={"exchange_internal_name": item.market, "mapped_instrument_symbol": item.mapped_instrument},
+            )
+            await wh.upsert(
+                "market.cc_instruments_futures", frame.with_columns(pl.lit(early).alias("first_trade_datetime"))
+            )
+
+    asyncio.run(make_metadata_wrong())
+    flow_env.sim.reset_stats()
+    state = ohlcv(interval="1m", markets=[item.market], instruments=[item.mapped_instrument], return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert flow_env.sim.stats()["status_counts"].get("404") == 1  # one request before the data, then it moved on
+    (row,) = summary.rows
+    assert row["status"] == "ok"
+
+    async def cov() -> list[tuple[datetime, int, int]]:
+        async with open_warehouse(flow_env.database) as wh:
+            return [(r.first, r.rows, r.gaps) for r in await coverage(wh, "market.cc_futures_ohlcv_1m")]
+
+    ((first, rows, gaps),) = asyncio.run(cov())
+    assert first == _naive(item.first_trade // 60 * 60)
+    assert gaps == 0 and rows == summary.rows_inserted
