@@ -15,11 +15,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from prefect import Flow
+from prefect.client.schemas.objects import State
 
 from ingestion_core.api.pacing import reset_pacer
 from ingestion_core.db import open_warehouse
 from ingestion_core.settings import DatabaseSettings, load_settings
-from ingestion_core.sim import SimConfig, SimulatorThread
+from ingestion_core.sim import FaultConfig, SimConfig, SimulatorThread
 from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
 
 DAY = 86_400
@@ -42,6 +44,13 @@ def flow_sim_config(now: int, **overrides: Any) -> SimConfig:
         index_instruments=1,
     )
     return dataclasses.replace(base, **overrides)
+
+
+def run_flow(flow: Flow[..., Any], **parameters: Any) -> State[Any]:
+    """Call a flow in this process and return its final state."""
+    state = flow(**parameters, return_state=True)
+    assert isinstance(state, State)
+    return state
 
 
 @dataclass
@@ -89,10 +98,19 @@ def flow_env(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> Iterator[FlowEnv]:
-    """Simulator + MariaDB database + environment for the flows; overrides via ``@pytest.mark.sim(**fields)``."""
+    """Simulator + MariaDB database + environment for the flows.
+
+    ``@pytest.mark.sim(**fields)`` overrides :class:`SimConfig` fields (``faults`` may be a dict;
+    ``anchor_days_ago=N`` puts the anchor N days before today's midnight).
+    """
     marker = request.node.get_closest_marker("sim")
     overrides = dict(marker.kwargs) if marker else {}
-    with SimulatorThread(flow_sim_config(int(time.time()), **overrides)) as sim:
+    now = int(time.time())
+    if "anchor_days_ago" in overrides:
+        overrides["anchor"] = now - now % DAY - int(overrides.pop("anchor_days_ago")) * DAY
+    if isinstance(overrides.get("faults"), dict):
+        overrides["faults"] = FaultConfig(**overrides["faults"])
+    with SimulatorThread(flow_sim_config(now, **overrides)) as sim:
         env = {
             "DATA_API_BASE_URL": sim.base_url,
             "MIN_API_BASE_URL": sim.base_url,

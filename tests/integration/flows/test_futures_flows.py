@@ -11,14 +11,11 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import polars as pl
 import pytest
-from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.objects import State
 
 from flows._timeseries import RunSummary
 from flows.futures_instruments import futures_instruments
@@ -26,7 +23,7 @@ from flows.futures_ohlcv import futures_ohlcv
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.sim.universe import FuturesInstrument
-from tests.integration.flows.conftest import FlowEnv
+from tests.integration.flows.conftest import FlowEnv, run_flow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,12 +33,6 @@ KEY = ["market", "mapped_instrument", "datetime"]
 
 discover = futures_instruments.with_options(retries=0)
 ohlcv = futures_ohlcv.with_options(retries=0)
-
-
-def _state(flow: Flow[..., Any], **parameters: Any) -> State[Any]:
-    state = flow(**parameters, return_state=True)
-    assert isinstance(state, State)
-    return state
 
 
 def _naive(ts: int) -> datetime:
@@ -61,7 +52,7 @@ def _expected_hours(item: FuturesInstrument, now: int) -> list[datetime]:
 
 
 def _discover(env: FlowEnv) -> None:
-    state = _state(discover)
+    state = run_flow(discover)
     assert state.is_completed(), state.message
 
 
@@ -81,7 +72,7 @@ async def _artifact_rows(key: str) -> list[dict[str, object]]:
 
 
 def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) -> None:
-    state = _state(discover)
+    state = run_flow(discover)
     assert state.is_completed(), state.message
     outcome = state.result()
     universe = flow_env.sim.universe
@@ -93,7 +84,7 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
     assert pairs == expected
     statuses = set(stored["instrument_status_on_exchange"].to_list())
     assert {"ACTIVE", "EXPIRED"} <= statuses  # every status is requested, not just ACTIVE
-    again = _state(discover).result()
+    again = run_flow(discover).result()
     assert (again.instruments_inserted, again.instruments_updated) == (0, len(expected))
     assert again.changes.appeared == () and again.changes.disappeared == ()
 
@@ -103,7 +94,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     active = _active(flow_env)
     flow_env.sim.reset_stats()
     hour_before = int(time.time()) // HOUR
-    state = _state(ohlcv, interval="1h", instruments_per_task=2)
+    state = run_flow(ohlcv, interval="1h", instruments_per_task=2)
     assert state.is_completed(), state.message
     summary = state.result()
     now = int(time.time())
@@ -122,7 +113,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
 
     flow_env.sim.reset_stats()
-    rerun = _state(ohlcv, interval="1h", instruments_per_task=2)
+    rerun = run_flow(ohlcv, interval="1h", instruments_per_task=2)
     assert rerun.is_completed(), rerun.message
     again = rerun.result()
     hour_after = int(time.time()) // HOUR
@@ -142,7 +133,7 @@ def test_expired_instruments_stop_at_their_last_data(flow_env: FlowEnv) -> None:
     universe = flow_env.sim.universe
     expired = [i for i in universe.futures if i.status(universe.now) == "EXPIRED"]
     assert expired
-    state = _state(ohlcv, interval="1h", instrument_status=["EXPIRED"])
+    state = run_flow(ohlcv, interval="1h", instrument_status=["EXPIRED"])
     assert state.is_completed(), state.message
     table = flow_env.table(OHLCV_1H, KEY)
     for item in expired:
@@ -153,7 +144,7 @@ def test_expired_instruments_stop_at_their_last_data(flow_env: FlowEnv) -> None:
 def test_dry_run_plans_without_history_calls(flow_env: FlowEnv) -> None:
     _discover(flow_env)
     flow_env.sim.reset_stats()
-    state = _state(ohlcv, interval="1h", dry_run=True)
+    state = run_flow(ohlcv, interval="1h", dry_run=True)
     assert state.is_completed(), state.message
     plan = state.result()
     assert flow_env.history_calls() == 0
@@ -176,7 +167,7 @@ def test_one_failing_instrument_fails_the_run_by_name_and_spares_the_others(flow
         permanent_failures=[{"market": broken.market, "instrument": broken.mapped_instrument, "status": 400}]
     )
     flow_env.sim.reset_stats()
-    state = _state(ohlcv, interval="1h", instruments_per_task=100)
+    state = run_flow(ohlcv, interval="1h", instruments_per_task=100)
     assert state.is_failed()
     assert f"{broken.market}/{broken.mapped_instrument}" in (state.message or "")
     summary = state.result(raise_on_failure=False)
@@ -196,7 +187,7 @@ def test_one_failing_instrument_fails_the_run_by_name_and_spares_the_others(flow
 def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
     _discover(flow_env)
     flow_env.sim.set_faults(corrupt_every=7)
-    state = _state(ohlcv, interval="1h")
+    state = run_flow(ohlcv, interval="1h")
     assert state.is_completed(), state.message  # bad rows are not a failure
     summary = state.result()
     now = int(time.time())
@@ -232,7 +223,7 @@ def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flo
 
     asyncio.run(make_metadata_wrong())
     flow_env.sim.reset_stats()
-    state = _state(ohlcv, interval="1m", markets=[item.market], instruments=[item.mapped_instrument])
+    state = run_flow(ohlcv, interval="1m", markets=[item.market], instruments=[item.mapped_instrument])
     assert state.is_completed(), state.message
     summary = state.result()
     assert flow_env.sim.stats()["status_counts"].get("404") == 1  # one request before the data, then it moved on
