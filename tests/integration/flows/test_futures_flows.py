@@ -11,15 +11,19 @@ import json
 import math
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 import pytest
+from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows._timeseries import RunSummary
+from flows.futures_funding_rate import futures_funding_rate
 from flows.futures_instruments import futures_instruments
 from flows.futures_ohlcv import futures_ohlcv
+from flows.futures_open_interest import futures_open_interest
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.sim.universe import FuturesInstrument
@@ -237,3 +241,29 @@ def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flo
     ((first, rows, gaps),) = asyncio.run(cov())
     assert first == _naive(item.first_trade // 60 * 60)
     assert gaps == 0 and rows == summary.rows_inserted
+
+
+@pytest.mark.parametrize(
+    ("flow", "table", "first_of"),
+    [
+        (futures_funding_rate, "market.cc_futures_funding_rate_ohlc_1h", "first_funding"),
+        (futures_open_interest, "market.cc_futures_open_interest_ohlc_1h", "first_open_interest"),
+    ],
+)
+def test_funding_rate_and_open_interest_flows_fill_their_range(
+    flow_env: FlowEnv, flow: Flow[..., Any], table: str, first_of: str
+) -> None:
+    _discover(flow_env)
+    state = run_flow(flow.with_options(retries=0), interval="1h")
+    assert state.is_completed(), state.message
+    summary = state.result()
+    now = int(time.time())
+    stored = flow_env.table(table, KEY)
+    with_data = [i for i in _active(flow_env) if getattr(i, first_of) is not None]
+    assert with_data
+    for item in with_data:
+        first = int(getattr(item, first_of)) // HOUR * HOUR
+        expected = [h for h in _expected_hours(item, now) if h >= _naive(first)]
+        assert _hours_of(stored, item) == expected, item.mapped_instrument
+    assert summary.rows_inserted == stored.height
+    assert set(stored["mapped_instrument"]) == {i.mapped_instrument for i in with_data}
