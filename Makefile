@@ -34,9 +34,9 @@ unit: setup
 	.venv/bin/pytest tests/unit -q
 
 bench: setup
-	$(PY) bench/pacer.py
-	$(PY) bench/upsert.py
-	$(PY) bench/flows.py
+	$(PY) -m bench.pacer
+	$(PY) -m bench.upsert
+	$(PY) -m bench.flows
 
 sim: setup
 	$(PY) -m ingestion_core.sim --port 8765

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from _pytest.logging import LogCaptureHandler
 from aioresponses import aioresponses
 from pydantic import SecretStr
 
@@ -40,15 +41,20 @@ def free_port() -> int:
 
 @pytest.fixture
 def root_logging() -> Iterator[None]:
+    # Hermetic: console handlers left on the root by earlier tests (e.g. Prefect's, after a flow test) are set aside,
+    # so the test sees what configure_logging installs on a fresh process.
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     filters = {id(handler): list(handler.filters) for handler in handlers}
+    for handler in handlers:
+        if getattr(handler, "stream", None) is not None and not isinstance(handler, LogCaptureHandler):
+            root.removeHandler(handler)
     yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
     for handler in handlers:
         handler.filters = filters[id(handler)]
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
+        root.addHandler(handler)
     root.setLevel(level)
 
 
