@@ -1,1 +1,1 @@
-"""Benchmarks. Run them as modules (``python -m bench.flows``): as a script, ``bench/flows.py`` would shadow ``flows``."""
+"""Benchmarks; run as modules (``python -m bench.flows``), or ``bench/flows.py`` shadows ``flows``."""
