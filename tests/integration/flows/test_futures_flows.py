@@ -10,14 +10,21 @@ import asyncio
 import json
 import math
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    ArtifactFilterType,
+)
+from prefect.client.schemas.objects import State
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
 from flows._timeseries import RunSummary
 from flows.futures_funding_rate import futures_funding_rate
@@ -75,7 +82,39 @@ async def _artifact_rows(key: str) -> list[dict[str, object]]:
     return rows
 
 
+async def _progress(state: State[Any]) -> list[float]:
+    """The progress artifacts of one flow run (their final percentages)."""
+    run_id = state.state_details.flow_run_id
+    async with get_client() as client:
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id] if run_id else []),
+                type=ArtifactFilterType(any_=["progress"]),
+            )
+        )
+    return [float(str(a.data)) for a in found]
+
+
+async def _events(name: str, since: datetime, resource: str, attempts: int = 50) -> list[dict[str, Any]]:
+    """Events of one name and resource emitted since ``since`` (polled: the server persists them asynchronously)."""
+    flt = EventFilter(
+        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=10)),
+        event=EventNameFilter(name=[name]),
+        resource=EventResourceFilter(id=[resource]),
+    )
+    payloads: list[dict[str, Any]] = []
+    async with get_client() as client:
+        for _ in range(attempts):
+            page = await client.read_events(filter=flt, limit=50)  # the server's maximum (the client default is 100)
+            payloads = [dict(e.payload) for e in page.events]
+            if payloads:
+                break
+            await asyncio.sleep(0.2)
+    return payloads
+
+
 def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) -> None:
+    since = datetime.now(UTC)
     state = run_flow(discover)
     assert state.is_completed(), state.message
     outcome = state.result()
@@ -88,9 +127,29 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
     assert pairs == expected
     statuses = set(stored["instrument_status_on_exchange"].to_list())
     assert {"ACTIVE", "EXPIRED"} <= statuses  # every status is requested, not just ACTIVE
+    resource = "ccdata.dataset.futures_instruments"
+    (added,) = asyncio.run(_events("ccdata.instruments.added", since, resource))
+    assert added["count"] == len(expected)
+    assert set(added["instruments"]) == {f"{m}/{i}" for m, i in expected}
+
+    # An instrument the API no longer lists keeps its row and is reported as removed.
+    ghost = stored.head(1).with_columns(pl.lit("GHOST-USDT-VANILLA-PERPETUAL").alias("mapped_instrument_symbol"))
+
+    async def add_ghost() -> None:
+        async with open_warehouse(flow_env.database) as wh:
+            await wh.upsert("market.cc_instruments_futures", ghost)
+
+    asyncio.run(add_ghost())
+    since = datetime.now(UTC)
     again = run_flow(discover).result()
     assert (again.instruments_inserted, again.instruments_updated) == (0, len(expected))
-    assert again.changes.appeared == () and again.changes.disappeared == ()
+    ghost_key = (str(ghost["exchange_internal_name"][0]), "GHOST-USDT-VANILLA-PERPETUAL")
+    assert again.changes.appeared == () and again.changes.disappeared == (ghost_key,)
+    (removed,) = asyncio.run(_events("ccdata.instruments.removed", since, resource))
+    assert removed["instruments"] == ["/".join(ghost_key)]
+    # "added" is emitted before "removed", so it would already be stored: one look is enough.
+    assert asyncio.run(_events("ccdata.instruments.added", since, resource, attempts=1)) == []
+    assert flow_env.table("market.cc_instruments_futures", ["exchange_internal_name"]).height == len(expected) + 1
 
 
 def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowEnv) -> None:
@@ -115,6 +174,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     assert sorted(str(r["instrument"]) for r in artifact) == sorted(i.mapped_instrument for i in active)
     assert {r["status"] for r in artifact} == {"ok"}
     assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
+    assert asyncio.run(_progress(state)) == [100.0]
 
     flow_env.sim.reset_stats()
     rerun = run_flow(ohlcv, interval="1h", instruments_per_task=2)
