@@ -164,7 +164,7 @@ async def run_group(
             clock=clock,
             on_window=on_window,
         )
-        return GroupOutcome(results=results, http_attempts=client.calls)
+        return GroupOutcome(results=results, http_attempts=client.attempts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ async def ingest_instrument(
         for window in plan.windows:
             if skip_until is not None and window.end < skip_until:
                 continue
+            result = replace(result, calls=result.calls + 1)  # counted before the request: failed calls count too
             outcome = await client.history(
                 path,
                 market=plan.market,
@@ -106,7 +107,6 @@ async def ingest_instrument(
                 limit=window.buckets,
                 params=dataset.extra_params,
             )
-            result = replace(result, calls=result.calls + 1)
             if isinstance(outcome, NoDataBefore):
                 # The whole window is before the instrument's first data (the metadata's first-data time was
                 # early). Not an error (invariant 6): nothing exists there, so move on to where data starts.
