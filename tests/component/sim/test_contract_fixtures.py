@@ -1,6 +1,6 @@
 """Contract test: every recorded CCData fixture vs the simulator's answer to the same request.
 
-For each fixture in ``../shared/fixtures/ccdata`` (or ``$CCDATA_FIXTURES_DIR``) the simulator must return records
+For each fixture in ``tests/fixtures/ccdata`` (or ``$CCDATA_FIXTURES_DIR``) the simulator must return records
 with the same keys and the same JSON value kinds. The rule for numbers is exact:
 
 * an *integer field* (timestamps, counters, ids, dates, page numbers, rate-limit windows; see ``is_integer_field``)
@@ -17,7 +17,6 @@ endpoints the simulator does not serve are listed in ``NOT_SERVED``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 from ingestion_core.sim import Simulator
 from tests.component.sim.conftest import SimClient
 from tests.plugin_sim import SimulatorFactory
+from tests.unit.datasets.fixture_files import fixtures_dir
 
 pytestmark = pytest.mark.component
 
@@ -59,20 +59,8 @@ _INTEGER_NAME = re.compile(
 )
 
 
-def fixtures_dir() -> Path | None:
-    configured = os.environ.get("CCDATA_FIXTURES_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(REPO_ROOT.parent / "shared" / "fixtures" / "ccdata")
-    return next((path for path in candidates if path.is_dir()), None)
-
-
 def load(name: str) -> Any:
-    directory = fixtures_dir()
-    if directory is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CCData fixtures not found (set CCDATA_FIXTURES_DIR or put shared/ next to the repo)")
-        pytest.skip("CCData fixtures not found (set CCDATA_FIXTURES_DIR or put shared/ next to the repo)")
-    return json.loads((directory / name).read_text())
+    return json.loads((fixtures_dir() / name).read_text())
 
 
 def is_integer_field(parent: str, key: str) -> bool:
@@ -138,11 +126,8 @@ def perpetual(sim: Simulator, denomination: str = "VANILLA") -> tuple[str, str]:
 
 
 def test_every_fixture_is_covered() -> None:
-    directory = fixtures_dir()
-    if directory is None:
-        load("missing.json")
-        return
-    names = {path.name for path in directory.glob("*.json")}
+    names = {path.name for path in fixtures_dir().glob("*.json")}
+    assert len(names) >= 20
     covered = set(NOT_SERVED) | set(CASES)
     assert names <= covered, f"fixtures without a contract case: {sorted(names - covered)}"
 

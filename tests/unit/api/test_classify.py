@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from ingestion_core.api.classify import Fatal, Malformed, NoDataBefore, Retriable, Success, classify
+from tests.unit.datasets.fixture_files import fixtures_dir
 
 pytestmark = pytest.mark.unit
 
@@ -140,11 +141,7 @@ def test_min_api_http_429_is_rate_limited() -> None:
 
 
 def test_fixture_min_api_errors() -> None:
-    from pathlib import Path
-
-    root = Path("/work/shared/fixtures/ccdata")
-    if not root.exists():
-        pytest.skip("shared fixtures not available")
+    root = fixtures_dir()
     limited = classify(200, {}, (root / "minapi_error_rate_limit_type99.json").read_bytes())
     assert isinstance(limited, Retriable) and limited.rate_limited
     missing = classify(200, {}, (root / "minapi_error_market_not_exist_type2.json").read_bytes())

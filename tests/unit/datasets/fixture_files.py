@@ -1,4 +1,4 @@
-"""Where the shared CCData fixtures live and how to load them (``CCDATA_FIXTURES_DIR`` overrides the default)."""
+"""Where the CCData fixtures live (``tests/fixtures/ccdata``, or ``CCDATA_FIXTURES_DIR``) and how to load them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def fixtures_dir() -> Path:
-    """The fixtures folder: env ``CCDATA_FIXTURES_DIR`` or ``../shared/fixtures/ccdata`` beside the repo root."""
+    """The fixtures folder: env ``CCDATA_FIXTURES_DIR`` or the copy checked in under ``tests/fixtures/ccdata``."""
     override = os.environ.get("CCDATA_FIXTURES_DIR")
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "fixtures" / "ccdata"
+    return Path(override) if override else REPO_ROOT / "tests" / "fixtures" / "ccdata"
 
 
 def load_fixture(name: str) -> Any:

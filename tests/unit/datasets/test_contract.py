@@ -11,7 +11,7 @@ from ingestion_core.datasets import DATASETS, TimeSeriesSpec
 from ingestion_core.datasets.intervals import INTERVALS
 from ingestion_core.db.tables import get_table
 from ingestion_core.db.tables.spec import polars_schema
-from tests.unit.datasets.fixture_files import fixtures_dir, load_fixture
+from tests.unit.datasets.fixture_files import load_fixture
 
 pytestmark = pytest.mark.unit
 
@@ -32,8 +32,6 @@ def test_every_dataset_has_a_fixture() -> None:
 
 @pytest.mark.parametrize(("name", "interval", "fixture"), FIXTURES, ids=[f[2] for f in FIXTURES])
 def test_fixture_parses_to_the_schema(name: str, interval: str, fixture: str) -> None:
-    if not (fixtures_dir() / fixture).exists():
-        pytest.skip(f"fixture {fixture} not found in {fixtures_dir()} (set CCDATA_FIXTURES_DIR)")
     spec = DATASETS[name]
     records = load_fixture(fixture)["Data"]
     first = records[0]

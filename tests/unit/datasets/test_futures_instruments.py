@@ -19,7 +19,7 @@ from ingestion_core.datasets.futures_instruments import (
 )
 from ingestion_core.db.tables import get_table
 from ingestion_core.db.tables.spec import polars_schema
-from tests.unit.datasets.fixture_files import fixtures_dir, load_fixture
+from tests.unit.datasets.fixture_files import load_fixture
 
 pytestmark = pytest.mark.unit
 
@@ -30,8 +30,6 @@ RUN_NAIVE = datetime(2026, 1, 2, 3, 4, 5)
 
 @pytest.fixture
 def data() -> dict[str, Any]:
-    if not (fixtures_dir() / FIXTURE).exists():
-        pytest.skip(f"fixture {FIXTURE} not found in {fixtures_dir()} (set CCDATA_FIXTURES_DIR)")
     return copy.deepcopy(load_fixture(FIXTURE)["Data"])
 
 

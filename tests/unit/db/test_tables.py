@@ -15,7 +15,8 @@ from ingestion_core.errors import ConfigurationError
 
 pytestmark = pytest.mark.unit
 
-CONTRACT = Path("/work/shared/docs/legacy-tables.md")
+# A checked-in copy of ../shared/docs/legacy-tables.md, the contract the tables must match.
+CONTRACT = Path(__file__).resolve().parents[2] / "fixtures" / "legacy-tables.md"
 # The contract's notes: cc_ohlcv_spot_1d_raw's *_trade_timestamp columns were converted BIGINT -> DATETIME
 # ("treat DATETIME as current"), while the listing still says BIGINT.
 SPOT_DATETIME = {"first_trade_timestamp", "last_trade_timestamp", "high_trade_timestamp", "low_trade_timestamp"}
