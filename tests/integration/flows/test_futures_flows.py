@@ -22,6 +22,10 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
     ArtifactFilterType,
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
 )
 from prefect.client.schemas.objects import State
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
@@ -327,3 +331,35 @@ def test_funding_rate_and_open_interest_flows_fill_their_range(
         assert _hours_of(stored, item) == expected, item.mapped_instrument
     assert summary.rows_inserted == stored.height
     assert set(stored["mapped_instrument"]) == {i.mapped_instrument for i in with_data}
+
+
+async def _task_runs(state: State[Any]) -> list[tuple[int, str]]:
+    """(flow attempt, state name) of every ingest task run of one flow run."""
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    async with get_client() as client:
+        runs = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="ingest-")),
+        )
+    return sorted((r.flow_run_run_count, str(r.state.name) if r.state else "?") for r in runs)
+
+
+def test_flow_retry_runs_only_the_groups_that_failed(flow_env: FlowEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGEST_TASK_RETRIES", "0")  # the broken group fails at once; the flow retry re-runs it
+    _discover(flow_env)
+    active = _active(flow_env)
+    broken = active[0]
+    failure = {"market": broken.market, "instrument": broken.mapped_instrument, "status": 400}
+    flow_env.sim.set_faults(permanent_failures=[failure])
+    flow_env.sim.reset_stats()
+    retried = futures_ohlcv.with_options(retries=1, retry_delay_seconds=0)
+    state = run_flow(retried, interval="1h", instruments_per_task=1)
+    assert state.is_failed()
+    # Attempt 1 ran every group (one failed). Attempt 2 re-planned from the watermarks: the groups that completed
+    # had nothing left and got no task run at all; only the failed group ran again.
+    expected = [(1, "Completed")] * (len(active) - 1) + [(1, "Failed"), (2, "Failed")]
+    assert asyncio.run(_task_runs(state)) == sorted(expected)
+    per_instrument = flow_env.sim.stats()["calls_per_instrument"]
+    assert per_instrument[broken.market][broken.mapped_instrument] == 2
+    assert sum(n for market in per_instrument.values() for n in market.values()) == len(active) + 1
