@@ -622,6 +622,16 @@ def sim_pid(sim: Any) -> int:
     return pid
 
 
+def git_state() -> dict[str, Any]:
+    """The commit measured and any uncommitted change to the code under test (the tree is shared)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=False).stdout
+
+    dirty = git("status", "--porcelain", "--", "ingestion_core", "flows", "tasks", "pyproject.toml").splitlines()
+    return {"head": git("rev-parse", "HEAD").strip(), "uncommitted_code_changes": [line.strip() for line in dirty]}
+
+
 def ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else float("nan")
 
@@ -645,7 +655,8 @@ def summary(runs: list[dict[str, Any]], floor: float | None = None) -> dict[str,
         "wall_s": [r["run_seconds"] for r in runs],
         "median_wall_s": round(wall, 3),
         "median_rows_per_s": round(statistics.median(r["rows_per_s"] for r in runs)),
-        "history_calls": [r["sim"]["history_calls"] for r in runs],
+        # The simulator counts every request; a rejected (429) attempt is retried and answered later.
+        "history_calls": [r["sim"]["history_calls"] - r["sim"]["responses_429"] for r in runs],
         "responses_429": [r["sim"]["responses_429"] for r in runs],
         "rows_inserted": [r["rows_inserted"] for r in runs],
         "peak_rss_mb": [r["peak_rss_mb"] for r in runs],
@@ -834,6 +845,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 "polars": pl.__version__,
             },
             "prefect_server_startup_s": startup,
+            "code": git_state(),
         }
         if "s1" in args.only:
             report["s1_backfill"] = scenario_s1(h, scale)
@@ -886,7 +898,9 @@ def render_section(r: dict[str, Any]) -> str:
     lines = [
         "## Flows",
         "",
-        f"Command: `{r['command']}` (writes `bench/results/flows.json` and this section; measured {r['measured_at']}). "
+        f"Command: `{r['command']}` (writes `bench/results/flows.json` and this section; measured {r['measured_at']} "
+        f"at commit {r['code']['head'][:7]}"
+        f"{', with uncommitted code changes' if r['code']['uncommitted_code_changes'] else ''}). "
         f"{m['database']} at 127.0.0.1:3306, Python {m['python']}, Prefect {m['prefect']}, Polars {m['polars']}, "
         f"{m['cpus']} cores shared with other work. The simulator runs in its own process (`SimulatorProcess`, real "
         "clock); one local Prefect server (`prefect server start`, temporary PREFECT_HOME, services on) serves every "
@@ -922,12 +936,14 @@ def render_section(r: dict[str, Any]) -> str:
         "",
         f"- **S1** ({s1['expected_rows']:,} rows): history calls "
         f"{'equal' if s1['calls_equal_minimum'] else '**do not equal**'} the minimum of {s1['minimum_calls']} "
-        f"(ceil({s1['days'] * 24:,} / 2,000) per instrument) in every run; 429s: {f1['responses_429']}. Median wall "
+        f"(ceil({s1['days'] * 24:,} / 2,000) per instrument) in every run, flow and core; 429s: flow "
+        f"{f1['responses_429']}, core {s1['core']['responses_429']}. Median wall "
         f"{fmt(f1['median_wall_s'])} s = **{fmt(f1['median_wall_over_floor'])}x** the floor of {fmt(s1['floor_s'])} s "
         f"({s1['minimum_calls']} calls / {s1['rate_limit_per_s']} per s); {f1['median_rows_per_s']:,} rows/s "
         f"(core: {fmt(s1['core']['median_wall_s'])} s, {s1['core']['median_rows_per_s']:,} rows/s).",
         f"- **S2**: history calls {'equal' if s2['calls_equal_minimum'] else '**do not equal**'} the minimum of "
-        f"{s2['minimum_calls']:,} in every run; 429s: {f2['responses_429']}; rows inserted {f2['rows_inserted']} "
+        f"{s2['minimum_calls']:,} in every run, flow and core; 429s (rejected attempts, retried): flow "
+        f"{f2['responses_429']}, core {s2['core']['responses_429']}; rows inserted {f2['rows_inserted']} "
         f"(expected {s2['expected_new_rows'][0]:,}). Median wall {fmt(f2['median_wall_s'])} s = "
         f"**{fmt(f2['median_wall_over_floor'])}x** the floor of {fmt(s2['floor_s'])} s (core: "
         f"{fmt(s2['core']['median_wall_s'])} s, {fmt(s2['core']['median_wall_over_floor'])}x). Prefect start-up inside "
@@ -978,10 +994,14 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=None, help="JSON output (default: bench/results/flows.json)")
     parser.add_argument("--only", default="s1,s2,s3", help="comma-separated scenarios to run (partial runs print only)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the work directory with every child's log")
+    parser.add_argument("--render", type=Path, default=None, help="only re-render the RESULTS.md section from a JSON")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         child_main(args.child)
+        raise SystemExit(0)
+    if args.render is not None:
+        print(render_section(json.loads(args.render.read_text(encoding="utf-8"))))
         raise SystemExit(0)
     args.only = set(args.only.split(","))
     complete = args.only >= {"s1", "s2", "s3"}
