@@ -981,7 +981,8 @@ def write_section(section: str) -> None:
         notes = body[marker:].rstrip() + "\n" if marker >= 0 else ""
     else:
         head, tail = text.rstrip("\n"), ""
-    RESULTS_MD.write_text(head + "\n\n" + section + ("\n" + notes if notes else "") + tail, encoding="utf-8")
+    body = section.rstrip("\n") + "\n" + ("\n" + notes if notes else "")
+    RESULTS_MD.write_text(head.rstrip("\n") + "\n\n" + body + tail, encoding="utf-8")
 
 
 if __name__ == "__main__":
