@@ -16,7 +16,10 @@ Guarantees and behaviour:
 * **AIMD.** A 429 (or Min API Type 99) halves the current rate (at most once per window, so one burst of 429s is
   one decrease: no second decrease until one window after the pause ends) and pauses for the
   server's wait; each success adds back ``1 / rate`` requests/s, i.e. the rate
-  climbs about 1 request/s per second of clean traffic, up to the configured budget.
+  climbs about 1 request/s per second of clean traffic, up to the configured budget. A 429 at a rate no higher
+  than the per-second limit the server's headers have shown on successes is scheduling jitter at the server's fixed
+  second boundary, not a lower limit: it pauses the same way but lowers the rate by 10% instead of half
+  (bench/flows S2 lost ~4 s to one such halving at budget = limit).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_MARGIN_SECONDS = 0.02
+JITTER_BACKOFF = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class Pacer:
         self._slots: deque[float] = deque()
         self._paused_until = -math.inf
         self._learned_limit: int | None = None
+        self._confirmed_limit = 0  # the largest per-second limit a successful response's headers showed
         self._server_window_end = -math.inf
         self._server_remaining = 0
         self._decrease_guard_until = -math.inf
@@ -196,7 +201,12 @@ class Pacer:
             if info is not None:
                 second = info.window(1)
                 if second is not None:
-                    self._observe_second_window_locked(now, second.remaining, second.reset_seconds)
+                    # A 429's "0 remaining" says nothing about the limit (it taught a limit of 1/s before).
+                    self._observe_second_window_locked(
+                        now, second.remaining, second.reset_seconds, learn=not rate_limited
+                    )
+                    if not rate_limited:
+                        self._confirmed_limit = max(self._confirmed_limit, second.remaining + 1)
                 # After a success, an exhausted 1-s window only means "this second is used up", which the sliding
                 # window already enforces; its reset is rounded up to whole seconds, so pausing for it would idle
                 # up to a second. Longer windows, and any window after a 429, pause everyone.
@@ -213,15 +223,20 @@ class Pacer:
                 if now >= self._decrease_guard_until:
                     # 429s for requests already in flight belong to the same congestion event: one decrease.
                     self._decrease_guard_until = max(now, self._paused_until) + 1.0
-                    self._rate = max(self._min_rate, self._rate / 2.0)
+                    if self._rate <= self._confirmed_limit:
+                        # The server has confirmed this rate: the 429 is a send that crossed the server's fixed
+                        # second boundary late (event-loop jitter), not a lower limit. Back off a little, not half.
+                        self._rate = max(self._min_rate, self._rate * JITTER_BACKOFF)
+                    else:
+                        self._rate = max(self._min_rate, self._rate / 2.0)
                     current = self._learned_limit if self._learned_limit is not None else math.inf
                     self._rate = min(self._rate, max(self._min_rate, current))
             elif self._rate < self._budget:
                 self._rate = min(self._budget, self._rate + 1.0 / max(self._rate, 1.0))
 
-    def _observe_second_window_locked(self, now: float, remaining: int, reset: float | None) -> None:
+    def _observe_second_window_locked(self, now: float, remaining: int, reset: float | None, *, learn: bool) -> None:
         limit = remaining + 1
-        if limit < self._budget and (self._learned_limit is None or limit > self._learned_limit):
+        if learn and limit < self._budget and (self._learned_limit is None or limit > self._learned_limit):
             self._learned_limit = limit
         if reset is None or reset <= 0:
             return

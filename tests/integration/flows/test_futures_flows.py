@@ -363,3 +363,29 @@ def test_flow_retry_runs_only_the_groups_that_failed(flow_env: FlowEnv, monkeypa
     per_instrument = flow_env.sim.stats()["calls_per_instrument"]
     assert per_instrument[broken.market][broken.mapped_instrument] == 2
     assert sum(n for market in per_instrument.values() for n in market.values()) == len(active) + 1
+
+
+def test_lookback_refetches_revised_buckets(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    active = _active(flow_env)
+    assert run_flow(ohlcv, interval="1h").is_completed()
+    before = flow_env.table(OHLCV_1H, KEY)
+    flow_env.sim.set_faults(revision=1)  # the API now serves different values for past buckets
+    flow_env.sim.reset_stats()
+    hour = int(time.time()) // HOUR
+    state = run_flow(ohlcv, interval="1h", lookback=5)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    new_hour = int(time.time()) // HOUR != hour  # an hour closed during the test: one new row each, same call
+    assert flow_env.history_calls() == len(active)  # the last 5 stored buckets (+ any new one) fit in one call
+    assert summary.rows_updated == 5 * len(active)
+    assert summary.rows_inserted == (len(active) if new_hour else 0)
+    after = flow_env.table(OHLCV_1H, KEY)
+    values = [c for c in before.columns if c not in (*KEY, "collected_at")]
+    joined = after.join(before, on=KEY, suffix="_old")
+    changed = joined.filter(pl.any_horizontal([pl.col(c).ne_missing(pl.col(f"{c}_old")) for c in values]))
+    assert changed.height == 5 * len(active)
+    newest = {(i.market, i.mapped_instrument): _hours_of(before, i)[-5:] for i in active}
+    assert all(
+        row["datetime"] in newest[(row["market"], row["mapped_instrument"])] for row in changed.iter_rows(named=True)
+    )

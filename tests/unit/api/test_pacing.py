@@ -199,3 +199,34 @@ async def test_exhausted_second_after_success_does_not_pause_but_after_429_does(
     t1 = fake.now
     await pacer.acquire()
     assert fake.now - t1 >= 1.0
+
+
+async def test_429_at_a_rate_the_server_confirmed_backs_off_a_little_not_half() -> None:
+    fake = FakeTime()
+    pacer = make(100, fake)
+    ok = {"X-RateLimit-Remaining-All": "99, 99;window=1", "X-RateLimit-Reset-All": "1, 1;window=1"}
+    limited = {"X-RateLimit-Remaining-All": "0, 0;window=1", "X-RateLimit-Reset-All": "1, 1;window=1"}
+    await pacer.acquire()
+    pacer.record(ok)  # the server allows 100/s: the budget is confirmed
+    await pacer.acquire()
+    pacer.record(limited, rate_limited=True)
+    assert pacer.stats().rate == 90.0
+    t0 = fake.now
+    await pacer.acquire()
+    assert fake.now - t0 >= 1.0  # it still pauses for the server's window
+    # A 429 above anything the server confirmed is a real lower limit: halve.
+    unconfirmed = make(100, FakeTime())
+    await unconfirmed.acquire()
+    unconfirmed.record(limited, rate_limited=True)
+    assert unconfirmed.stats().rate == 50.0
+
+
+async def test_a_429_does_not_teach_a_limit_of_one() -> None:
+    fake = FakeTime()
+    pacer = make(100, fake)
+    await pacer.acquire()
+    limited = {"X-RateLimit-Remaining-All": "0, 0;window=1", "X-RateLimit-Reset-All": "1, 1;window=1"}
+    pacer.record(limited, rate_limited=True)
+    assert pacer.stats().learned_limit is None
+    times = await send(pacer, fake, 200)
+    assert len(times) / (times[-1] - times[0]) > 40  # halved to 50/s, not capped at 1/s
