@@ -40,36 +40,40 @@ def prepare_frame(spec: TableSpec, frame: pl.DataFrame, now: datetime) -> pl.Dat
     if missing:
         raise DataError(f"{spec.qualified_name}: frame lacks key columns {missing}")
     stamp = now.replace(microsecond=0, tzinfo=None)
-    for name in (*spec.refresh_columns, *spec.insert_only_columns):
-        if name not in frame.columns:
-            frame = frame.with_columns(pl.lit(stamp, dtype=pl.Datetime("us")).alias(name))
-        elif name in spec.refresh_columns:
-            frame = frame.with_columns(pl.col(name).fill_null(pl.lit(stamp, dtype=pl.Datetime("us"))))
-    casts = []
     schema = frame.schema  # built once: each ``frame.schema`` builds a new Schema (36 per call cost ~1.3 ms)
-    for name in frame.columns:
+    lazy = frame.lazy()
+    for name in (*spec.refresh_columns, *spec.insert_only_columns):
+        if name not in schema:
+            lazy = lazy.with_columns(pl.lit(stamp, dtype=pl.Datetime("us")).alias(name))
+            schema[name] = pl.Datetime("us")
+        elif name in spec.refresh_columns:
+            lazy = lazy.with_columns(pl.col(name).fill_null(pl.lit(stamp, dtype=pl.Datetime("us"))))
+    casts = []
+    for name, source in schema.items():
         target = polars_type(spec.column(name).sql_type)
         expr = pl.col(name)
-        source = schema[name]
         if isinstance(target, pl.Datetime) and not isinstance(source, (pl.Datetime, pl.Date, pl.Null)):
             # Casting integers would read them as microseconds: epoch seconds must be converted by the dataset.
             raise DataError(f"{spec.qualified_name}.{name}: expected a datetime column, got {source}")
         if isinstance(source, pl.Datetime) and source.time_zone is not None:
             expr = expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        expr = expr.cast(target, strict=True)
+        if source != target:
+            expr = expr.cast(target, strict=True)
         if target == pl.Float64():
             expr = pl.when(expr.is_finite()).then(expr).otherwise(None)
         elif isinstance(target, pl.Datetime):
             expr = expr.dt.truncate("1s")
         casts.append(expr.alias(name))
+    # One plan for the whole preparation (each eager step is a separate plan; ~0.4 ms each on a 36-column table).
+    keys = list(spec.primary_key)
+    lazy = lazy.select(casts).unique(subset=keys, keep="last", maintain_order=True)
     try:
-        frame = frame.select(casts)
+        frame = lazy.sort(list(spec.order_columns), maintain_order=True).collect()
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"{spec.qualified_name}: frame does not match the table types: {exc}") from None
-    if frame.select(pl.any_horizontal(pl.col(list(spec.primary_key)).is_null().any())).item():
+    if frame.select(pl.any_horizontal(pl.col(keys).is_null().any())).item():
         raise DataError(f"{spec.qualified_name}: null in key columns {spec.primary_key}")
-    frame = frame.unique(subset=list(spec.primary_key), keep="last", maintain_order=True)
-    return frame.sort(list(spec.order_columns), maintain_order=True)
+    return frame
 
 
 def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
