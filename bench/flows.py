@@ -138,9 +138,8 @@ def sim_admin(base_url: str, route: str, post: bool = False) -> Any:
 
 def history_stats(base_url: str) -> dict[str, int]:
     stats = sim_admin(base_url, "stats")
-    paths: dict[str, int] = stats.get("calls_per_path", {})
     return {
-        "history_calls": sum(int(n) for path, n in paths.items() if "/historical/" in path),
+        "history_calls": int(stats.get("history_calls", 0)),
         "responses_429": int(stats.get("responses_429", 0)),
         "total_calls": int(stats.get("total_calls", 0)),
     }

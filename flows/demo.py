@@ -73,13 +73,14 @@ def main() -> int:
         from flows.futures_ohlcv import futures_ohlcv
 
         print(f"simulator at {sim.base_url}; database {DEMO_DIR / 'warehouse.sqlite3'}", flush=True)
+
+        def ohlcv() -> object:
+            return futures_ohlcv(interval="1h", instruments=DEMO_INSTRUMENTS, return_state=True)
+
         steps: list[tuple[str, Callable[[], object]]] = [
             ("futures instruments", lambda: futures_instruments(return_state=True)),
-            ("futures OHLCV 1h", lambda: futures_ohlcv(interval="1h", instruments=DEMO_INSTRUMENTS, return_state=True)),
-            (
-                "futures OHLCV 1h again",
-                lambda: futures_ohlcv(interval="1h", instruments=DEMO_INSTRUMENTS, return_state=True),
-            ),
+            ("futures OHLCV 1h", ohlcv),
+            ("futures OHLCV 1h again", ohlcv),
         ]
         for title, run in steps:
             sim.reset_stats()
@@ -90,20 +91,13 @@ def main() -> int:
             print(f"\n== {title}: {state.name}")
             render = getattr(result, "render", None)
             print(render() if callable(render) else result)
-            print(f"history calls served by the simulator: {_history_calls(sim.stats())}", flush=True)
+            print(f"history calls served by the simulator: {sim.stats()['history_calls']}", flush=True)
             if not state.is_completed():
                 return 1
         print(f"\n== coverage of {TABLE}")
         print(asyncio.run(_coverage_text()))
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s")
     return 0
-
-
-def _history_calls(stats: dict[str, object]) -> int:
-    paths = stats.get("calls_per_path", {})
-    if not isinstance(paths, dict):
-        return 0
-    return sum(int(n) for path, n in paths.items() if "/historical/" in str(path))
 
 
 if __name__ == "__main__":

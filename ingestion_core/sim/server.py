@@ -60,10 +60,13 @@ def _futures(dataset: str, unit: str) -> Handler:
     return handle
 
 
+_UNIT_SECONDS = {"MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+
 def corrupt_candles(rows: list[dict[str, Any]], every: int, counters: SimStats) -> None:
     """Swap ``HIGH`` and ``LOW`` (so HIGH < LOW) in the candles whose bucket number is a multiple of ``every``."""
     for row in rows:
-        unit = {"MINUTE": 60, "HOUR": 3600, "DAY": 86400}.get(str(row.get("UNIT")), 1)
+        unit = _UNIT_SECONDS.get(str(row.get("UNIT")), 1)
         if int(row["TIMESTAMP"]) // unit % every == 0 and row["HIGH"] > row["LOW"]:
             row["HIGH"], row["LOW"] = row["LOW"], row["HIGH"]
             counters.count_fault("corrupt_row")

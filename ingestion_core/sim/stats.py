@@ -54,6 +54,7 @@ class SimStats:
         return {
             "total_calls": self.total_calls,
             "calls_per_path": dict(sorted(self.calls_per_path.items())),
+            "history_calls": sum(n for path, n in self.calls_per_path.items() if "/historical/" in path),
             "calls_per_instrument": per_instrument,
             "status_counts": {str(k): v for k, v in sorted(self.statuses.items())},
             "responses_429": self.responses_429,

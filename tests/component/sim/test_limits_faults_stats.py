@@ -177,6 +177,7 @@ async def test_stats_and_reset(simulator: Simulator, client: SimClient) -> None:
         async with session.get(simulator.base_url + "/__sim__/stats") as response:
             stats = await response.json()
         assert stats["calls_per_path"] == {"/futures/v1/historical/minutes": 1, MARKETS: 1}
+        assert stats["history_calls"] == 1  # the markets call is not a history call
         assert stats["calls_per_instrument"] == {"binance": {mapped: 1}}
         assert stats["rows_served"] == 100 + 2
         assert stats["status_counts"] == {"200": 2}

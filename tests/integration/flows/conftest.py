@@ -60,13 +60,9 @@ class FlowEnv:
     sim: SimulatorThread
     database: DatabaseSettings
 
-    def history_calls(self, instrument: str | None = None) -> int:
-        """History requests the simulator answered (optionally for one mapped instrument, any market)."""
-        stats = self.sim.stats()
-        if instrument is None:
-            return sum(n for path, n in stats["calls_per_path"].items() if "/historical/" in path)
-        per = stats["calls_per_instrument"]
-        return sum(int(n) for key, n in _flatten(per) if key.endswith(instrument))
+    def history_calls(self) -> int:
+        """History requests the simulator answered since its last stats reset."""
+        return int(self.sim.stats()["history_calls"])
 
     def table(self, table: str, order: list[str]) -> pl.DataFrame:
         """Read a whole table through the warehouse, sorted."""
@@ -76,19 +72,6 @@ class FlowEnv:
                 return await wh.select(table)
 
         return asyncio.run(read()).sort(order)
-
-
-def _flatten(per: Any) -> list[tuple[str, int]]:
-    # calls_per_instrument is {market: {instrument: n}} in the stats snapshot.
-    if isinstance(per, dict):
-        out: list[tuple[str, int]] = []
-        for market, inner in per.items():
-            if isinstance(inner, dict):
-                out += [(f"{market}/{name}", int(n)) for name, n in inner.items()]
-            else:
-                out.append((str(market), int(inner)))
-        return out
-    return []
 
 
 @pytest.fixture
