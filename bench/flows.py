@@ -331,6 +331,7 @@ def run_flow_child(job: dict[str, Any], started: float) -> dict[str, Any]:
     peak = peak_rss_mb()
     sim = history_stats(job["base_url"])
     summary = state.result(raise_on_failure=False)
+    summary = getattr(summary, "summary", summary)  # a failed run carries its summary in a RunFailed
     if not hasattr(summary, "rows_inserted"):
         raise RuntimeError(f"futures_ohlcv ended {state.name}: {summary!r}")
     busy = sum(1 for row in summary.rows if int(row.get("calls", 0)) > 0)
@@ -349,7 +350,7 @@ def run_flow_child(job: dict[str, Any], started: float) -> dict[str, Any]:
         "calls": summary.calls,
         "http_attempts": summary.http_attempts,
         "failed": summary.failed,
-        "instruments": summary.instruments,
+        "instruments": summary.series,
         "instruments_with_work": busy,
         "instruments_per_task": per_task,
         "max_concurrency": settings.ingestion.max_concurrency,
@@ -363,8 +364,12 @@ def run_flow_child(job: dict[str, Any], started: float) -> dict[str, Any]:
 
 
 def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
+    from ingestion_core.datasets import get_dataset
     from ingestion_core.pipeline.metadata import refresh_futures_instruments
-    from ingestion_core.pipeline.run import GroupOutcome, RunParams, plan_run, run_group
+    from ingestion_core.pipeline.plan import split_groups
+    from ingestion_core.pipeline.request import RunRequest
+    from ingestion_core.pipeline.results import GroupOutcome
+    from ingestion_core.pipeline.run import plan_run, run_group
     from ingestion_core.settings import load_settings
 
     imported = time.time()
@@ -378,20 +383,16 @@ def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
     meter = CpuMeter({"simulator": job["sim_pid"], "prefect_server": job["server_pid"]})
     meter.start()
     t0 = time.time()
-    params = RunParams(
-        dataset="futures_ohlcv",
-        interval=job["interval"],
-        now=int(t0),
-        start=job["start"],
-        end=job["end"],
-        max_concurrency=settings.ingestion.max_concurrency,
-    )
-    plan = asyncio.run(plan_run(settings, params))
-    busy = plan.bounds_with_work()
-    groups = [busy[i : i + per_task] for i in range(0, len(busy), per_task)]
+    spec = get_dataset("futures_ohlcv")
+    values = {"interval": job["interval"], "start": as_naive(job["start"]), "end": as_naive(job["end"])}
+    parameters = spec.parameters.model_validate(values)
+    request = RunRequest.of(parameters, dataset=spec.name, now=int(t0), settings=settings)
+    plan = asyncio.run(plan_run(settings, request))
+    groups = split_groups(plan.plans, per_task)
+    busy = [s for g in groups for s in g]
 
     def one(group: list[Any]) -> GroupOutcome:
-        return asyncio.run(run_group(settings, params, group))  # own thread and loop, as a Prefect task
+        return asyncio.run(run_group(settings, request, group))  # own thread and loop, as a Prefect task
 
     with ThreadPoolExecutor(max_workers=TASK_THREADS) as pool:
         outcomes = list(pool.map(one, groups))
@@ -408,8 +409,8 @@ def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
         "rows_inserted": sum(r.rows_inserted for r in results),
         "rows_updated": sum(r.rows_updated for r in results),
         "calls": sum(r.calls for r in results),
-        "http_attempts": sum(o.http_attempts for o in outcomes),
-        "failed": [f"{r.market}/{r.instrument}: {r.detail}" for r in results if r.status == "failed"],
+        "http_attempts": sum(o.metrics.http_attempts for o in outcomes),
+        "failed": [f"{r.label}: {r.detail}" for r in results if r.status == "failed"],
         "instruments": len(plan.plans),
         "instruments_with_work": len(busy),
         "groups": len(groups),
@@ -761,8 +762,9 @@ async def warm_cache(base_url: str, config: Any, now: int, ranges: list[tuple[in
             nonlocal rows
             async with gate:
                 page = await client.history(
-                    spec.path_for("1m"), market=item.market, instrument=item.mapped_instrument, to_ts=window.to_ts,
-                    limit=window.buckets, params=spec.extra_params,
+                    spec.endpoint.path_for("1m"), interval="1m",
+                    identity={"market": item.market, "instrument": item.mapped_instrument}, to_ts=window.to_ts,
+                    limit=window.buckets, params=spec.endpoint.params,
                 )  # fmt: skip
                 rows += len(getattr(page, "rows", ()))
 

@@ -1,23 +1,34 @@
-"""Command line for any flow: every flow parameter becomes an option, the run summary prints as a table.
+"""Command line of every flow: each flow parameter is an option, checked at the door before Prefect is imported.
 
-``python -m flows.futures_ohlcv --interval 1d --markets binance bybit --dry-run``. Without ``PREFECT_API_URL`` the
-run uses Prefect's temporary local server; its start-up timeout is raised because the first start on a fresh
-``PREFECT_HOME`` takes longer than Prefect's 20 s default on a small machine (docs/prefect-notes.md A8).
+``python -m flows.futures_ohlcv --interval 1d --markets binance bybit --dry-run``. The options come from the
+dataset's parameter model (the same model the Prefect form and the flow use), so ``--help`` and bad input cost
+no Prefect or Polars import: a usage error exits 2 and a configuration error exits 1, each as one line on stderr,
+in well under a second. ``--debug`` (or ``LOG_LEVEL=DEBUG``) shows tracebacks.
+
+Without ``PREFECT_API_URL`` the run uses Prefect's temporary local server; its start-up timeout is raised here,
+before Prefect reads its settings, because the first start on a fresh ``PREFECT_HOME`` on a small, busy machine
+takes longer than Prefect's 20 s default (docs/prefect-notes.md A8).
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
+import traceback
 import types
 import typing
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
 
-from prefect import Flow
-from prefect.client.schemas.objects import State
+from pydantic import BaseModel, ValidationError
+
+from ingestion_core.datasets import DATASETS
+from ingestion_core.errors import IngestError, ParameterError, RunFailed
+from ingestion_core.pipeline.parameters import describe_errors, form_order
+from ingestion_core.snapshots import SNAPSHOTS
+
+EPHEMERAL_STARTUP_TIMEOUT_SECONDS = "180"
 
 
 def _parse_datetime(text: str) -> datetime:
@@ -38,32 +49,36 @@ def _strip_optional(annotation: Any) -> Any:
     return annotation
 
 
-def build_parser(flow: Flow[..., Any]) -> argparse.ArgumentParser:
-    """Build an argparse parser with one option per flow parameter, typed and described from the flow."""
-    schema = flow.parameters.model_dump() if hasattr(flow.parameters, "model_dump") else {}
-    props: dict[str, Any] = schema.get("properties", {})
-    parser = argparse.ArgumentParser(
-        prog=f"python -m flows.{flow.fn.__name__}",
-        description=(inspect.getdoc(flow.fn) or "").split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    hints = typing.get_type_hints(flow.fn)
-    for name, param in inspect.signature(flow.fn).parameters.items():
-        annotation = _strip_optional(hints.get(name, str))
-        help_text = props.get(name, {}).get("description") or name
+def _help(info: Any) -> str:
+    text = str(info.description or "")
+    default = info.get_default(call_default_factory=True)
+    if default not in (None, False, []):
+        text += f" (default: {' '.join(default) if isinstance(default, list) else default})"
+    return text.replace("%", "%%")
+
+
+def build_parser(model: type[BaseModel], prog: str, description: str, order: list[str]) -> argparse.ArgumentParser:
+    """An argparse parser with one option per model field, typed and described from the model.
+
+    Options the user does not give are absent from the result (the model's defaults apply, one place).
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
+    for name in order:
+        info = model.model_fields[name]
+        annotation = _strip_optional(info.annotation)
         option = "--" + name.replace("_", "-")
-        default = param.default if param.default is not inspect.Parameter.empty else None
-        kwargs: dict[str, Any] = {"dest": name, "help": help_text, "default": default}
+        kwargs: dict[str, Any] = {"dest": name, "help": _help(info)}
         origin = get_origin(annotation)
         if annotation is bool:
-            kwargs.pop("default")
-            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default, **kwargs)
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, **kwargs)
             continue
         if origin is list:
             (item,) = get_args(annotation) or (str,)
             kwargs["nargs"] = "+"
             if get_origin(item) is Literal:
                 kwargs["choices"] = list(get_args(item))
+            elif item is int:
+                kwargs["type"] = int
         elif origin is Literal:
             kwargs["choices"] = list(get_args(annotation))
         elif annotation is int:
@@ -74,32 +89,90 @@ def build_parser(flow: Flow[..., Any]) -> argparse.ArgumentParser:
             kwargs["type"] = _parse_datetime
             kwargs["metavar"] = "ISO_DATETIME"
         parser.add_argument(option, **kwargs)
+    parser.add_argument("--debug", action="store_true", default=False, help="show tracebacks and debug logging")
     return parser
 
 
-def run_cli(flow: Flow[..., Any], argv: list[str] | None = None) -> int:
-    """Parse the command line, run the flow, print its summary; exit code 1 when the run failed.
+def model_for(name: str) -> tuple[type[BaseModel], str, list[str]]:
+    """The parameter model, description and option order of the flow named ``name`` (from the registries)."""
+    if name in DATASETS:
+        spec = DATASETS[name]
+        tables = ", ".join(t.qualified_name for t in spec.tables.values())
+        return spec.parameters, f"Ingest {spec.title} into {tables}.", form_order(spec.parameters)
+    snapshot = SNAPSHOTS[name]
+    tables = ", ".join(t.qualified_name for t in snapshot.tables)
+    return snapshot.parameters, f"Refresh {snapshot.title} in {tables}.", list(snapshot.parameters.model_fields)
 
-    Args:
-        flow: the flow to run.
-        argv: arguments (default: ``sys.argv[1:]``).
 
-    Returns:
-        The process exit code.
+def parser_for(name: str) -> argparse.ArgumentParser:
+    """The parser of the flow named ``name``."""
+    model, description, order = model_for(name)
+    return build_parser(model, f"python -m flows.{name}", description, order)
+
+
+def check_parameters(model: type[BaseModel], values: dict[str, Any]) -> None:
+    """Validate command-line values with the flow's model.
+
+    Raises:
+        ParameterError: one line naming every bad parameter.
     """
-    args = build_parser(flow).parse_args(argv)
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        raise ParameterError(describe_errors(exc)) from None
+
+
+def _error(message: str, code: int) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def main(name: str, argv: list[str] | None = None) -> int:
+    """Parse and check the command line, run the flow, print its summary; returns the exit status.
+
+    Exit status: 0 completed; 1 the run failed or the configuration is wrong; 2 bad parameters.
+    """
+    model, _, _ = model_for(name)
+    arguments = vars(parser_for(name).parse_args(argv))
+    debug = bool(arguments.pop("debug", False))
+    if debug:
+        os.environ["LOG_LEVEL"] = "DEBUG"
+    try:
+        check_parameters(model, arguments)
+        from ingestion_core.settings import load_settings
+
+        load_settings()
+    except IngestError as exc:
+        if debug:
+            traceback.print_exc()
+        return _error(str(exc), exc.exit_code)
+    # Before Prefect reads its settings (at import): a busy machine needs longer than Prefect's 20 s default.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_SECONDS)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    state = flow(**vars(args), return_state=True)
+    try:
+        return _run(name, arguments)
+    except Exception as exc:  # Prefect could not start the run (server unreachable...): one line, not a dump
+        if debug:
+            traceback.print_exc()
+        return _error(f"{type(exc).__name__}: {exc} (--debug shows the traceback)", 1)
+
+
+def _run(name: str, arguments: dict[str, Any]) -> int:
+    from prefect.client.schemas.objects import State
+
+    from flows._registry import build_flow
+
+    state = build_flow(name)(**arguments, return_state=True)
     if not isinstance(state, State):
         raise TypeError(f"flow returned {type(state).__name__}, expected a State")
     result = state.result(raise_on_failure=False)
-    render = getattr(result, "render", None)
+    error = result if isinstance(result, IngestError) else None
+    shown = error.summary if isinstance(error, RunFailed) and error.summary is not None else result
+    render = getattr(shown, "render", None)
     if callable(render):
         print(render())
-    elif isinstance(result, BaseException):
-        print(f"run failed: {type(result).__name__}: {result}", file=sys.stderr)
-    if not state.is_completed():
-        print(f"flow run ended {state.name}: {state.message}", file=sys.stderr)
-        return 1
-    return 0
+    if state.is_completed():
+        return 0
+    if error is not None:
+        return _error(str(error), error.exit_code)
+    return _error(f"flow run ended {state.name}: {state.message}", 1)

@@ -1,284 +1,203 @@
-"""The flow body shared by the futures time-series flows (OHLCV, funding rate, open interest)."""
+"""Build the Prefect flow of any time-series dataset from its spec: only Prefect calls live here.
+
+The flow's parameters are the dataset's parameter model (the spec contributes its selection and its intervals),
+exposed as a real signature so the Prefect UI's run form shows every field typed and described. The flow body
+validates them at the door, plans in one task, maps the ingest task over groups of series, then publishes the
+summary (table artifact, events) and ends Failed, naming the failed series, when any failed.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Annotated, Any, cast
+from uuid import UUID
 
 from prefect import Flow, flow, get_run_logger, unmapped
 from prefect.artifacts import create_table_artifact
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from ingestion_core.datasets.intervals import Interval
+from ingestion_core.datasets.spec import TimeSeriesSpec
+from ingestion_core.errors import IngestError
 from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.plan import InstrumentBounds, InstrumentPlan, to_epoch
-from ingestion_core.pipeline.run import GroupOutcome, RunParams
-from ingestion_core.pipeline.timeseries import InstrumentResult
-from ingestion_core.report import format_ts, render_table
-from ingestion_core.settings import load_settings
+from ingestion_core.pipeline.parameters import RunParameters, form_order, validate_parameters
+from ingestion_core.pipeline.plan import split_groups
+from ingestion_core.pipeline.request import RunRequest
+from ingestion_core.pipeline.results import GroupOutcome, RunPlan
+from ingestion_core.pipeline.summary import RunSummary, summarize_plan, summarize_run
+from ingestion_core.settings import Settings, load_settings
 from tasks.progress import ProgressTracker
-from tasks.timeseries import ingest_instrument_group, plan_whole_run
-
-InstrumentStatus = Literal["ACTIVE", "IGNORED", "RETIRED", "EXPIRED", "READY_FOR_DECOMMISSIONING", "RETIRED_UNMAPPED"]
+from tasks.timeseries import ingest_series_group, ledger_for, plan_whole_run
 
 
-@dataclass(slots=True)
-class RunSummary:
-    """What a run did, returned by the flow and printed by the CLI."""
-
-    dataset: str
-    interval: str
-    dry_run: bool
-    instruments: int
-    planned_calls: int
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    quarantined: int = 0
-    calls: int = 0
-    http_attempts: int = 0
-    failed: list[str] = field(default_factory=list)
-    estimated_seconds: float = 0.0
-    rows: list[dict[str, object]] = field(default_factory=list)
-
-    def render(self) -> str:
-        """The per-instrument table followed by the totals."""
-        head = f"{self.dataset} {self.interval}: {self.instruments} instruments, " + (
-            f"{self.planned_calls} calls planned, ~{self.estimated_seconds:.1f}s at the current budget"
-            if self.dry_run
-            else f"{self.calls} calls, {self.rows_inserted} inserted, {self.rows_updated} updated, "
-            f"{self.quarantined} quarantined, {len(self.failed)} failed"
-        )
-        return render_table(self.rows) + "\n" + head
-
-
-def _plan_row(plan: InstrumentPlan) -> dict[str, object]:
-    first = plan.windows[0].start if plan.windows else None
-    last = plan.windows[-1].end if plan.windows else None
-    return {
-        "market": plan.market,
-        "instrument": plan.instrument,
-        "status": plan.status,
-        "watermark": format_ts(plan.watermark_before),
-        "from": format_ts(first),
-        "to": format_ts(last),
-        "buckets": plan.buckets,
-        "calls": len(plan.windows),
-        "note": plan.skip_reason or "",
-    }
-
-
-def _artifact_key(dataset: str, interval: str) -> str:
-    # Artifact keys allow only lowercase letters, digits and dashes (prefect-notes A5).
-    return f"{dataset}-{interval}-summary".replace("_", "-").lower()
-
-
-def _run_clock() -> int:
-    # A scheduled run defines its window by its scheduled time, so late or catch-up runs are deterministic.
+def run_clock() -> int:
+    """The run's clock: a scheduled run is defined by its scheduled time, so late or catch-up runs are exact."""
     scheduled = flow_run.scheduled_start_time
     if isinstance(scheduled, datetime):
         return min(int(time.time()), int(scheduled.timestamp()))
     return int(time.time())
 
 
-def run_timeseries(
-    *,
-    dataset: str,
-    interval: Interval,
-    markets: Sequence[str] | None,
-    instruments: Sequence[str] | None,
-    instrument_status: Sequence[str],
-    start: datetime | None,
-    end: datetime | None,
-    lookback: int,
-    instruments_per_task: int | None,
-    max_concurrency: int | None,
-    dry_run: bool,
-) -> RunSummary | State[Any]:
-    """Plan, then map ingest tasks across groups of instruments; end Failed if any instrument failed.
+def forbid_flow_retry() -> None:
+    """Make this flow run end on its failure instead of taking a flow retry (the failure is permanent)."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(UUID(run_id))
+        policy = current.empirical_policy.model_copy(update={"retries": 0, "max_retries": 0})
+        client.update_flow_run(UUID(run_id), empirical_policy=policy)
 
-    Returns:
-        The run summary, or a Failed state carrying it when any instrument failed (so alerts fire).
-    """
-    settings = load_settings()
-    configure_logging(settings.logging)
-    logger = get_run_logger()
-    if start is not None and end is not None and start > end:
-        raise ValueError(f"start ({start}) is after end ({end})")
-    params = RunParams(
-        dataset=dataset,
-        interval=interval,
-        now=_run_clock(),
-        markets=tuple(markets or ()),
-        instruments=tuple(instruments or ()),
-        statuses=tuple(instrument_status) or ("ACTIVE",),
-        start=to_epoch(start),
-        end=to_epoch(end),
-        lookback=lookback,
-        max_concurrency=max_concurrency or settings.ingestion.max_concurrency,
-    )
-    per_task = instruments_per_task or settings.ingestion.instruments_per_task
-    plan = plan_whole_run(settings, params)
-    planned_calls = sum(len(p.windows) for p in plan.plans)
-    summary = RunSummary(
-        dataset=dataset,
-        interval=interval,
-        dry_run=dry_run,
-        instruments=len(plan.plans),
-        planned_calls=planned_calls,
-        estimated_seconds=planned_calls / settings.api.requests_per_second,
-    )
-    if dry_run:
-        summary.rows = [_plan_row(p) for p in plan.plans]
-        logger.info("dry run: %d instruments, %d calls planned", len(plan.plans), planned_calls)
-        return summary
 
-    busy = plan.bounds_with_work()
-    groups = [busy[i : i + per_task] for i in range(0, len(busy), per_task)]
-    logger.info(
-        "%s %s: %d instruments, %d with work in %d task(s), %d calls planned",
-        dataset, interval, len(plan.plans), len(busy), len(groups), planned_calls,
-    )  # fmt: skip
-    results: dict[tuple[str, str], InstrumentResult] = {
-        p.key: InstrumentResult(
-            p.market,
-            p.instrument,
-            "up to date" if p.skip_reason == "up to date" else "skipped",
-            watermark_before=p.watermark_before,
-            watermark_after=p.watermark_before,
-            detail=p.skip_reason or "",
-        )
-        for p in plan.plans
-        if not p.windows
-    }
-    http_attempts = 0
-    if groups:
-        progress = ProgressTracker(planned_calls, f"{dataset} {interval}: windows committed")
-        delay = settings.ingestion.task_retry_delay_seconds
-        ingest = ingest_instrument_group.with_options(
-            retries=settings.ingestion.task_retries,
-            retry_delay_seconds=[delay * 2**n for n in range(max(1, settings.ingestion.task_retries))],
-        )
-        futures = ingest.map(unmapped(settings), unmapped(params), groups, unmapped(progress))
-        members = {id(f): g for f, g in zip(futures, groups, strict=True)}
-        for future in as_completed(futures):
-            outcome = future.result(raise_on_failure=False)  # the local final state; the server copy may lag
-            if isinstance(outcome, GroupOutcome):
-                http_attempts += outcome.http_attempts
-                results.update({(r.market, r.instrument): r for r in outcome.results})
-            else:
-                results.update(_group_crashed(members[id(future)], outcome))
-        progress.finish()
-    ordered = [results[p.key] for p in plan.plans]
-    _fill_totals(summary, ordered)
-    summary.http_attempts = http_attempts
+def fail_run(error: IngestError, logger: logging.Logger | logging.LoggerAdapter[Any]) -> State[Any]:
+    """End the run on one of our errors: one log line (the traceback only at DEBUG), no retry unless it may help."""
+    logger.error("%s", error, exc_info=logger.isEnabledFor(logging.DEBUG))
+    if not error.retriable:
+        forbid_flow_retry()
+    return Failed(message=str(error), data=error)
+
+
+def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
+    """The run's table artifact and events (``ccdata.dataset.<dataset>.<interval>``)."""
+    key = f"{summary.dataset}-{summary.interval}-summary".replace("_", "-").lower()  # artifact keys: [a-z0-9-]
     create_table_artifact(
-        table=summary.rows,
-        key=_artifact_key(dataset, interval),
-        description=f"{dataset} {interval}: per-instrument results of this run",
+        table=summary.rows, key=key, description=f"{spec.title} {summary.interval}: {summary.headline()}"
     )
-    _emit_events(summary)
-    if summary.failed:
-        return Failed(
-            message=f"{len(summary.failed)} instrument(s) failed: {', '.join(summary.failed[:20])}", data=summary
-        )
-    return summary
-
-
-def _group_crashed(bounds: Sequence[InstrumentBounds], error: object) -> dict[tuple[str, str], InstrumentResult]:
-    detail = f"task failed: {type(error).__name__}: {error}"[:500]
-    return {b.key: InstrumentResult(b.market, b.instrument, "failed", detail=detail) for b in bounds}
-
-
-def _fill_totals(summary: RunSummary, results: Sequence[InstrumentResult]) -> None:
-    summary.rows = [r.as_row() for r in results]
-    summary.rows_inserted = sum(r.rows_inserted for r in results)
-    summary.rows_updated = sum(r.rows_updated for r in results)
-    summary.quarantined = sum(r.quarantined for r in results)
-    summary.calls = sum(r.calls for r in results)
-    summary.failed = [f"{r.market}/{r.instrument} ({r.detail[:80]})" for r in results if r.status == "failed"]
-
-
-def _emit_events(summary: RunSummary) -> None:
     resource = {"prefect.resource.id": f"ccdata.dataset.{summary.dataset}.{summary.interval}"}
-    payload = {
-        "rows_inserted": summary.rows_inserted,
-        "rows_updated": summary.rows_updated,
-        "failed": summary.failed[:50],
-        "calls": summary.calls,
-    }
+    payload = {**summary.metrics(), "state": "Completed" if summary.ok else "Failed"}
+    emit_event("ccdata.dataset.run-finished", resource=resource, payload=payload)
     if summary.rows_inserted or summary.rows_updated:
         emit_event("ccdata.dataset.upserted", resource=resource, payload=payload)
     if summary.failed:
         emit_event("ccdata.dataset.partial-failure", resource=resource, payload=payload)
 
 
-_FLOW_DOC = """Ingest {what} incrementally from each instrument's watermark into {table}.
-
-    Args:
-        interval: Interval: 1m, 1h or 1d (table {table}).
-        markets: Exchanges to ingest (e.g. binance, bybit); empty = every exchange in cc_instruments_futures.
-        instruments: Mapped instrument symbols to restrict to (e.g. BTC-USDT-VANILLA-PERPETUAL); empty = all.
-        instrument_status: Instrument statuses to include (ACTIVE, EXPIRED, ...).
-        start: Backfill start (UTC); empty = continue from each instrument's watermark or its first data.
-        end: Backfill end (UTC); empty = the last closed bucket (or the last data of an expired instrument).
-        lookback: Buckets before the watermark to fetch again for revised history (0 = none).
-        instruments_per_task: Instruments per Prefect task run (1 = one task per instrument); default from settings.
-        max_concurrency: Instruments fetched concurrently inside one task; default from settings.
-        dry_run: Print and return the plan (instruments, windows, calls, estimated time) without fetching history.
-    """
-
-
-def timeseries_flow(dataset: str, *, name: str, what: str, table: str) -> Flow[..., RunSummary | State[Any]]:
-    """Build the Prefect flow of one time-series dataset (same parameters for all of them).
-
-    Args:
-        dataset: dataset name in the registry, e.g. ``futures_ohlcv``.
-        name: the flow's name in Prefect, e.g. ``futures-ohlcv``.
-        what: human description for the docstring.
-        table: target table pattern for the docstring.
-    """
-
-    def body(
-        interval: Interval = "1h",
-        markets: list[str] | None = None,
-        instruments: list[str] | None = None,
-        instrument_status: list[InstrumentStatus] = ["ACTIVE"],  # noqa: B006 - Prefect copies parameters
-        start: datetime | None = None,
-        end: datetime | None = None,
-        lookback: int = 0,
-        instruments_per_task: int | None = None,
-        max_concurrency: int | None = None,
-        dry_run: bool = False,
-    ) -> RunSummary | State[Any]:
-        return run_timeseries(
-            dataset=dataset,
-            interval=interval,
-            markets=markets,
-            instruments=instruments,
-            instrument_status=instrument_status,
-            start=start,
-            end=end,
-            lookback=lookback,
-            instruments_per_task=instruments_per_task,
-            max_concurrency=max_concurrency,
-            dry_run=dry_run,
+def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary | State[Any]:
+    """The body of every time-series flow (see the module docstring)."""
+    logger = get_run_logger()
+    try:
+        settings = load_settings()
+        configure_logging(settings.logging)
+        parameters = validate_parameters(spec.parameters, values)
+    except IngestError as exc:
+        return fail_run(exc, logger)
+    request = RunRequest.of(parameters, dataset=spec.name, now=run_clock(), settings=settings)
+    planned = plan_whole_run(settings, request, return_state=True)
+    plan = planned.result(raise_on_failure=False)
+    if isinstance(plan, IngestError):
+        return fail_run(plan, logger)
+    if not isinstance(plan, RunPlan):
+        raise TypeError(f"plan-run returned {type(plan).__name__}")  # a bug: let Prefect show the traceback
+    table = spec.table_for(request.interval)
+    if parameters.dry_run:
+        summary = summarize_plan(
+            spec.name, request.interval, table.entity_columns, plan.plans, settings.api.requests_per_second
         )
+        logger.info("dry run: %s", summary.headline())
+        return summary
+    summary = _execute(spec, settings, request, parameters, plan, logger)
+    publish(summary, spec)
+    logger.info("%s", summary.headline())
+    if summary.failed:
+        if not summary.retriable:
+            forbid_flow_retry()
+        return Failed(message=summary.failure_message(), data=_failure(summary))
+    return summary
 
-    body.__name__ = body.__qualname__ = dataset
-    body.__doc__ = _FLOW_DOC.format(what=what, table=table)
+
+def _failure(summary: RunSummary) -> IngestError:
+    from ingestion_core.errors import RunFailed
+
+    return RunFailed(summary.failure_message(), summary=summary, retriable=summary.retriable)
+
+
+def _execute(
+    spec: TimeSeriesSpec,
+    settings: Settings,
+    request: RunRequest,
+    parameters: RunParameters,
+    plan: RunPlan,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> RunSummary:
+    per_task = parameters.instruments_per_task or settings.ingestion.instruments_per_task
+    groups = split_groups(plan.plans, per_task)
+    ledger = ledger_for(str(flow_run.get_id() or id(plan)))
+    logger.info(
+        "%s %s: %d series, %d with work in %d task(s), %d calls planned",
+        spec.name, request.interval, len(plan.plans), sum(len(g) for g in groups), len(groups), plan.planned_calls,
+    )  # fmt: skip
+    if groups:
+        progress = ProgressTracker(plan.planned_calls, f"{spec.name} {request.interval}: windows committed")
+        delay = settings.ingestion.task_retry_delay_seconds
+        ingest = ingest_series_group.with_options(
+            retries=settings.ingestion.task_retries,
+            retry_delay_seconds=[delay * 2**n for n in range(max(1, settings.ingestion.task_retries))],
+        )
+        futures: list[PrefectFuture[Any]] = list(
+            ingest.map(unmapped(settings), unmapped(request), groups, unmapped(progress), unmapped(ledger))
+        )
+        wait(futures)
+        for future, group in zip(futures, groups, strict=True):
+            outcome = future.result(raise_on_failure=False)  # the local final state; the server copy may lag
+            if not isinstance(outcome, GroupOutcome):  # the task failed as a whole: its series failed with it
+                error = outcome if isinstance(outcome, BaseException) else RuntimeError(str(outcome))
+                ledger.record(GroupOutcome.failed_group(group, error))
+        progress.finish()
+    table = spec.table_for(request.interval)
+    return summarize_run(spec.name, request.interval, table.entity_columns, plan.plans, ledger)
+
+
+def flow_signature(model: type[RunParameters]) -> inspect.Signature:
+    """A keyword-only signature with one typed parameter per model field, constraints kept (for the UI form)."""
+    parameters = []
+    for name in form_order(model):
+        info = model.model_fields[name]
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        default = info.get_default(call_default_factory=True)
+        parameters.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
+    return inspect.Signature(parameters)
+
+
+def flow_docstring(spec: TimeSeriesSpec) -> str:
+    """The flow's docstring: what it does, then one ``Args:`` line per parameter (Prefect shows them in the UI)."""
+    tables = ", ".join(t.qualified_name for t in spec.tables.values())
+    head = f"Ingest {spec.title} incrementally from each series' watermark into {tables}."
+    lines = [head, ""]
+    if spec.notes:
+        lines += [spec.notes, ""]
+    lines.append("Args:")
+    for name in form_order(spec.parameters):
+        lines.append(f"    {name}: {spec.parameters.model_fields[name].description or name}")
+    return "\n".join(lines)
+
+
+def timeseries_flow(spec: TimeSeriesSpec) -> Flow[..., RunSummary | State[Any]]:
+    """Build the Prefect flow of one time-series dataset from its spec."""
+
+    def body(**values: Any) -> RunSummary | State[Any]:
+        return run_timeseries(spec, values)
+
+    body.__name__ = body.__qualname__ = spec.name
+    body.__doc__ = flow_docstring(spec)
+    body.__signature__ = flow_signature(spec.parameters)  # type: ignore[attr-defined]
     return flow(
-        name=name,
+        name=spec.flow_name,
         retries=1,
         retry_delay_seconds=60,
         # Prefect's TaskRunner is invariant in its future type; the thread-pool runner is the documented default.
         task_runner=cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=4)),
-        validate_parameters=True,
+        # The body validates with the dataset's model (cross-field rules, one-line errors, no Prefect retry).
+        validate_parameters=False,
     )(body)

@@ -15,8 +15,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from prefect.client.schemas.objects import State
-
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage, render_text
 from ingestion_core.settings import PROJECT_ROOT, load_settings
@@ -69,6 +67,8 @@ def main() -> int:
     with SimulatorThread(_demo_config(int(time.time()))) as sim:
         _environment(sim.base_url, DEMO_DIR)
         # Imported after the environment is set: Prefect reads its settings at import.
+        from prefect.client.schemas.objects import State
+
         from flows.futures_instruments import futures_instruments
         from flows.futures_ohlcv import futures_ohlcv
 

@@ -1,19 +1,16 @@
-"""Futures funding-rate OHLC flow: `/futures/v1/historical/funding-rate/{unit}` -> `cc_futures_funding_rate_ohlc_*`.
+"""Futures funding-rate OHLC: `/futures/v1/historical/funding-rate/{unit}` -> `market.cc_futures_funding_rate_ohlc_*`.
 
-Run ad hoc with ``python -m flows.futures_funding_rate --help``; deployed with its schedules from ``prefect.yaml``.
+Built from the dataset spec `ingestion_core.datasets.futures_funding_rate` when first read. Run it ad hoc with
+``python -m flows.futures_funding_rate --help``; deployed with its schedules from ``prefect.yaml``.
 """
 
 from __future__ import annotations
 
-from flows._cli import run_cli
-from flows._timeseries import timeseries_flow
+from flows._registry import flow_getattr
 
-futures_funding_rate = timeseries_flow(
-    "futures_funding_rate",
-    name="futures-funding-rate",
-    what="futures funding-rate OHLC",
-    table="market.cc_futures_funding_rate_ohlc_<interval>",
-)
+__getattr__ = flow_getattr(__name__)
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(futures_funding_rate))
+    from flows._cli import main
+
+    raise SystemExit(main("futures_funding_rate"))

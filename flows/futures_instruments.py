@@ -10,26 +10,22 @@ table artifact. ``python -m flows.futures_instruments --help``.
 
 from __future__ import annotations
 
-import asyncio
-import typing
+from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 
-from flows._cli import run_cli
-from ingestion_core.api.catalog import INSTRUMENT_STATUSES, InstrumentStatus
+from flows._timeseries import fail_run
+from ingestion_core.errors import IngestError
 from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.metadata import MetadataOutcome, refresh_futures_instruments
-from ingestion_core.settings import Settings, load_settings
+from ingestion_core.settings import load_settings
+from ingestion_core.snapshots.outcome import MetadataOutcome
+from ingestion_core.statuses import INSTRUMENT_STATUSES, InstrumentStatus
+from tasks.metadata import refresh_task
 
-ALL_STATUSES: list[InstrumentStatus] = [typing.cast(InstrumentStatus, s) for s in INSTRUMENT_STATUSES]
-
-
-@task(name="refresh-futures-instruments", retries=2, retry_delay_seconds=[10, 60], retry_jitter_factor=0.5)
-def refresh_task(settings: Settings, markets: list[str], statuses: list[str]) -> MetadataOutcome:
-    """Fetch the snapshot and upsert both tables (one task: it is one or a few API calls)."""
-    return asyncio.run(refresh_futures_instruments(settings, markets=markets, statuses=statuses))
+ALL_STATUSES: list[InstrumentStatus] = list(INSTRUMENT_STATUSES)
 
 
 def _emit(outcome: MetadataOutcome) -> None:
@@ -49,17 +45,26 @@ def _emit(outcome: MetadataOutcome) -> None:
 def futures_instruments(
     markets: list[str] | None = None,
     instrument_status: list[InstrumentStatus] = ALL_STATUSES,
-) -> MetadataOutcome:
+) -> MetadataOutcome | State[Any]:
     """Refresh the futures exchange and instrument metadata tables.
 
     Args:
         markets: Exchanges to refresh (e.g. binance); empty = every futures exchange in one call.
         instrument_status: Instrument statuses to request; default all six so expired contracts stay known.
     """
-    settings = load_settings()
+    logger = get_run_logger()
+    try:
+        settings = load_settings()
+    except IngestError as exc:
+        return fail_run(exc, logger)
     configure_logging(settings.logging)
-    outcome = refresh_task(settings, list(markets or ()), list(instrument_status))
-    get_run_logger().info("%s", outcome.render())
+    done = refresh_task(settings, list(markets or ()), list(instrument_status), return_state=True)
+    outcome = done.result(raise_on_failure=False)
+    if isinstance(outcome, IngestError):
+        return fail_run(outcome, logger)
+    if not isinstance(outcome, MetadataOutcome):
+        raise TypeError(f"refresh task returned {type(outcome).__name__}")
+    logger.info("%s", outcome.render())
     create_table_artifact(
         table=outcome.as_rows(),
         key="futures-instruments-summary",
@@ -69,10 +74,7 @@ def futures_instruments(
     return outcome
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    return run_cli(futures_instruments, argv)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from flows._cli import main
+
+    raise SystemExit(main("futures_instruments"))

@@ -1,16 +1,16 @@
-"""Futures OHLCV candles flow: ``/futures/v1/historical/{unit}`` -> ``cc_futures_ohlcv_<interval>``.
+"""Futures OHLCV candles: `/futures/v1/historical/{unit}` -> `market.cc_futures_ohlcv_{1m,1h,1d}`.
 
-Run ad hoc with ``python -m flows.futures_ohlcv --help``; deployed with its schedules from ``prefect.yaml``.
+The flow is built from the dataset spec `ingestion_core.datasets.futures_ohlcv` when first read. Run it ad hoc with
+``python -m flows.futures_ohlcv --help``; deployed with its schedules from ``prefect.yaml``.
 """
 
 from __future__ import annotations
 
-from flows._cli import run_cli
-from flows._timeseries import timeseries_flow
+from flows._registry import flow_getattr
 
-futures_ohlcv = timeseries_flow(
-    "futures_ohlcv", name="futures-ohlcv", what="futures OHLCV candles", table="market.cc_futures_ohlcv_<interval>"
-)
+__getattr__ = flow_getattr(__name__)
 
 if __name__ == "__main__":
-    raise SystemExit(run_cli(futures_ohlcv))
+    from flows._cli import main
+
+    raise SystemExit(main("futures_ohlcv"))

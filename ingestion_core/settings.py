@@ -8,6 +8,7 @@ variable and the rule it broke.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -238,6 +239,7 @@ class Settings(BaseModel):
     database: DatabaseSettings
     ingestion: IngestionSettings
     logging: LoggingSettings
+    notifications: NotificationSettings
 
 
 def _variable_name(model: type[BaseSettings], field: str) -> str:
@@ -267,6 +269,7 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
         "database": DatabaseSettings,
         "ingestion": IngestionSettings,
         "logging": LoggingSettings,
+        "notifications": NotificationSettings,
     }
     problems: list[str] = []
     for domain, model in domains.items():
@@ -295,4 +298,66 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> 
     database = parts["database"]
     assert isinstance(database, DatabaseSettings)
     register_secret(database.password.get_secret_value())
+    notifications = parts["notifications"]
+    assert isinstance(notifications, NotificationSettings)
+    for url in (notifications.webhook_url, notifications.slack_webhook_url):
+        register_secret(None if url is None else url.get_secret_value())
     return Settings.model_validate(parts)
+
+
+_SLACK_WEBHOOK = re.compile(r"^https://hooks\.slack\.com/services/[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+$")
+_BLOCK_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class NotificationSettings(_DomainSettings):
+    """Where the alert automations send notifications. Read by ``make deploy`` (``deployments/deploy.py``).
+
+    None set is allowed (the automations are created and notify nobody; the deploy warns); a value that cannot
+    work is a configuration error, raised before the deploy changes anything.
+    """
+
+    webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ALERT_WEBHOOK_URL"),
+        description="http(s) URL that receives one JSON POST {subject, body, name} per alert.",
+    )
+    slack_webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("ALERT_SLACK_WEBHOOK_URL"),
+        description="Slack incoming-webhook URL (https://hooks.slack.com/services/T.../B.../...).",
+    )
+    notification_block: str | None = Field(
+        default=None,
+        validation_alias=_env("ALERT_NOTIFICATION_BLOCK", "NOTIFY_BLOCK"),
+        description="An existing Prefect notification block as TYPE_SLUG/NAME (e.g. pager-duty-webhook/ops).",
+    )
+
+    @field_validator("webhook_url", "slack_webhook_url", "notification_block", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            url = value.get_secret_value().strip()
+            scheme, sep, rest = url.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest.split("/", 1)[0]:
+                raise ValueError("must be an http:// or https:// URL with a host")
+            return SecretStr(url)
+        return value
+
+    @field_validator("slack_webhook_url")
+    @classmethod
+    def _slack_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SLACK_WEBHOOK.match(value.get_secret_value().strip()):
+            raise ValueError("must look like https://hooks.slack.com/services/T.../B.../...")
+        return None if value is None else SecretStr(value.get_secret_value().strip())
+
+    @field_validator("notification_block")
+    @classmethod
+    def _block_reference(cls, value: str | None) -> str | None:
+        if value is not None and not _BLOCK_REFERENCE.match(value.strip()):
+            raise ValueError("must be TYPE_SLUG/NAME, e.g. slack-webhook/ops-alerts")
+        return None if value is None else value.strip()

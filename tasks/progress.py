@@ -21,11 +21,6 @@ class ProgressTracker:
         created = create_progress_artifact(progress=0.0, description=description)
         self._id: UUID | None = created if isinstance(created, UUID) else None
 
-    def add_windows(self, count: int) -> None:
-        """Grow the total when a task discovers more work than the flow planned."""
-        with self._lock:
-            self._total += count
-
     def advance(self, windows: int = 1, *, force: bool = False) -> None:
         """Record committed windows; pushes the new percentage when enough time has passed (or ``force``)."""
         with self._lock:

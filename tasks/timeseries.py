@@ -1,25 +1,54 @@
-"""Prefect tasks of the time-series flows: thin wrappers over ``ingestion_core.pipeline.run``.
+"""Prefect tasks of the time-series flows: thin wrappers over ``ingestion_core.pipeline``.
 
 Each mapped task runs in its own thread with its own event loop (docs/prefect-notes.md A2), so a task opens its own
 client session and warehouse connection with ``asyncio.run``; the request pacer is process-wide and shared.
+
+Retries follow the one rule of ``ingestion_core.errors.is_retriable``: a task is retried only when what failed may
+go away (a lost connection, a 5xx after the client's own retries); a permanent failure (a 400, access denied, an
+unkeyed table, bad parameters) ends the task at once. Our errors come back as Failed states carrying the error,
+not as raised exceptions, so a user or configuration error is one log line, never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from datetime import timedelta
 from typing import Any
 
-from prefect import task
-from prefect.client.schemas.objects import State
+from prefect import Task, task
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.context import TaskRunContext
 from prefect.states import Failed
 
-from ingestion_core.pipeline.plan import InstrumentBounds
-from ingestion_core.pipeline.run import GroupOutcome, RunParams, RunPlan, plan_run, run_group
+from ingestion_core.errors import IngestError, is_retriable
+from ingestion_core.pipeline.request import RunRequest
+from ingestion_core.pipeline.results import GroupOutcome, RunPlan
+from ingestion_core.pipeline.run import plan_run, run_group
+from ingestion_core.pipeline.summary import RunLedger
 from ingestion_core.settings import Settings
+from ingestion_core.sources.base import Series
 from tasks.progress import ProgressTracker
+
+_ledgers: dict[str, RunLedger] = {}
+_ledgers_lock = threading.Lock()
+
+
+def ledger_for(flow_run_id: str) -> RunLedger:
+    """The ledger of one flow run; a flow retry (same process) keeps adding to it."""
+    with _ledgers_lock:
+        return _ledgers.setdefault(flow_run_id, RunLedger())
+
+
+def retry_if_retriable(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Prefect ``retry_condition_fn``: retry only what can succeed on a retry."""
+    data = state.data
+    if isinstance(data, GroupOutcome):
+        return data.retriable
+    if isinstance(data, BaseException):
+        return is_retriable(data)
+    return False
 
 
 def group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -29,47 +58,58 @@ def group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     re-run) never does: what is already stored is skipped by the watermarks, not by Prefect's cache, so a cached
     result can never hide rows that are missing from the warehouse.
     """
-    params: RunParams = parameters["params"]
-    bounds: list[InstrumentBounds] = parameters["bounds"]
-    members = ",".join(f"{b.market}/{b.instrument}" for b in bounds)
+    request: RunRequest = parameters["request"]
+    group: list[Series] = parameters["group"]
+    members = ",".join(s.label for s in group)
     digest = hashlib.sha256(members.encode()).hexdigest()[:16]
-    start = "" if params.start is None else str(params.start)
+    start = "" if request.start is None else str(request.start)
     run = context.task_run.flow_run_id if context.task_run.flow_run_id else "no-flow-run"
-    return f"ccdata-{run}-{params.dataset}-{params.interval}-{digest}-{start}-{params.upper_bound}-{params.lookback}"
+    return (
+        f"ccdata-{run}-{request.dataset}-{request.interval}-{digest}-{start}-{request.upper_bound}-{request.lookback}"
+    )
 
 
-@task(name="plan-run", retries=2, retry_delay_seconds=[5, 30])
-def plan_whole_run(settings: Settings, params: RunParams) -> RunPlan:
-    """Read the instruments and their watermarks and plan every window; no history endpoint is called."""
-    return asyncio.run(plan_run(settings, params))
+@task(name="plan-run", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_if_retriable)
+def plan_whole_run(settings: Settings, request: RunRequest) -> RunPlan | State[Any]:
+    """Select the series, read their watermarks and plan every window; no history endpoint is called."""
+    try:
+        return asyncio.run(plan_run(settings, request))
+    except IngestError as exc:
+        return Failed(message=str(exc), data=exc)
 
 
 @task(
     name="ingest-group",
-    task_run_name="ingest-{params.dataset}-{params.interval}-group",
-    retries=2,  # the flow sets retries and delays from INGEST_TASK_RETRIES / INGEST_TASK_RETRY_DELAY_SECONDS
-    retry_delay_seconds=[30, 60],
+    task_run_name="ingest-{request.dataset}-{request.interval}-group",
+    retry_condition_fn=retry_if_retriable,
     retry_jitter_factor=0.5,
     persist_result=True,
     cache_key_fn=group_cache_key,
     cache_expiration=timedelta(hours=6),
 )
-def ingest_instrument_group(
+def ingest_series_group(
     settings: Settings,
-    params: RunParams,
-    bounds: list[InstrumentBounds],
+    request: RunRequest,
+    group: list[Series],
     progress: ProgressTracker | None = None,
+    ledger: RunLedger | None = None,
 ) -> GroupOutcome | State[Any]:
-    """Fetch → transform → upsert every window of a group of instruments.
+    """Fetch → transform → upsert every window of a group of series; the flow sets retries from the settings.
 
-    Returns a Failed state (carrying the results) when any instrument failed: Prefect then retries the group, and
-    each attempt re-plans from the stored watermarks, so instruments already done cost no calls.
+    Every attempt is recorded in the run's ledger as it ends (Prefect keeps only the last attempt). Returns a
+    Failed state carrying the results when a series failed: Prefect retries the group only if that failure is
+    retriable, and each attempt re-plans from the stored watermarks, so series already done cost no calls.
     """
     on_window = None if progress is None else (lambda _plan, _window, _rows: progress.advance(1))
-    outcome = asyncio.run(run_group(settings, params, bounds, on_window=on_window))
-    failed = [r for r in outcome.results if r.status == "failed"]
+    try:
+        outcome = asyncio.run(run_group(settings, request, group, on_window=on_window))
+    except IngestError as exc:
+        return Failed(message=str(exc), data=exc)
+    if ledger is not None:
+        ledger.record(outcome)
+    failed = outcome.failed
     if failed:
-        names = ", ".join(f"{r.market}/{r.instrument}" for r in failed[:10])
-        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
-        return Failed(message=f"{len(failed)} instrument(s) failed: {names}{more}", data=outcome)
+        names = "; ".join(f"{r.label}: {r.detail}" for r in failed[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        return Failed(message=f"{len(failed)} series failed: {names}{more}", data=outcome)
     return outcome

@@ -3,7 +3,10 @@
 Public surface::
 
     from ingestion_core.api import CcdataClient, HistoryPage, NoDataBefore, get_pacer
-    from ingestion_core.api import catalog, historical, min_api
+    from ingestion_core.api import catalog
+
+The history endpoints have no wrappers: the dataset specs are their registry (``CcdataClient.history`` and
+``CcdataClient.min_history`` take the spec's path, interval and the series' identity).
 """
 
 from __future__ import annotations

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from ingestion_core.api.client import CcdataClient
-from ingestion_core.errors import ConfigurationError, DataError
+from ingestion_core.errors import DataError, ParameterError
+from ingestion_core.statuses import INSTRUMENT_STATUSES
 
-InstrumentStatus = Literal["ACTIVE", "IGNORED", "RETIRED", "EXPIRED", "READY_FOR_DECOMMISSIONING", "RETIRED_UNMAPPED"]
-INSTRUMENT_STATUSES: tuple[str, ...] = (
-    "ACTIVE",
-    "IGNORED",
-    "RETIRED",
-    "EXPIRED",
-    "READY_FOR_DECOMMISSIONING",
-    "RETIRED_UNMAPPED",
-)
 TOP_LIST_MAX_PAGES = 1000
 
 
@@ -26,7 +18,7 @@ def _statuses(values: Sequence[str]) -> tuple[str, ...]:
     statuses = tuple(value.upper() for value in values)
     unknown = [value for value in statuses if value not in INSTRUMENT_STATUSES]
     if unknown or not statuses:
-        raise ConfigurationError(
+        raise ParameterError(
             f"instrument_status {list(values)!r} is invalid: use one or more of {list(INSTRUMENT_STATUSES)}"
         )
     return statuses
@@ -61,7 +53,7 @@ async def futures_instruments(
         ``Data`` keyed by market.
 
     Raises:
-        ConfigurationError: an unknown status.
+        ParameterError: an unknown status.
     """
     return await client.data_api(
         "/futures/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
@@ -122,11 +114,11 @@ async def asset_top_list(
         All assets in API order.
 
     Raises:
-        ConfigurationError: page_size out of range.
+        ParameterError: page_size out of range.
         DataError: a page without ``STATS``/``LIST``.
     """
     if not 10 <= page_size <= 100:
-        raise ConfigurationError(f"page_size={page_size} is out of range: must be between 10 and 100")
+        raise ParameterError(f"page_size={page_size} is out of range: must be between 10 and 100")
     assets: list[dict[str, Any]] = []
     for page in range(1, max_pages + 1):
         data = await client.data_api(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -34,19 +34,17 @@ from ingestion_core.errors import (
     ConfigurationError,
     DataError,
     FatalApiError,
+    ParameterError,
     RateLimitedError,
     RetriableApiError,
 )
+from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.redaction import redact, register_secret
 from ingestion_core.settings import ApiSettings
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 ParamValue = str | int | float | bool | Sequence[str] | None
-Unit = Literal["minutes", "hours", "days"]
-
-DATA_API_MAX_LIMIT: dict[str, int] = {"minutes": 2000, "hours": 2000, "days": 5000}
-MIN_API_MAX_LIMIT = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,23 +85,22 @@ def encode_params(params: Mapping[str, ParamValue]) -> dict[str, str]:
     return out
 
 
-def check_limit(unit: str, limit: int, *, min_api: bool = False) -> None:
+def check_limit(interval: Interval, limit: int, *, min_api: bool = False) -> None:
     """Reject a ``limit`` the API would refuse, before any call is made.
 
     Args:
-        unit: ``minutes``, ``hours`` or ``days`` (Data API) or the Min API unit.
-        limit: the requested number of rows.
-        min_api: apply the Min API maximum (2000 for every unit).
+        interval: the history interval (its per-call maximum is in ``ingestion_core.intervals``).
+        limit: the requested number of rows (the Min API answers ``limit + 1``).
+        min_api: apply the Min API maximum instead of the Data API's.
 
     Raises:
-        ConfigurationError: the limit is below 1 or above the endpoint's maximum.
+        ParameterError: the limit is below 1 or above the endpoint's maximum.
     """
-    maximum = MIN_API_MAX_LIMIT if min_api else DATA_API_MAX_LIMIT.get(unit)
-    if maximum is None:
-        raise ConfigurationError(f"unknown history unit {unit!r}: expected one of {sorted(DATA_API_MAX_LIMIT)}")
+    info = interval_info(interval)
+    maximum = info.min_api_max_limit if min_api else info.data_api_max_limit
     if not 1 <= limit <= maximum:
         api = "Min API" if min_api else "Data API"
-        raise ConfigurationError(f"limit={limit} is out of range for {api} {unit}: must be between 1 and {maximum}")
+        raise ParameterError(f"limit={limit} is out of range for {api} {interval}: must be between 1 and {maximum}")
 
 
 class CcdataClient:
@@ -119,6 +116,10 @@ class CcdataClient:
     Attributes:
         calls: logical API calls made (one per wrapper call, whatever the retries).
         attempts: HTTP requests sent, retries included.
+        rate_limited: responses that were a rate limit (HTTP 429 or Min API Type 99).
+        waited_seconds: time spent waiting for the pacer's budget before sends.
+        latencies: seconds from send to the whole body of every answered request.
+        lowest_remaining: per rate-limit window length (seconds), the lowest remaining budget the headers showed.
         last_rate_limit: the rate-limit windows of the most recent response that carried them.
     """
 
@@ -144,6 +145,10 @@ class CcdataClient:
             self._headers["Authorization"] = f"Apikey {key}"
         self.calls = 0
         self.attempts = 0
+        self.rate_limited = 0
+        self.waited_seconds = 0.0
+        self.latencies: list[float] = []
+        self.lowest_remaining: dict[int, int] = {}
         self.last_rate_limit: RateLimitInfo | None = None
 
     def __repr__(self) -> str:
@@ -200,7 +205,10 @@ class CcdataClient:
         if self._session is None:
             raise ConfigurationError("CcdataClient is not open: use 'async with CcdataClient(...)'")
         masked = self._masked(url, params)
+        queued = time.monotonic()
         await self._pacer.acquire()
+        sent = time.monotonic()
+        self.waited_seconds += sent - queued
         self.attempts += 1
         try:
             async with self._session.get(url, params=params, headers=self._headers) as response:
@@ -210,14 +218,16 @@ class CcdataClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._pacer.abandon()
             detail = redact(str(exc)) or "no detail"
-            raise RetriableApiError(f"{type(exc).__name__} on GET {masked}: {detail}", url=masked) from None
+            raise RetriableApiError(f"{type(exc).__name__}: {detail} (GET {masked})", url=masked) from None
         except BaseException:
             self._pacer.abandon()
             raise
+        self.latencies.append(time.monotonic() - sent)
         outcome = classify(status, headers, body, to_ts=to_ts, now_epoch=self._clock())
         if isinstance(outcome, Success) and not isinstance(outcome.payload.get("Data"), expect):
             outcome = Malformed(status=status, message=f"'Data' is not a {expect.__name__}")
         limited = isinstance(outcome, Retriable) and outcome.rate_limited
+        self.rate_limited += limited
         self._pacer.record(
             headers,
             rate_limited=limited,
@@ -226,9 +236,15 @@ class CcdataClient:
         info = parse_rate_limit(headers)
         if info is not None:
             self.last_rate_limit = info
+            for window in info.windows:
+                seen = self.lowest_remaining.get(window.seconds)
+                self.lowest_remaining[window.seconds] = (
+                    window.remaining if seen is None else min(seen, window.remaining)
+                )
         if isinstance(outcome, Success | NoDataBefore):
             return outcome, info
-        message = redact(f"GET {masked} -> HTTP {outcome.status}: {outcome.message}")
+        # Status and reason first: state messages and alerts are cut from the end, never the reason.
+        message = redact(f"HTTP {outcome.status}: {outcome.message} (GET {masked})")
         if isinstance(outcome, Fatal):
             raise FatalApiError(message, status=outcome.status, url=masked)
         if isinstance(outcome, Retriable):
@@ -298,32 +314,74 @@ class CcdataClient:
         self,
         path: str,
         *,
-        market: str,
-        instrument: str,
+        interval: Interval,
+        identity: Mapping[str, str],
         to_ts: int,
         limit: int,
         params: Mapping[str, ParamValue] | None = None,
     ) -> HistoryPage | NoDataBefore:
-        """Fetch one page of any Data API historical endpoint (the one method the flows use).
+        """Fetch one page of a Data API historical endpoint.
 
         Args:
-            path: e.g. ``/futures/v1/historical/open-interest/hours``; the last segment is the unit.
-            market: market or index family (``binance``, ``cadli``).
-            instrument: mapped or native instrument name.
+            path: e.g. ``/futures/v1/historical/open-interest/hours``.
+            interval: the path's interval (checks ``limit`` against its maximum).
+            identity: the series' query parameters (``market`` and ``instrument``).
             to_ts: inclusive end of the window (Unix seconds).
             limit: rows wanted (1..2000 for minutes/hours, 1..5000 for days).
             params: extra parameters (``fill``, ``apply_mapping``, ``groups``...).
 
         Returns:
-            The rows, or :class:`NoDataBefore` when ``to_ts`` is before the instrument's first data.
+            The rows, or :class:`NoDataBefore` when ``to_ts`` is before the series' first data.
 
         Raises:
-            ConfigurationError: ``limit`` is outside the endpoint's range.
+            ParameterError: ``limit`` is outside the endpoint's range.
         """
-        check_limit(path.rstrip("/").rsplit("/", 1)[-1], limit)
-        query: dict[str, ParamValue] = {"market": market, "instrument": instrument, "to_ts": to_ts, "limit": limit}
+        check_limit(interval, limit)
+        query: dict[str, ParamValue] = {**identity, "to_ts": to_ts, "limit": limit}
         query.update(params or {})
         outcome, info = await self._get(self._settings.data_api_base_url, path, query, to_ts=to_ts, expect=list)
         if isinstance(outcome, NoDataBefore):
             return outcome
         return HistoryPage(rows=outcome.payload["Data"], rate_limit=info)
+
+    async def min_history(
+        self,
+        path: str,
+        *,
+        interval: Interval,
+        identity: Mapping[str, str],
+        to_ts: int,
+        limit: int,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> HistoryPage:
+        """Fetch one page of a Min API ``/data/v2/histo*`` endpoint: ``limit + 1`` points ending at ``toTs``.
+
+        Min API errors arrive as HTTP 200 bodies (``Response: Error``): Type 99 is a rate limit and is retried,
+        every other type (unknown pair, bad parameter) is a :class:`FatalApiError` (docs/ccdata-api.md §4.1).
+
+        Args:
+            path: ``/data/v2/histominute``, ``/data/v2/histohour`` or ``/data/v2/histoday``.
+            interval: the path's interval.
+            identity: the series' query parameters (``fsym``, ``tsym`` and optionally ``e``).
+            to_ts: inclusive end (Unix seconds).
+            limit: 1..2000; the API answers ``limit + 1`` points.
+            params: extra parameters.
+
+        Returns:
+            The points, ascending (``time``, ``open``, ``high``, ``low``, ``close``, ``volumefrom``...).
+
+        Raises:
+            ParameterError: ``limit`` out of range.
+            DataError: the body is not the v2 envelope.
+        """
+        check_limit(interval, limit, min_api=True)
+        query: dict[str, ParamValue] = {**identity, "toTs": to_ts, "limit": limit}
+        query.update(params or {})
+        outcome, info = await self._get(self._settings.min_api_base_url, path, query, to_ts=to_ts)
+        if isinstance(outcome, NoDataBefore):  # the Min API answers zeros, never this 404; a proxy might
+            raise FatalApiError(redact(f"GET {path}: {outcome.message}"), status=404)
+        data: Any = outcome.payload.get("Data")
+        rows = data.get("Data") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise DataError(f"{path}: expected Data.Data to be a list")
+        return HistoryPage(rows=rows, rate_limit=info)

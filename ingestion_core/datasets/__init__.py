@@ -1,7 +1,8 @@
-"""Dataset specs and parsers: one module per dataset, a registry of the time-series specs.
+"""Dataset specs: one module per dataset, and the one registry every other part enumerates datasets from.
 
-``DATASETS`` maps a dataset name to its :class:`~ingestion_core.datasets.spec.TimeSeriesSpec`; the futures metadata
-snapshot parser lives in :mod:`ingestion_core.datasets.futures_instruments`.
+``DATASETS`` maps a time-series dataset's name to its :class:`~ingestion_core.datasets.spec.TimeSeriesSpec`.
+Tests (the contract test), the flows, the freshness alerts and the docs read it; nothing keeps a second list.
+Importing it imports neither Polars nor a driver: the command-line help reads the specs' parameter models.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ingestion_core.datasets.futures_funding_rate import FUTURES_FUNDING_RATE
 from ingestion_core.datasets.futures_ohlcv import FUTURES_OHLCV
 from ingestion_core.datasets.futures_open_interest import FUTURES_OPEN_INTEREST
 from ingestion_core.datasets.spec import ParseResult, TimeSeriesSpec
+from ingestion_core.errors import ParameterError
 
 DATASETS: Mapping[str, TimeSeriesSpec] = MappingProxyType(
     {spec.name: spec for spec in (FUTURES_OHLCV, FUTURES_FUNDING_RATE, FUTURES_OPEN_INTEREST)}
@@ -23,12 +25,12 @@ def get_dataset(name: str) -> TimeSeriesSpec:
     """Return the spec registered under ``name``.
 
     Raises:
-        KeyError: for an unknown name (the message lists the known ones).
+        ParameterError: for an unknown name (the message lists the known ones).
     """
     try:
         return DATASETS[name]
     except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
+        raise ParameterError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}") from None
 
 
 __all__ = ["DATASETS", "ParseResult", "TimeSeriesSpec", "get_dataset"]

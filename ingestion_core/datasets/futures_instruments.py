@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from ingestion_core.datasets.history_parse import naive_utc_second
+from ingestion_core.epochs import naive_utc_second
 from ingestion_core.quarantine import QuarantineRecord
 
 EXCHANGES_TABLE = "market.cc_exchanges_futures_details"

@@ -1,8 +1,17 @@
-"""The declarative description of a time-series dataset: what to call, where it goes, how a response becomes rows.
+"""The declarative description of a time-series dataset: what to call, which series, how a record becomes a row.
 
-A dataset is a frozen :class:`TimeSeriesSpec` (composition, not a subclass): the endpoint path and target table
-templates, the key, the Polars schema of the target table and a parse function. The shared machinery (window
-planning, the client, the warehouse) reads the spec; nothing overrides hooks.
+A dataset is one frozen :class:`TimeSeriesSpec` (composition, not a subclass):
+
+* ``tables``: the target :class:`~ingestion_core.db.tables.TableSpec` per interval it offers (the index dataset
+  has only ``1d``); the Polars schema is derived from the table, never declared twice;
+* ``endpoint``: the history endpoint (a Data API path with ``{unit}``, or the Min API's ``histo*``) and the query
+  parameters sent on every call;
+* ``layout``: the response field -> column map with its conversion kinds and the row rules;
+* ``source``: where the series come from (futures instruments table, top pairs, top assets, configured pairs),
+  which also contributes the flow's selection parameters.
+
+The field map is checked against every table when the spec is built (at import): a column without a source, a
+field without a column, or a kind that does not fit the column type fails loudly, before any run.
 """
 
 from __future__ import annotations
@@ -10,12 +19,125 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
-import polars as pl
-
-from ingestion_core.datasets.intervals import interval_info
+from ingestion_core.db.tables import TableSpec
+from ingestion_core.errors import ConfigurationError, ParameterError
+from ingestion_core.intervals import INTERVALS, Interval, interval_info
+from ingestion_core.pipeline.parameters import RunParameters, parameters_model
 from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.sources.base import Series, SeriesSource
+
+if TYPE_CHECKING:
+    import polars as pl
+
+Kind = Literal["text", "float", "int", "rounded_int", "ts", "epoch"]
+
+#: Which SQL column types each conversion kind may feed.
+KIND_TYPES: Mapping[Kind, tuple[str, ...]] = MappingProxyType(
+    {
+        "text": ("VARCHAR", "TEXT"),
+        "float": ("DOUBLE",),
+        "int": ("BIGINT", "INT"),
+        "rounded_int": ("BIGINT",),
+        "ts": ("DATETIME",),
+        "epoch": ("BIGINT",),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One response field and the column it feeds.
+
+    Attributes:
+        column: the target column.
+        source: the record's field name (``OPEN``, ``volumefrom``).
+        kind: ``text``; ``float``; ``int`` (an integral counter); ``rounded_int`` (a float stored in BIGINT, half to
+            even, F-7); ``ts`` (Unix seconds into DATETIME, 0 = none = NULL); ``epoch`` (Unix seconds kept as a
+            BIGINT, 0 = NULL).
+        required: a record whose value is missing or null is quarantined (OPEN/HIGH/LOW/CLOSE of a candle).
+    """
+
+    column: str
+    source: str
+    kind: Kind
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one history record becomes one row, and which records are kept out.
+
+    Attributes:
+        fields: the response field -> column map.
+        time_field: the record's bucket-start field (``TIMESTAMP`` on the Data API, ``time`` on the Min API).
+        echo: (response field, written column) pairs: a response value that differs from the requested series is
+            loaded under the request and flagged (F-6), never silently relabelled.
+        high_low: (high column, low column) pairs; a row with high < low is quarantined.
+        non_negative: columns that may not be negative.
+        zero_rows: Min API only: points whose prices and volumes are all zero are "no data" (the API's answer
+            before a pair existed): leading ones are dropped, later ones quarantined; never stored as zeros.
+        overflow: what happens to a record outside the requested window: ``quarantine`` (Data API: the API broke
+            its contract) or ``drop`` (Min API: it always answers one point more than asked).
+    """
+
+    fields: tuple[Field, ...]
+    time_field: str = "TIMESTAMP"
+    echo: tuple[tuple[str, str], ...] = ()
+    high_low: tuple[tuple[str, str], ...] = ()
+    non_negative: tuple[str, ...] = ()
+    zero_rows: bool = False
+    overflow: Literal["quarantine", "drop"] = "quarantine"
+
+    def field_for(self, column: str) -> Field | None:
+        """The field feeding ``column``, if any."""
+        return next((f for f in self.fields if f.column == column), None)
+
+
+@dataclass(frozen=True, slots=True)
+class DataApiHistory:
+    """A Data API history endpoint: ``path`` with ``{unit}``, paged forward with ``to_ts`` and ``limit``.
+
+    Attributes:
+        path: e.g. ``/futures/v1/historical/{unit}``.
+        params: query parameters sent on every call besides the series' and ``to_ts``/``limit``.
+    """
+
+    path: str
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def path_for(self, interval: Interval) -> str:
+        """The endpoint path for ``interval`` (``/futures/v1/historical/hours``)."""
+        return self.path.format(unit=interval_info(interval).unit)
+
+    def max_buckets(self, interval: Interval) -> int:
+        """Buckets one call may return."""
+        return interval_info(interval).data_api_max_limit
+
+
+@dataclass(frozen=True, slots=True)
+class MinApiHistory:
+    """The Min API's ``/data/v2/histo{minute,hour,day}``: ``limit + 1`` points ending at ``toTs``.
+
+    Attributes:
+        params: query parameters sent on every call besides the series' and ``toTs``/``limit``.
+    """
+
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def path_for(self, interval: Interval) -> str:
+        """The endpoint path for ``interval`` (``/data/v2/histohour``)."""
+        return f"/data/v2/{interval_info(interval).min_api_endpoint}"
+
+    def max_buckets(self, interval: Interval) -> int:
+        """Buckets one call may return (``limit + 1``)."""
+        return interval_info(interval).min_api_max_buckets
+
+
+Endpoint = DataApiHistory | MinApiHistory
+_PARAMETER_MODELS: dict[str, type[RunParameters]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,81 +145,140 @@ class ParseResult:
     """What a parser returns.
 
     Attributes:
-        frame: the rows to load, exactly in the target table's schema, ascending in the time column.
-        quarantined: records rejected by a quality rule (not in ``frame``) and flags about loaded rows (see
-            ``docs/datasets.md``: a response ``MAPPED_INSTRUMENT`` that differs from the request is loaded under
-            the requested symbol and flagged once per window).
+        frame: the rows to load, exactly in the target table's schema, ascending in time, unique on the key.
+        quarantined: records rejected by a rule (not in ``frame``) and flags about loaded rows.
         flagged: how many of ``quarantined`` are flags about rows that were still loaded.
+        dropped: records left out without a quarantine record (Min API: before first data, outside the window).
     """
 
     frame: pl.DataFrame
     quarantined: list[QuarantineRecord] = field(default_factory=list)
     flagged: int = 0
+    dropped: int = 0
 
     @property
     def rejected(self) -> int:
-        """How many response records were not loaded."""
+        """How many response records were quarantined (not loaded)."""
         return len(self.quarantined) - self.flagged
-
-
-class Parser(Protocol):
-    """The parse function of a time-series dataset."""
-
-    def __call__(
-        self,
-        records: Sequence[Mapping[str, Any]],
-        *,
-        dataset: str,
-        market: str,
-        mapped_instrument: str,
-        window_start: datetime | int,
-        window_end: datetime | int,
-        collected_at: datetime,
-    ) -> ParseResult:
-        """Turn the ``Data`` array of one history response into a typed frame plus quarantined records."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
 class TimeSeriesSpec:
-    """One time-series dataset.
+    """One time-series dataset (see the module docstring).
 
     Attributes:
-        name: dataset name, e.g. ``futures_ohlcv``; per-interval names add the suffix (``futures_ohlcv_1h``).
-        path: endpoint template, ``{unit}`` is ``minutes``/``hours``/``days``.
-        table: target table template, ``{interval}`` is ``1m``/``1h``/``1d``.
-        schema: the Polars schema of the target table, in table column order.
-        parse: turns response records into a :class:`ParseResult`.
-        instruments_flag: the ``cc_instruments_futures`` boolean column selecting the instruments to fetch.
-        first_column: the ``cc_instruments_futures`` column holding the instrument's first data time.
-        last_column: the ``cc_instruments_futures`` column holding the instrument's last data time.
-        extra_params: query parameters sent on every history call besides market/instrument/limit/to_ts.
-        key: the table key.
-        time_column: the bucket-start column (the watermark is its maximum per entity).
-        entity_columns: the columns identifying one instrument.
+        name: dataset name, e.g. ``futures_ohlcv``; also the flow's module and the Prefect event resource.
+        title: what it ingests, for help texts and summaries (``futures OHLCV candles``).
+        tables: the target table per interval offered.
+        endpoint: the history endpoint.
+        layout: the field map and row rules.
+        source: where the series come from.
+        flow_name: the Prefect flow name (``futures-ohlcv``).
+        notes: extra help text for the flow's docstring (one paragraph).
     """
 
     name: str
-    path: str
-    table: str
-    schema: pl.Schema
-    parse: Parser
-    instruments_flag: str
-    first_column: str
-    last_column: str
-    extra_params: Mapping[str, str]
-    key: tuple[str, ...] = ("datetime", "market", "mapped_instrument")
-    time_column: str = "datetime"
-    entity_columns: tuple[str, ...] = ("market", "mapped_instrument")
+    title: str
+    tables: Mapping[Interval, TableSpec]
+    endpoint: Endpoint
+    layout: Layout
+    source: SeriesSource
+    flow_name: str = ""
+    notes: str = ""
 
-    def table_for(self, interval: str) -> str:
-        """Return the target table for ``interval`` (``market.cc_futures_ohlcv_1h``)."""
-        return self.table.format(interval=interval_info(interval).interval)
+    def __post_init__(self) -> None:
+        if not self.tables:
+            raise ConfigurationError(f"{self.name}: a dataset needs at least one table")
+        for interval, table in self.tables.items():
+            _check_table(self, interval, table)
+        if not self.flow_name:
+            object.__setattr__(self, "flow_name", self.name.replace("_", "-"))
 
-    def path_for(self, interval: str) -> str:
-        """Return the endpoint path for ``interval`` (``/futures/v1/historical/hours``)."""
-        return self.path.format(unit=interval_info(interval).unit)
+    @property
+    def parameters(self) -> type[RunParameters]:
+        """The run parameter model: the common parameters, the source's selection, ``interval`` among ours."""
+        model = _PARAMETER_MODELS.get(self.name)
+        if model is None:  # built on first use: a pydantic model costs tens of ms, help needs only one
+            model = _PARAMETER_MODELS[self.name] = parameters_model(self.name, self.intervals, self.source.selection)
+        return model
+
+    @property
+    def intervals(self) -> tuple[Interval, ...]:
+        """The intervals the dataset has tables for, in ``1m``, ``1h``, ``1d`` order."""
+        return tuple(i for i in INTERVALS if i in self.tables)
+
+    def table_for(self, interval: str) -> TableSpec:
+        """The target table for ``interval``.
+
+        Raises:
+            ParameterError: the dataset has no table for it.
+        """
+        table: TableSpec | None = self.tables.get(interval)  # type: ignore[call-overload]
+        if table is None:
+            raise ParameterError(f"{self.name} has no {interval} table; intervals: {', '.join(self.intervals)}")
+        return table
 
     def dataset_for(self, interval: str) -> str:
-        """Return the per-interval dataset name used in quarantine records (``futures_ohlcv_1h``)."""
-        return f"{self.name}_{interval_info(interval).interval}"
+        """The per-interval dataset name used in quarantine records and events (``futures_ohlcv_1h``)."""
+        return f"{self.name}_{self.table_for(interval).interval}"
+
+    def schema(self, interval: Interval) -> pl.Schema:
+        """The Polars schema of the target table (derived from the table spec)."""
+        from ingestion_core.db.tables import polars_schema
+
+        return polars_schema(self.table_for(interval))
+
+    def parse(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        interval: Interval,
+        series: Series,
+        window_start: datetime | int,
+        window_end: datetime | int,
+        collected_at: datetime,
+    ) -> ParseResult:
+        """Turn the records of one history answer into rows of the interval's table (see ``datasets.parse``)."""
+        from ingestion_core.datasets.parse import parse_records
+
+        return parse_records(
+            records,
+            layout=self.layout,
+            table=self.table_for(interval),
+            dataset=self.dataset_for(interval),
+            series=series,
+            unit_seconds=interval_info(interval).seconds,
+            window_start=window_start,
+            window_end=window_end,
+            collected_at=collected_at,
+        )
+
+
+def _check_table(spec: TimeSeriesSpec, interval: Interval, table: TableSpec) -> None:
+    """The field map must produce exactly the table's columns with fitting types (checked at import)."""
+    where = f"{spec.name} {interval} -> {table.qualified_name}"
+    if table.interval != interval or table.time_column is None:
+        raise ConfigurationError(f"{where}: not a {interval} time-series table")
+    constant = set(spec.source.identity_columns)
+    if not set(table.entity_columns) <= constant:
+        raise ConfigurationError(f"{where}: the source does not write the entity columns {table.entity_columns}")
+    produced = [table.time_column, *spec.source.identity_columns, *(f.column for f in spec.layout.fields)]
+    produced += list(table.refresh_columns)
+    duplicates = sorted({c for c in produced if produced.count(c) > 1})
+    missing = [c for c in table.column_names if c not in produced]
+    unknown = [c for c in produced if not table.has_column(c)]
+    if duplicates or missing or unknown:
+        raise ConfigurationError(
+            f"{where}: field map does not match the table (columns without a source {missing}, "
+            f"fields without a column {unknown}, fed twice {duplicates})"
+        )
+    for item in spec.layout.fields:
+        sql = table.column(item.column).sql_type.split("(", 1)[0]
+        if sql not in KIND_TYPES[item.kind]:
+            raise ConfigurationError(f"{where}: {item.source} -> {item.column} is {item.kind} but the column is {sql}")
+    for column in (*(c for pair in spec.layout.high_low for c in pair), *spec.layout.non_negative):
+        if spec.layout.field_for(column) is None:
+            raise ConfigurationError(f"{where}: rule names {column!r}, which no field feeds")
+    for _, column in spec.layout.echo:
+        if column not in constant:
+            raise ConfigurationError(f"{where}: echo check against {column!r}, which the source does not write")

@@ -1,6 +1,7 @@
 """The warehouse layer: table specs, DDL, the async :class:`Warehouse` and its backends.
 
-Importing this package imports no database driver; :func:`open_warehouse` imports the backend it needs.
+Importing this package imports no database driver and no Polars: the table specs (``ingestion_core.db.tables``)
+are read by command-line help that must start in well under a second. The warehouse itself is loaded on first use.
 
     async with open_warehouse(settings.database) as wh:
         await wh.ensure_schema()
@@ -10,10 +11,30 @@ Importing this package imports no database driver; :func:`open_warehouse` import
 
 from __future__ import annotations
 
-from ingestion_core.db.base import SCHEMA_VERSION, Warehouse
-from ingestion_core.db.factory import open_warehouse
-from ingestion_core.db.results import RangeStats, UpsertResult
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ingestion_core.db.tables import TABLES, Column, TableSpec, get_table, polars_schema
+
+if TYPE_CHECKING:
+    from ingestion_core.db.base import SCHEMA_VERSION, Warehouse
+    from ingestion_core.db.factory import open_warehouse
+    from ingestion_core.db.results import RangeStats, UpsertResult
+
+_LAZY = {
+    "SCHEMA_VERSION": "ingestion_core.db.base",
+    "Warehouse": "ingestion_core.db.base",
+    "open_warehouse": "ingestion_core.db.factory",
+    "RangeStats": "ingestion_core.db.results",
+    "UpsertResult": "ingestion_core.db.results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEMA_VERSION",

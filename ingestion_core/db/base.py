@@ -83,6 +83,10 @@ class Warehouse(ABC):
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         """Exception classes of the driver, wrapped into DatabaseError."""
 
+    @abstractmethod
+    def _transient(self, exc: BaseException) -> bool:
+        """Whether a driver error may go away on a retry (lost connection, deadlock), not a refusal."""
+
     def _begin_sql(self) -> str:
         return "START TRANSACTION"
 
@@ -157,7 +161,7 @@ class Warehouse(ABC):
             # The connection may be dead (server restart, timeout): drop it so the next call on this thread
             # reconnects instead of failing forever. Statement errors pay one reconnect, which is rare.
             self._discard(conn)
-            raise DatabaseError(f"{self._describe()}: {redact(str(exc))}") from None
+            raise DatabaseError(f"{self._describe()}: {redact(str(exc))}", retriable=self._transient(exc)) from None
         finally:
             with contextlib.suppress(Exception):
                 cursor.close()
@@ -203,6 +207,40 @@ class Warehouse(ABC):
         version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
         await self.upsert(INGEST_SCHEMA_VERSION.qualified_name, version)
         return [s.qualified_name for s in specs]
+
+    async def primary_key_of(self, table: str | TableSpec) -> tuple[str, ...] | None:
+        """The stored table's primary key columns (empty if it has none), or None when the table does not exist."""
+        spec = get_table(table)
+        return await self._run(functools.partial(self._stored_key, spec))
+
+    def _stored_key(self, spec: TableSpec, cursor: Any) -> tuple[str, ...] | None:
+        database = self.renderer.database
+        cursor.execute(
+            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", [database, spec.name]
+        )
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
+            [database, spec.name],
+        )
+        return tuple(str(r[0]) for r in cursor.fetchall())
+
+    async def require_key(self, table: str) -> None:
+        """Refuse to write into a table that lacks its primary key (an upsert there silently appends duplicates).
+
+        Raises:
+            DatabaseError: not retriable; the message names the migration that adds the key.
+        """
+        spec = get_table(table)
+        stored = await self.primary_key_of(spec)
+        if stored is not None and stored != spec.primary_key:
+            found = f"primary key ({', '.join(stored)})" if stored else "no primary key"
+            raise DatabaseError(
+                f"{table} has {found}, not ({', '.join(spec.primary_key)}): an upsert would append duplicates; "
+                f"run python -m ingestion_core.db.migrate --apply-keys {table}"
+            )
 
     # -- upsert --------------------------------------------------------------------------------------------------
 

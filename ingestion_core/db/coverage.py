@@ -14,8 +14,9 @@ from typing import Any
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
-from ingestion_core.db.tables import INTERVAL_SECONDS, get_table
+from ingestion_core.db.tables import get_table
 from ingestion_core.errors import ConfigurationError, IngestError
+from ingestion_core.intervals import interval_info
 from ingestion_core.settings import load_settings
 
 
@@ -49,7 +50,7 @@ async def coverage(warehouse: Warehouse, table: str, market: str | None = None) 
     spec = get_table(table)
     if spec.interval is None or spec.time_column is None:
         raise ConfigurationError(f"{table} is not an interval time series (_1m/_1h/_1d)")
-    step = INTERVAL_SECONDS[spec.interval]
+    step = interval_info(spec.interval).seconds
     conditions: list[str] = []
     params: list[Any] = []
     if market is not None:

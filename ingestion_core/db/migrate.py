@@ -45,29 +45,7 @@ class TableState:
 
 async def stored_primary_key(wh: Warehouse, spec: TableSpec) -> tuple[str, ...] | None:
     """The stored table's primary key columns (empty if none), or None when the table does not exist."""
-
-    def work(cursor: Any) -> tuple[str, ...] | None:
-        if wh.dialect == "sqlite":
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [spec.name])
-            if cursor.fetchone() is None:
-                return None
-            cursor.execute(f"PRAGMA table_info({wh.renderer.q(spec.name)})")
-            cols = sorted((r[5], r[1]) for r in cursor.fetchall() if r[5])
-            return tuple(name for _, name in cols)
-        database = wh.renderer.database
-        cursor.execute(
-            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", [database, spec.name]
-        )
-        if cursor.fetchone() is None:
-            return None
-        cursor.execute(
-            "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
-            "AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION",
-            [database, spec.name],
-        )
-        return tuple(str(r[0]) for r in cursor.fetchall())
-
-    return await wh._run(work)
+    return await wh.primary_key_of(spec)
 
 
 async def duplicates(wh: Warehouse, spec: TableSpec) -> tuple[int, int]:

@@ -23,6 +23,11 @@ from ingestion_core.errors import DatabaseError
 from ingestion_core.redaction import redact, register_secret
 from ingestion_core.settings import DatabaseSettings
 
+#: Server and client error numbers that a retry can outlive: the server went away or restarted, too many
+#: connections, a lock wait timeout or a deadlock. Everything else (access denied 1045/1698, unknown database
+#: 1049, missing table 1146, data too long 1406, ...) repeats identically and is never retried.
+TRANSIENT_ERRNOS = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055})
+
 
 class SingleStoreWarehouse(Warehouse):
     """Warehouse on a SingleStore or MySQL-compatible server."""
@@ -48,6 +53,9 @@ class SingleStoreWarehouse(Warehouse):
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         return (singlestoredb.exceptions.Error,)
 
+    def _transient(self, exc: BaseException) -> bool:
+        return getattr(exc, "errno", None) in TRANSIENT_ERRNOS
+
     def _connect(self) -> Any:
         t = self.target
         try:
@@ -62,7 +70,8 @@ class SingleStoreWarehouse(Warehouse):
             )
         except singlestoredb.exceptions.Error as exc:
             # from None: the driver's exception chain can carry connection arguments.
-            raise DatabaseError(f"cannot connect to {self._describe()}: {redact(str(exc))}") from None
+            message = f"cannot connect to {self._describe()}: {redact(str(exc))}"
+            raise DatabaseError(message, retriable=self._transient(exc)) from None
         if not self._dialect_known:
             self.dialect = _detect_dialect(conn)
             self._dialect_known = True

@@ -13,6 +13,7 @@ from typing import Any
 
 from ingestion_core.db.base import Clock, Warehouse, utc_now
 from ingestion_core.db.queries import Renderer
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.errors import DatabaseError
 from ingestion_core.settings import DatabaseSettings
 
@@ -38,11 +39,23 @@ class SqliteWarehouse(Warehouse):
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)
 
+    def _transient(self, exc: BaseException) -> bool:
+        # Another process holds the write lock past the busy timeout: the next attempt may get it.
+        return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
     def _begin_sql(self) -> str:
         return "BEGIN IMMEDIATE"
 
     def _drop_staging_sql(self, name: str) -> str:
         return f"DROP TABLE IF EXISTS temp.{self.renderer.q(name)}"
+
+    def _stored_key(self, spec: TableSpec, cursor: Any) -> tuple[str, ...] | None:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [spec.name])
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(f"PRAGMA table_info({self.renderer.q(spec.name)})")
+        ranked = sorted((row[5], row[1]) for row in cursor.fetchall() if row[5])
+        return tuple(name for _, name in ranked)
 
     def _connect(self) -> Any:
         try:

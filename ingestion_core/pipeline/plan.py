@@ -1,80 +1,58 @@
-"""Turn instrument metadata and stored watermarks into per-instrument request plans (pure).
+"""Turn selected series and their stored watermarks into per-series request plans (pure).
 
-A plan is small, picklable data: it travels from the flow (which reads the database once, in one grouped query)
-to the task that executes it, and it is what ``dry_run`` prints.
+A plan is small, picklable data: it travels from the plan step (which reads the database once, in one grouped
+query) to the task that executes it, and it is what ``dry_run`` prints.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from ingestion_core.sources.base import Series, SeriesKey
 from ingestion_core.windows import StoredStats, Window, instrument_range, plan_windows, resume_point
 
-EntityKey = tuple[str, str]
+UP_TO_DATE = "up to date"
 
 
 @dataclass(frozen=True, slots=True)
-class InstrumentBounds:
-    """What the instruments table says about one instrument's data for one dataset.
+class SeriesPlan:
+    """The windows one series needs in this run, oldest first; ``skip_reason`` when it needs none.
 
     Attributes:
-        market: exchange internal name, e.g. ``binance``.
-        instrument: mapped instrument symbol, e.g. ``BTC-USDT-VANILLA-PERPETUAL``.
-        status: instrument status on the exchange (``ACTIVE``, ``EXPIRED``, ...).
-        first_data: first data time (Unix seconds) of the dataset for this instrument, if known.
-        last_data: last data time, if known.
+        series: the series.
+        watermark_before: the newest stored bucket before the run (None: nothing stored).
+        windows: the calls to make, oldest first.
+        skip_reason: why there is nothing to fetch (``up to date``, ``no first-data time ...``).
+        discover: no first-data time is known (Min API pairs): the first window is walked backwards from its end
+            until the data starts, then written oldest first.
     """
 
-    market: str
-    instrument: str
-    status: str
-    first_data: int | None
-    last_data: int | None
-
-    @property
-    def key(self) -> EntityKey:
-        """The (market, instrument) identity used for watermarks."""
-        return (self.market, self.instrument)
-
-
-@dataclass(frozen=True, slots=True)
-class InstrumentPlan:
-    """The windows one instrument needs in this run, oldest first; ``skip_reason`` when it needs none."""
-
-    market: str
-    instrument: str
-    status: str
+    series: Series
     watermark_before: int | None
     windows: tuple[Window, ...] = field(default_factory=tuple)
     skip_reason: str | None = None
+    discover: bool = False
 
     @property
-    def key(self) -> EntityKey:
-        """The (market, instrument) identity used for watermarks."""
-        return (self.market, self.instrument)
+    def key(self) -> SeriesKey:
+        """The series' identity (the watermark key)."""
+        return self.series.key
+
+    @property
+    def label(self) -> str:
+        """The series' key joined with ``/``."""
+        return self.series.label
 
     @property
     def buckets(self) -> int:
-        """Buckets this plan requests."""
+        """Buckets this plan requests (for a discovery plan: at most)."""
         return sum(w.buckets for w in self.windows)
 
 
-def to_epoch(value: datetime | int | None) -> int | None:
-    """Convert a naive-UTC or aware datetime (or epoch seconds) to integer Unix seconds."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def plan_instruments(
-    instruments: Iterable[InstrumentBounds],
-    stored: Mapping[EntityKey, StoredStats],
+def plan_series(
+    selected: Iterable[Series],
+    stored: Mapping[SeriesKey, StoredStats],
     *,
     unit: int,
     max_limit: int,
@@ -82,58 +60,60 @@ def plan_instruments(
     start: int | None = None,
     end: int | None = None,
     lookback: int = 0,
-) -> list[InstrumentPlan]:
-    """Plan every instrument's windows for one run.
+) -> list[SeriesPlan]:
+    """Plan every series' windows for one run.
 
     Args:
-        instruments: bounds read from the instruments table.
-        stored: per instrument, what the target table holds inside the planned range.
+        selected: the run's series with their bounds.
+        stored: per series, what the target table holds inside the planned range.
         unit: bucket length in seconds.
-        max_limit: the endpoint's maximum ``limit`` for this unit.
+        max_limit: the most buckets one call may return.
         now: the run's clock.
         start: backfill start (Unix seconds) or None for an incremental run.
         end: backfill end or None.
         lookback: buckets before the watermark to re-fetch for revisions.
 
     Returns:
-        One plan per instrument, in input order; instruments with nothing to fetch carry a ``skip_reason``.
+        One plan per series, in input order; series with nothing to fetch carry a ``skip_reason``.
+
+    Raises:
+        ValueError: ``lookback`` is negative (a negative look-back would skip buckets and leave a gap).
     """
-    plans: list[InstrumentPlan] = []
-    for bounds in instruments:
-        stats = stored.get(bounds.key)
+    if lookback < 0:
+        raise ValueError(f"lookback must be >= 0, got {lookback}")
+    plans: list[SeriesPlan] = []
+    for item in selected:
+        stats = stored.get(item.key)
         watermark = stats.last if stats else None
+        first_data = item.first_data
+        discover = item.probe_start and start is None and watermark is None
         rng = instrument_range(
             unit=unit,
             now=now,
-            first_data=bounds.first_data,
-            last_data=bounds.last_data,
-            active=bounds.status == "ACTIVE",
+            first_data=first_data,
+            last_data=item.last_data,
+            active=item.active,
             start=start,
             end=end,
         )
         if rng is None:
-            reason = "no first-data time in metadata" if bounds.first_data is None and start is None else "empty range"
-            plans.append(InstrumentPlan(bounds.market, bounds.instrument, bounds.status, watermark, (), reason))
+            reason = "no first-data time in metadata" if first_data is None and start is None else "empty range"
+            plans.append(SeriesPlan(item, watermark, (), reason))
             continue
         lower, upper = rng
         first = resume_point(lower, unit, stats, backfill=start is not None, lookback=lookback)
         windows = tuple(plan_windows(first, upper, unit, max_limit))
-        note = None if windows else "up to date"
-        plans.append(InstrumentPlan(bounds.market, bounds.instrument, bounds.status, watermark, windows, note))
+        plans.append(SeriesPlan(item, watermark, windows, None if windows else UP_TO_DATE, discover and bool(windows)))
     return plans
 
 
-def group_plans(plans: Sequence[InstrumentPlan], per_group: int) -> list[list[InstrumentPlan]]:
-    """Split the plans that have work into groups of ``per_group`` for task mapping (order kept).
+def split_groups(plans: Sequence[SeriesPlan], per_group: int) -> list[list[Series]]:
+    """The series that have work, in groups of ``per_group`` (plan order kept), one Prefect task run each.
 
-    Args:
-        plans: all plans; the ones without windows are left out.
-        per_group: instruments per group (``1`` gives one task per instrument).
-
-    Returns:
-        Groups of at most ``per_group`` plans.
+    Raises:
+        ValueError: ``per_group`` is below 1.
     """
     if per_group < 1:
         raise ValueError("per_group must be >= 1")
-    busy = [p for p in plans if p.windows]
+    busy = [p.series for p in plans if p.windows]
     return [busy[i : i + per_group] for i in range(0, len(busy), per_group)]

@@ -1,9 +1,11 @@
-"""Execute instrument plans: for each window, oldest first, fetch → transform → upsert, then the next window.
+"""Execute series plans: for each window, oldest first, fetch → transform → upsert, then the next window.
 
-Crash safety (design §3.3) comes from the order: one instrument's windows run strictly in sequence, each window is
-committed (in ascending time, per batch) before the next is requested, so the stored rows are always a prefix of the
-range and ``MAX(datetime)`` is a correct resume point after a ``kill -9``. Instruments run concurrently under a
-bound; one failing instrument is recorded and never stops the others (invariant 7).
+Crash safety (design invariant 3) comes from the order: one series' windows run strictly in sequence, each window
+is committed (in ascending time, per batch) before the next is requested, so the stored rows are always a prefix
+of the range and ``MAX(datetime)`` is a correct resume point after a ``kill -9``. A discovery plan (a Min API pair
+with no known start) walks back from "now" in memory until the data starts, then writes oldest first, so the
+same holds. Series run concurrently under a bound; one failing series is recorded and never stops the others
+(invariant 7).
 """
 
 from __future__ import annotations
@@ -11,161 +13,207 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, cast
 
 from ingestion_core.api.classify import NoDataBefore
 from ingestion_core.api.client import CcdataClient
-from ingestion_core.datasets.spec import TimeSeriesSpec
-from ingestion_core.db import Warehouse
-from ingestion_core.pipeline.plan import InstrumentPlan, to_epoch
-from ingestion_core.redaction import redact
+from ingestion_core.datasets.spec import DataApiHistory, TimeSeriesSpec
+from ingestion_core.db.base import Warehouse
+from ingestion_core.epochs import to_epoch
+from ingestion_core.errors import error_kind, is_retriable
+from ingestion_core.intervals import Interval
+from ingestion_core.pipeline.plan import SeriesPlan
+from ingestion_core.pipeline.results import GroupMetrics, SeriesResult, describe_failure, skipped_result
 from ingestion_core.report import format_ts
 from ingestion_core.windows import Window
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["ok", "up to date", "no data", "failed", "skipped"]
+
+WindowCallback = Callable[[SeriesPlan, Window, int], Awaitable[None] | None]
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentResult:
-    """The outcome of one instrument in one run (one row of the run's table artifact)."""
-
-    market: str
-    instrument: str
-    status: Status
-    rows_inserted: int = 0
-    rows_updated: int = 0
-    quarantined: int = 0
-    calls: int = 0
-    watermark_before: int | None = None
-    watermark_after: int | None = None
-    detail: str = ""
-
-    def as_row(self) -> dict[str, object]:
-        """Render for a table artifact or a printed summary (datetimes as ISO text)."""
-        return {
-            "market": self.market,
-            "instrument": self.instrument,
-            "status": self.status,
-            "inserted": self.rows_inserted,
-            "updated": self.rows_updated,
-            "quarantined": self.quarantined,
-            "calls": self.calls,
-            "watermark_before": format_ts(self.watermark_before),
-            "watermark_after": format_ts(self.watermark_after),
-            "detail": self.detail,
-        }
+async def fetch_window(
+    spec: TimeSeriesSpec, interval: Interval, client: CcdataClient, plan: SeriesPlan, window: Window
+) -> list[dict[str, Any]] | NoDataBefore:
+    """One history call for one window of one series (the spec's endpoint decides the request's shape)."""
+    endpoint = spec.endpoint
+    identity = plan.series.request_params()
+    path = endpoint.path_for(interval)
+    if isinstance(endpoint, DataApiHistory):
+        outcome = await client.history(
+            path, interval=interval, identity=identity, to_ts=window.end, limit=window.buckets, params=endpoint.params
+        )
+        return outcome if isinstance(outcome, NoDataBefore) else outcome.rows
+    # The Min API answers limit + 1 points ending at toTs; the one before the window is dropped by the parser.
+    page = await client.min_history(
+        path, interval=interval, identity=identity, to_ts=window.end, limit=max(1, window.buckets - 1),
+        params=endpoint.params,
+    )  # fmt: skip
+    return page.rows
 
 
-WindowCallback = Callable[[InstrumentPlan, Window, int], Awaitable[None] | None]
+@dataclass(slots=True)
+class _Walk:
+    """The mutable state of one series' walk."""
+
+    plan: SeriesPlan
+    spec: TimeSeriesSpec
+    interval: Interval
+    client: CcdataClient
+    warehouse: Warehouse
+    clock: Callable[[], float]
+    on_window: WindowCallback | None
+    metrics: GroupMetrics
+    result: SeriesResult
+
+    async def write(self, window: Window, records: Sequence[Mapping[str, Any]]) -> int | None:
+        """Parse, quarantine and upsert one window; returns rows written, None when only zeros came back."""
+        collected_at = datetime.fromtimestamp(int(self.clock()), UTC).replace(tzinfo=None)
+        parsed = self.spec.parse(
+            records,
+            interval=self.interval,
+            series=self.plan.series,
+            window_start=window.start,
+            window_end=window.end,
+            collected_at=collected_at,
+        )
+        if parsed.quarantined:
+            await self.warehouse.quarantine(parsed.quarantined)
+            self.result = replace(self.result, quarantined=self.result.quarantined + parsed.rejected)
+        frame = parsed.frame
+        if frame.height == 0:
+            return None if self.spec.layout.zero_rows and parsed.dropped == len(records) and records else 0
+        started = time.monotonic()
+        upserted = await self.warehouse.upsert(self.spec.table_for(self.interval).qualified_name, frame)
+        self.metrics.upsert_seconds += time.monotonic() - started
+        last = to_epoch(cast("datetime | None", frame.get_column("datetime").max()))
+        before = self.result.watermark_after
+        mark = last if before is None or (last is not None and last > before) else before
+        self.result = replace(
+            self.result,
+            rows_inserted=self.result.rows_inserted + upserted.inserted,
+            rows_updated=self.result.rows_updated + upserted.updated,
+            watermark_after=mark,
+        )
+        if self.on_window is not None:
+            maybe = self.on_window(self.plan, window, frame.height)
+            if maybe is not None:
+                await maybe
+        return frame.height
+
+    async def fetch(self, window: Window) -> list[dict[str, Any]] | NoDataBefore:
+        self.result = replace(self.result, calls=self.result.calls + 1)  # counted first: failed calls count too
+        return await fetch_window(self.spec, self.interval, self.client, self.plan, window)
+
+    async def forward(self) -> SeriesResult:
+        skip_until: int | None = None  # the API said data starts later: windows ending before it hold nothing
+        for window in self.plan.windows:
+            if skip_until is not None and window.end < skip_until:
+                continue
+            outcome = await self.fetch(window)
+            if isinstance(outcome, NoDataBefore):
+                # The whole window is before the series' first data (the metadata's first-data time was early).
+                # Not an error (invariant 6): nothing exists there, so move on to where data starts.
+                skip_until = outcome.first_ts if outcome.first_ts is not None else window.end + 1
+                self.result = replace(self.result, detail=f"no data before {format_ts(skip_until)}")
+                continue
+            written = await self.write(window, outcome)
+            if written is None:
+                return replace(self.result, status="no data", detail=f"only empty points up to {format_ts(window.end)}")
+            if written == 0:
+                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
+                detail = f"empty response for window ending {format_ts(window.end)}; resumes there next run"
+                return replace(self.result, status="failed", detail=detail, error_kind="data", retriable=True)
+        if self.result.rows_inserted + self.result.rows_updated == 0 and skip_until is not None:
+            return replace(self.result, status="no data")
+        return self.result
+
+    async def discover(self) -> SeriesResult:
+        """Walk back from the newest window until the data starts, then write what was found oldest first."""
+        found: list[tuple[Window, list[dict[str, Any]]]] = []
+        for window in reversed(self.plan.windows):
+            outcome = await self.fetch(window)
+            if isinstance(outcome, NoDataBefore):
+                break
+            found.append((window, outcome))
+            if _data_starts_in(self.spec, window, outcome):
+                break
+        for window, records in reversed(found):
+            await self.write(window, records)
+        if self.result.rows_inserted + self.result.rows_updated == 0:
+            return replace(self.result, status="no data", detail="the API has no data for this series yet")
+        return self.result
 
 
-async def ingest_instrument(
-    plan: InstrumentPlan,
+def _data_starts_in(spec: TimeSeriesSpec, window: Window, records: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the series' data starts in this window: its oldest point in the window is empty (or there is none)."""
+    time_field = spec.layout.time_field
+    inside = [r for r in records if isinstance(r, Mapping) and isinstance(r.get(time_field), int)]
+    inside = [r for r in inside if window.start <= r[time_field] <= window.end]
+    if not inside:
+        return True
+    prices = [f.source for f in spec.layout.fields if f.kind == "float"]
+    oldest = min(inside, key=lambda r: r[time_field])
+    return all(not oldest.get(source) for source in prices)
+
+
+async def ingest_series(
+    plan: SeriesPlan,
     *,
-    dataset: TimeSeriesSpec,
-    interval: str,
+    spec: TimeSeriesSpec,
+    interval: Interval,
     client: CcdataClient,
     warehouse: Warehouse,
+    metrics: GroupMetrics | None = None,
     clock: Callable[[], float] = time.time,
     on_window: WindowCallback | None = None,
-) -> InstrumentResult:
-    """Walk one instrument's windows oldest first, committing each before requesting the next.
+) -> SeriesResult:
+    """Walk one series' windows oldest first, committing each before requesting the next.
 
     Args:
-        plan: the instrument's windows.
-        dataset: the dataset spec (path, table, parser).
+        plan: the series' windows.
+        spec: the dataset.
         interval: ``1m``, ``1h`` or ``1d``.
         client: the API client (its pacer is process-wide).
         warehouse: where rows and quarantined records go.
+        metrics: where the upsert time is added.
         clock: the run's clock, for ``collected_at``.
         on_window: called after each committed window with the rows it wrote (progress reporting).
 
     Returns:
-        The instrument's result; failures are returned, not raised, so other instruments go on.
+        The series' result; failures are returned, not raised, so other series go on.
     """
-    path = dataset.path_for(interval)
-    table = dataset.table_for(interval)
-    name = dataset.dataset_for(interval)
-    result = InstrumentResult(plan.market, plan.instrument, "ok", watermark_before=plan.watermark_before)
-    watermark = plan.watermark_before
-    skip_until: int | None = None  # the API said data starts later: windows ending before it hold nothing
+    if not plan.windows:
+        return skipped_result(plan)
+    start = SeriesResult(plan.key, "ok", watermark_before=plan.watermark_before, watermark_after=plan.watermark_before)
+    walk = _Walk(plan, spec, interval, client, warehouse, clock, on_window, metrics or GroupMetrics(), start)
     try:
-        for window in plan.windows:
-            if skip_until is not None and window.end < skip_until:
-                continue
-            result = replace(result, calls=result.calls + 1)  # counted before the request: failed calls count too
-            outcome = await client.history(
-                path,
-                market=plan.market,
-                instrument=plan.instrument,
-                to_ts=window.to_ts,
-                limit=window.buckets,
-                params=dataset.extra_params,
-            )
-            if isinstance(outcome, NoDataBefore):
-                # The whole window is before the instrument's first data (the metadata's first-data time was
-                # early). Not an error (invariant 6): nothing exists there, so move on to where data starts.
-                skip_until = outcome.first_ts if outcome.first_ts is not None else window.end + 1
-                result = replace(result, detail=f"no data before {format_ts(skip_until)}")
-                continue
-            collected_at = datetime.fromtimestamp(int(clock()), UTC).replace(tzinfo=None)
-            parsed = dataset.parse(
-                outcome.rows,
-                dataset=name,
-                market=plan.market,
-                mapped_instrument=plan.instrument,
-                window_start=window.start,
-                window_end=window.end,
-                collected_at=collected_at,
-            )
-            if parsed.quarantined:
-                await warehouse.quarantine(parsed.quarantined)
-                result = replace(result, quarantined=result.quarantined + parsed.rejected)
-            frame = parsed.frame
-            if frame.height == 0:
-                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
-                # Stop here; the next run resumes from the same watermark.
-                detail = f"empty response for window ending {format_ts(window.end)}; resumes there next run"
-                return replace(result, status="failed", detail=detail, watermark_after=watermark)
-            upserted = await warehouse.upsert(table, frame)
-            last = to_epoch(frame.get_column(dataset.time_column).max())  # type: ignore[arg-type]
-            watermark = last if watermark is None or (last is not None and last > watermark) else watermark
-            result = replace(
-                result,
-                rows_inserted=result.rows_inserted + upserted.inserted,
-                rows_updated=result.rows_updated + upserted.updated,
-                watermark_after=watermark,
-            )
-            if on_window is not None:
-                maybe = on_window(plan, window, frame.height)
-                if maybe is not None:
-                    await maybe
-    except Exception as exc:  # one instrument never stops the others (invariant 7)
-        logger.warning("%s %s/%s failed: %s", name, plan.market, plan.instrument, redact(str(exc)))
-        message = redact(f"{type(exc).__name__}: {exc}")
-        return replace(result, status="failed", detail=message[:500], watermark_after=watermark)
-    if result.rows_inserted + result.rows_updated == 0 and skip_until is not None:
-        return replace(result, status="no data", watermark_after=watermark)
-    return replace(result, watermark_after=watermark)
+        return await (walk.discover() if plan.discover else walk.forward())
+    except Exception as exc:  # one series never stops the others (invariant 7)
+        detail = describe_failure(exc)
+        logger.warning("%s %s failed: %s", spec.dataset_for(interval), plan.label, detail)
+        return replace(
+            walk.result, status="failed", detail=detail, error_kind=error_kind(exc), retriable=is_retriable(exc)
+        )
 
 
 async def ingest_group(
-    plans: Sequence[InstrumentPlan],
+    plans: Sequence[SeriesPlan],
     *,
-    dataset: TimeSeriesSpec,
-    interval: str,
+    spec: TimeSeriesSpec,
+    interval: Interval,
     client: CcdataClient,
     warehouse: Warehouse,
     max_concurrency: int,
+    metrics: GroupMetrics | None = None,
     clock: Callable[[], float] = time.time,
     on_window: WindowCallback | None = None,
-) -> list[InstrumentResult]:
-    """Run a group of instrument plans concurrently (at most ``max_concurrency`` at a time).
+) -> list[SeriesResult]:
+    """Run a group of series plans concurrently (at most ``max_concurrency`` at a time).
 
     Returns:
         One result per plan, in the order of ``plans``.
@@ -173,25 +221,19 @@ async def ingest_group(
     if max_concurrency < 1:
         raise ValueError("max_concurrency must be >= 1")
     gate = asyncio.Semaphore(max_concurrency)
+    shared = metrics or GroupMetrics()
 
-    async def one(plan: InstrumentPlan) -> InstrumentResult:
+    async def one(plan: SeriesPlan) -> SeriesResult:
         if not plan.windows:
-            status: Status = "up to date" if plan.skip_reason == "up to date" else "skipped"
-            return InstrumentResult(
-                plan.market,
-                plan.instrument,
-                status,
-                watermark_before=plan.watermark_before,
-                watermark_after=plan.watermark_before,
-                detail=plan.skip_reason or "",
-            )
+            return skipped_result(plan)
         async with gate:
-            return await ingest_instrument(
+            return await ingest_series(
                 plan,
-                dataset=dataset,
+                spec=spec,
                 interval=interval,
                 client=client,
                 warehouse=warehouse,
+                metrics=shared,
                 clock=clock,
                 on_window=on_window,
             )

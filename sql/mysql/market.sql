@@ -101,6 +101,57 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_assets` (
   PRIMARY KEY (`asset_id`)
 );
 
+CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1d` (
+  `datetime` DATETIME NOT NULL,
+  `exchange` VARCHAR(64) NOT NULL,
+  `fsym` VARCHAR(64) NOT NULL,
+  `tsym` VARCHAR(64) NOT NULL,
+  `open` DOUBLE,
+  `high` DOUBLE,
+  `low` DOUBLE,
+  `close` DOUBLE,
+  `volume_from` DOUBLE,
+  `volume_to` DOUBLE,
+  `conversion_type` VARCHAR(32),
+  `conversion_symbol` VARCHAR(64),
+  `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+);
+
+CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1h` (
+  `datetime` DATETIME NOT NULL,
+  `exchange` VARCHAR(64) NOT NULL,
+  `fsym` VARCHAR(64) NOT NULL,
+  `tsym` VARCHAR(64) NOT NULL,
+  `open` DOUBLE,
+  `high` DOUBLE,
+  `low` DOUBLE,
+  `close` DOUBLE,
+  `volume_from` DOUBLE,
+  `volume_to` DOUBLE,
+  `conversion_type` VARCHAR(32),
+  `conversion_symbol` VARCHAR(64),
+  `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+);
+
+CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1m` (
+  `datetime` DATETIME NOT NULL,
+  `exchange` VARCHAR(64) NOT NULL,
+  `fsym` VARCHAR(64) NOT NULL,
+  `tsym` VARCHAR(64) NOT NULL,
+  `open` DOUBLE,
+  `high` DOUBLE,
+  `low` DOUBLE,
+  `close` DOUBLE,
+  `volume_from` DOUBLE,
+  `volume_to` DOUBLE,
+  `conversion_type` VARCHAR(32),
+  `conversion_symbol` VARCHAR(64),
+  `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+);
+
 CREATE TABLE IF NOT EXISTS `market`.`cc_exchange_spot_details` (
   `exchange_internal_name` VARCHAR(255) NOT NULL,
   `api_exchange_type` VARCHAR(255),

@@ -1,4 +1,4 @@
-"""The flows' command line: every flow parameter is an option, typed, with its description."""
+"""The flows' command line: every flow parameter is an option, typed and described; bad input stops at the door."""
 
 from __future__ import annotations
 
@@ -10,34 +10,41 @@ from pathlib import Path
 
 import pytest
 
-from flows._cli import build_parser
-from flows.futures_funding_rate import futures_funding_rate
-from flows.futures_instruments import futures_instruments
-from flows.futures_ohlcv import futures_ohlcv
-from flows.futures_open_interest import futures_open_interest
+from flows._cli import model_for, parser_for
+from flows._registry import build_flow
+from ingestion_core.datasets import DATASETS
+from ingestion_core.snapshots import SNAPSHOTS
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = [futures_ohlcv, futures_funding_rate, futures_open_interest, futures_instruments]
+NAMES = sorted([*DATASETS, *SNAPSHOTS])
 
 
-@pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
-def test_every_parameter_is_an_option_with_its_description(flow: object) -> None:
-    parser = build_parser(flow)  # type: ignore[arg-type]
-    help_text = " ".join(parser.format_help().split())
-    for name in inspect.signature(flow.fn).parameters:  # type: ignore[attr-defined]
-        assert "--" + name.replace("_", "-") in help_text, name
+@pytest.mark.parametrize("name", NAMES)
+def test_every_flow_parameter_is_an_option_with_its_description(name: str) -> None:
+    help_text = " ".join(parser_for(name).format_help().split())
+    model, _, _ = model_for(name)
+    flow = build_flow(name)
+    assert set(inspect.signature(flow.fn).parameters) == set(model.model_fields)
+    for field, info in model.model_fields.items():
+        assert "--" + field.replace("_", "-") in help_text, field
+        assert info.description and " ".join(info.description.split())[:40] in help_text, field
+        assert "<" not in info.description, f"{field}: angle brackets render as HTML tags in the Prefect UI"
     assert "Args:" not in help_text
 
 
 def test_options_are_typed() -> None:
     argv = ["--interval", "1m", "--markets", "binance", "bybit", "--start", "2024-01-31", "--end", "2024-02-01T12:00Z"]
     argv += ["--lookback", "3", "--instruments-per-task", "1", "--dry-run", "--instrument-status", "ACTIVE", "EXPIRED"]
-    args = build_parser(futures_ohlcv).parse_args(argv)
-    assert args.interval == "1m" and args.markets == ["binance", "bybit"]
-    assert args.start == datetime(2024, 1, 31) and args.end == datetime(2024, 2, 1, 12)
-    assert (args.lookback, args.instruments_per_task, args.dry_run) == (3, 1, True)
-    assert args.instrument_status == ["ACTIVE", "EXPIRED"]
+    args = vars(parser_for("futures_ohlcv").parse_args(argv))
+    assert args["interval"] == "1m" and args["markets"] == ["binance", "bybit"]
+    assert args["start"] == datetime(2024, 1, 31) and args["end"] == datetime(2024, 2, 1, 12)
+    assert (args["lookback"], args["instruments_per_task"], args["dry_run"]) == (3, 1, True)
+    assert args["instrument_status"] == ["ACTIVE", "EXPIRED"]
+
+
+def test_options_not_given_are_left_to_the_model_defaults() -> None:
+    assert vars(parser_for("futures_ohlcv").parse_args([])) == {"debug": False}
 
 
 @pytest.mark.parametrize(
@@ -53,14 +60,56 @@ def test_bad_options_are_rejected_with_a_clear_message(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        build_parser(futures_ohlcv).parse_args(argv)
+        parser_for("futures_ohlcv").parse_args(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 
 
-def test_module_help_runs() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.futures_ohlcv", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
+def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(ROOT / "data" / "cli-test"), **env},
     )
+
+
+def test_module_help_runs_without_importing_prefect_or_polars() -> None:
+    done = _run("-m", "flows.futures_ohlcv", "--help")
     assert done.returncode == 0, done.stderr
     assert "--dry-run" in done.stdout and "--instruments-per-task" in done.stdout
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['x', '--help']\n"
+        "try:\n    runpy.run_module('flows.futures_ohlcv', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'polars', 'aiohttp', 'singlestoredb'})\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    checked = _run("-c", probe)
+    assert checked.stderr.strip() == "[]", checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--lookback", "-5"], "lookback: Input should be greater than or equal to 0"),
+        (["--start", "2024-02-01", "--end", "2024-01-01"], "start (2024-02-01 00:00) is after end (2024-01-01 00:00)"),
+        (["--instruments-per-task", "-1"], "instruments_per_task: Input should be greater than or equal to 1"),
+        (["--max-concurrency", "0"], "max_concurrency: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_parameters_are_one_line_and_exit_2_before_prefect(argv: list[str], fragment: str) -> None:
+    done = _run("-m", "flows.futures_ohlcv", *argv)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: invalid parameters: ")
+    assert fragment in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_configuration_error_is_one_line_and_exits_1() -> None:
+    done = _run("-m", "flows.futures_ohlcv", API_MAX_RETRIES="-1")
+    assert done.returncode == 1
+    assert done.stderr == "error: invalid configuration: API_MAX_RETRIES: Input should be greater than or equal to 0\n"

@@ -14,15 +14,43 @@ DB_DRIVERS = {"singlestoredb", "sqlite3", "pymysql", "MySQLdb", "mysql"}
 HTTP = {"aiohttp"}
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, fully qualified (``from a.b import c`` gives ``a.b``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
+
+
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
+
+
+# What a flow may use from ingestion_core: the registries, types and pure functions. Every I/O (the API client,
+# the warehouse, the simulator, the pipelines that use them) goes through a task in tasks/.
+FLOW_MAY_USE = {
+    "ingestion_core.datasets",
+    "ingestion_core.datasets.spec",
+    "ingestion_core.errors",
+    "ingestion_core.intervals",
+    "ingestion_core.logging_setup",
+    "ingestion_core.pipeline.parameters",
+    "ingestion_core.pipeline.plan",
+    "ingestion_core.pipeline.request",
+    "ingestion_core.pipeline.results",
+    "ingestion_core.pipeline.summary",
+    "ingestion_core.settings",
+    "ingestion_core.snapshots",
+    "ingestion_core.snapshots.outcome",
+    "ingestion_core.snapshots.spec",
+    "ingestion_core.statuses",
+}
+# flows/demo.py is not a flow: it is `make demo`, a script that starts the simulator and reads the coverage tool.
+NOT_FLOWS = {"demo.py"}
 
 
 def _files(package: str) -> list[Path]:
@@ -52,3 +80,20 @@ def test_drivers_and_http_stay_in_their_packages(path: Path) -> None:
 @pytest.mark.parametrize("path", _files("tasks"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_tasks_never_import_flows(path: Path) -> None:
     assert "flows" not in _imports(path)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in _files("flows") if p.name not in NOT_FLOWS], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_flows_use_tasks_for_io_and_only_pure_parts_of_ingestion_core(path: Path) -> None:
+    core = {m for m in _modules(path) if m.split(".")[0] == "ingestion_core"}
+    assert core <= FLOW_MAY_USE, f"{path} imports {sorted(core - FLOW_MAY_USE)}: put the I/O in a task"
+    assert not _imports(path) & (DB_DRIVERS | HTTP | {"polars"}), f"{path} imports a driver, aiohttp or polars"
+
+
+def test_every_flow_module_has_its_spec_and_every_spec_its_flow_module() -> None:
+    from ingestion_core.datasets import DATASETS
+    from ingestion_core.snapshots import SNAPSHOTS
+
+    modules = {p.stem for p in _files("flows") if not p.name.startswith("_") and p.name not in NOT_FLOWS}
+    assert modules == set(DATASETS) | set(SNAPSHOTS)

@@ -81,7 +81,13 @@ async def test_key_never_leaks_from_failing_requests(
     base = f"http://127.0.0.1:{free_port()}"
     async with CcdataClient(api_settings(base), sleep=no_wait, pacer=pacer) as client:
         with pytest.raises(ApiError) as refused:
-            await client.history("/futures/v1/historical/hours", market="b", instrument=KEY, to_ts=1, limit=1)
+            await client.history(
+                "/futures/v1/historical/hours",
+                interval="1h",
+                identity={"market": "b", "instrument": KEY},
+                to_ts=1,
+                limit=1,
+            )
     logging.getLogger("test").error("explicit log of %s", KEY)
     for info in (fatal, retried, refused):
         texts += [str(info.value), repr(info.value), str(info.value.url)]

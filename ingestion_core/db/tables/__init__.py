@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ingestion_core.db.tables.assets import ASSET_TABLES, BOOKKEEPING_TABLES, INGEST_QUARANTINE, INGEST_SCHEMA_VERSION
 from ingestion_core.db.tables.futures import FUTURES_TABLES, SERIES_TABLES
+from ingestion_core.db.tables.prices import PRICE_TABLES
 from ingestion_core.db.tables.spec import (
     IDENTIFIER,
-    INTERVAL_SECONDS,
     Column,
     TableSpec,
     check_identifier,
@@ -21,7 +21,8 @@ from ingestion_core.errors import ConfigurationError
 
 #: Every table, keyed ``schema.name``.
 TABLES: dict[str, TableSpec] = {
-    spec.qualified_name: spec for spec in (*SPOT_TABLES, *ASSET_TABLES, *FUTURES_TABLES, *BOOKKEEPING_TABLES)
+    spec.qualified_name: spec
+    for spec in (*SPOT_TABLES, *ASSET_TABLES, *FUTURES_TABLES, *PRICE_TABLES, *BOOKKEEPING_TABLES)
 }
 
 
@@ -43,7 +44,6 @@ __all__ = [
     "IDENTIFIER",
     "INGEST_QUARANTINE",
     "INGEST_SCHEMA_VERSION",
-    "INTERVAL_SECONDS",
     "SERIES_TABLES",
     "TABLES",
     "Column",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from ingestion_core.db.tables.columns import (
     COLLECTED_AT,
     SERIES_HEAD,
@@ -10,6 +13,7 @@ from ingestion_core.db.tables.columns import (
     parse_columns,
 )
 from ingestion_core.db.tables.spec import Column, TableSpec
+from ingestion_core.intervals import INTERVALS, Interval
 
 OHLCV = parse_columns(
     """
@@ -79,11 +83,12 @@ FUNDING_RATE = parse_columns(
 _SERIES_KEY = ("datetime", "market", "mapped_instrument")
 
 
-def _series(name: str, body: tuple[Column, ...]) -> TableSpec:
+def _series(family: str, interval: Interval, body: tuple[Column, ...]) -> TableSpec:
     # The legacy series tables declare no SHARD KEY, so SingleStore shards them on the primary key.
     return TableSpec(
         schema="market",
-        name=name,
+        name=f"{family}_{interval}",
+        interval=interval,
         columns=join_columns(SERIES_HEAD, body, COLLECTED_AT),
         primary_key=_SERIES_KEY,
         sort_key=_SERIES_KEY,
@@ -94,15 +99,24 @@ def _series(name: str, body: tuple[Column, ...]) -> TableSpec:
     )
 
 
-SERIES_TABLES: tuple[TableSpec, ...] = tuple(
-    _series(f"{family}_{interval}", body)
-    for family, body in (
-        ("cc_futures_ohlcv", OHLCV),
-        ("cc_futures_open_interest_ohlc", OPEN_INTEREST),
-        ("cc_futures_funding_rate_ohlc", FUNDING_RATE),
-    )
-    for interval in ("1m", "1h", "1d")
+#: family -> interval -> table
+SERIES: Mapping[str, Mapping[Interval, TableSpec]] = MappingProxyType(
+    {
+        family: MappingProxyType({interval: _series(family, interval, body) for interval in INTERVALS})
+        for family, body in (
+            ("cc_futures_ohlcv", OHLCV),
+            ("cc_futures_open_interest_ohlc", OPEN_INTEREST),
+            ("cc_futures_funding_rate_ohlc", FUNDING_RATE),
+        )
+    }
 )
+SERIES_TABLES: tuple[TableSpec, ...] = tuple(table for family in SERIES.values() for table in family.values())
+
+
+def series_tables(family: str) -> Mapping[Interval, TableSpec]:
+    """The ``1m``/``1h``/``1d`` tables of one series family (``cc_futures_ohlcv``), keyed by interval."""
+    return SERIES[family]
+
 
 INSTRUMENTS_FUTURES = TableSpec(
     schema="market",

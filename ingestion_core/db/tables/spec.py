@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
-
-import polars as pl
+from functools import cache
+from typing import TYPE_CHECKING
 
 from ingestion_core.errors import ConfigurationError
+from ingestion_core.intervals import Interval
+
+if TYPE_CHECKING:  # Polars costs ~0.7 s to import; specs are read by command-line help that never needs it
+    import polars as pl
 
 SqlType = str
-Interval = Literal["1m", "1h", "1d"]
 
 #: Every identifier that reaches SQL text must match this (it comes from a spec, never from data).
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 _TYPE = re.compile(r"^(DATETIME|BIGINT|INT|DOUBLE|BOOLEAN|TEXT|JSON|VARCHAR\((\d{1,5})\))$")
 DEFAULTS = (None, "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP")
-INTERVAL_SECONDS: dict[str, int] = {"1m": 60, "1h": 3600, "1d": 86400}
 
 
 def check_identifier(name: str) -> str:
@@ -57,6 +58,12 @@ class Column:
         if self.default not in DEFAULTS:
             raise ConfigurationError(f"column {self.name}: unsupported default {self.default!r}")
 
+    @property
+    def max_length(self) -> int | None:
+        """The character limit of a ``VARCHAR(n)`` column; None for every other type."""
+        match = _TYPE.match(self.sql_type)
+        return int(match.group(2)) if match and match.group(2) else None
+
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
@@ -71,6 +78,7 @@ class TableSpec:
         sort_key: SingleStore sort key, entries may end with `` DESC``.
         unique_keys: further unique keys (each must contain the shard key on SingleStore).
         time_column: the key-time column upserts are ordered by and watermarks read (None for reference data).
+        interval: the bucket interval of a time-series table (None for snapshots and logs).
         entity_columns: the columns naming one series (e.g. market, mapped_instrument) for watermarks.
         refresh_columns: set to "now" when a frame does not provide them, refreshed on every upsert.
         insert_only_columns: set on insert, never overwritten by an upsert.
@@ -86,6 +94,7 @@ class TableSpec:
     sort_key: tuple[str, ...] = ()
     unique_keys: tuple[tuple[str, ...], ...] = ()
     time_column: str | None = None
+    interval: Interval | None = None
     entity_columns: tuple[str, ...] = ()
     refresh_columns: tuple[str, ...] = ("collected_at",)
     insert_only_columns: tuple[str, ...] = ("created_at",)
@@ -148,14 +157,6 @@ class TableSpec:
         return name in self._index
 
     @property
-    def interval(self) -> Interval | None:
-        """The bucket interval of a time-series table (from its ``_1m``/``_1h``/``_1d`` suffix)."""
-        for suffix in ("1m", "1h", "1d"):
-            if self.name.endswith("_" + suffix):
-                return suffix
-        return None
-
-    @property
     def order_columns(self) -> tuple[str, ...]:
         """Key-time order: the time column first, then the other key columns."""
         if self.time_column is None:
@@ -163,23 +164,30 @@ class TableSpec:
         return (self.time_column, *(k for k in self.primary_key if k != self.time_column))
 
 
-_POLARS: dict[str, pl.DataType] = {
-    "DATETIME": pl.Datetime("us"),
-    "BIGINT": pl.Int64(),
-    "INT": pl.Int64(),
-    "DOUBLE": pl.Float64(),
-    "BOOLEAN": pl.Boolean(),
-    "TEXT": pl.String(),
-    "JSON": pl.String(),
-}
+@cache
+def _polars_types() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    return {
+        "DATETIME": pl.Datetime("us"),
+        "BIGINT": pl.Int64(),
+        "INT": pl.Int64(),
+        "DOUBLE": pl.Float64(),
+        "BOOLEAN": pl.Boolean(),
+        "TEXT": pl.String(),
+        "JSON": pl.String(),
+        "VARCHAR": pl.String(),
+    }
 
 
 def polars_type(sql_type: SqlType) -> pl.DataType:
     """The Polars type a column of ``sql_type`` holds (DATETIME is naive UTC, microseconds)."""
-    return _POLARS.get(sql_type, pl.String())
+    return _polars_types()[sql_type.split("(", 1)[0]]
 
 
 def polars_schema(spec: TableSpec, columns: tuple[str, ...] | list[str] | None = None) -> pl.Schema:
     """Map a table spec (or some of its columns) to a Polars schema, for datasets to check their frames."""
+    import polars as pl
+
     names = spec.column_names if columns is None else tuple(columns)
     return pl.Schema({n: polars_type(spec.column(n).sql_type) for n in names})

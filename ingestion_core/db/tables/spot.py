@@ -53,6 +53,7 @@ OHLCV_SPOT_1D_RAW = TableSpec(
     shard_key=("datetime", "exchange", "symbol"),
     sort_key=("datetime", "exchange", "symbol"),
     time_column="datetime",
+    interval="1d",
     entity_columns=("exchange", "symbol"),
     insert_only_columns=(),
 )
@@ -99,6 +100,7 @@ OHLCV_SPOT_INDICES_1D_RAW = TableSpec(
     shard_key=("datetime", "market", "asset"),
     sort_key=("datetime", "market", "asset"),
     time_column="datetime",
+    interval="1d",
     entity_columns=("market", "asset"),
     insert_only_columns=(),
 )

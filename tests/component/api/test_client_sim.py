@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from ingestion_core.api import catalog, historical, min_api
+from ingestion_core.api import catalog
 from ingestion_core.api.classify import NoDataBefore
 from ingestion_core.api.client import CcdataClient, HistoryPage
 from ingestion_core.api.pacing import Pacer
+from ingestion_core.datasets import DATASETS, TimeSeriesSpec
 from ingestion_core.errors import FatalApiError, RateLimitedError
+from ingestion_core.intervals import interval_info
 from ingestion_core.settings import ApiSettings
 from ingestion_core.sim import Simulator
+from ingestion_core.sim.universe import FuturesInstrument
+from ingestion_core.sources.futures import FuturesInstruments
 from tests.plugin_sim import SIM_NOW, SimulatorFactory
 
 pytestmark = pytest.mark.component
@@ -50,28 +54,50 @@ def assert_page(page: HistoryPage | NoDataBefore, limit: int, to_ts: int) -> lis
     return page.rows
 
 
-async def test_futures_series(client: CcdataClient, simulator: Simulator) -> None:
+def _futures_identity(item: FuturesInstrument) -> dict[str, str]:
+    return {"market": item.market, "instrument": item.mapped_instrument}
+
+
+@pytest.mark.parametrize("spec", [s for s in DATASETS.values() if isinstance(s.source, FuturesInstruments)], ids=str)
+async def test_every_futures_spec_endpoint_answers_every_interval(
+    client: CcdataClient, simulator: Simulator, spec: TimeSeriesSpec
+) -> None:
     perp = next(i for i in simulator.universe.futures if i.expiry is None and i.first_funding is not None)
-    for wrapper in (historical.futures_ohlcv, historical.futures_funding_rate, historical.futures_open_interest):
-        for unit, to_ts in (("hours", TO_TS), ("minutes", TO_TS), ("days", (SIM_NOW // 86400) * 86400 - 86400)):
-            page = await wrapper(client, perp.market, perp.mapped_instrument, unit, to_ts, 5)  # type: ignore[arg-type]
-            rows = assert_page(page, 5, to_ts)
-            assert rows[-1]["MARKET"] == perp.market
-    assert client.calls == 9
+    for interval in spec.intervals:
+        unit = interval_info(interval).seconds
+        to_ts = (SIM_NOW // unit) * unit - unit
+        page = await client.history(
+            spec.endpoint.path_for(interval),
+            interval=interval,
+            identity=_futures_identity(perp),
+            to_ts=to_ts,
+            limit=5,
+            params=spec.endpoint.params,
+        )
+        rows = assert_page(page, 5, to_ts)
+        assert rows[-1]["MARKET"] == perp.market
+    assert client.calls == len(spec.intervals)
 
 
 async def test_spot_and_index_history(client: CcdataClient, simulator: Simulator) -> None:
     pair = simulator.universe.spot[0]
-    assert_page(await historical.spot_ohlcv(client, pair.market, pair.mapped_instrument, "hours", TO_TS, 24), 24, TO_TS)
+    identity = {"market": pair.market, "instrument": pair.mapped_instrument}
+    page = await client.history("/spot/v1/historical/hours", interval="1h", identity=identity, to_ts=TO_TS, limit=24)
+    assert_page(page, 24, TO_TS)
     index = simulator.universe.index[0]
-    page = await historical.index_ohlcv(client, index.market, index.instrument, "hours", TO_TS, 3)
+    identity = {"market": index.market, "instrument": index.instrument}
+    page = await client.history("/index/cc/v1/historical/hours", interval="1h", identity=identity, to_ts=TO_TS, limit=3)
     assert_page(page, 3, TO_TS)
 
 
 async def test_no_data_before_first_bucket(client: CcdataClient, simulator: Simulator) -> None:
     perp = simulator.universe.futures[0]
-    outcome = await historical.futures_ohlcv(
-        client, perp.market, perp.mapped_instrument, "hours", perp.first_trade - 10 * HOUR, 10
+    outcome = await client.history(
+        "/futures/v1/historical/hours",
+        interval="1h",
+        identity=_futures_identity(perp),
+        to_ts=perp.first_trade - 10 * HOUR,
+        limit=10,
     )
     assert isinstance(outcome, NoDataBefore)
     assert client.attempts == 1
@@ -79,8 +105,15 @@ async def test_no_data_before_first_bucket(client: CcdataClient, simulator: Simu
 
 async def test_unknown_instrument_is_fatal(client: CcdataClient) -> None:
     with pytest.raises(FatalApiError) as info:
-        await historical.futures_ohlcv(client, "binance", "NOPE-USDT-VANILLA-PERPETUAL", "hours", TO_TS, 10)
+        await client.history(
+            "/futures/v1/historical/hours",
+            interval="1h",
+            identity={"market": "binance", "instrument": "NOPE-USDT-VANILLA-PERPETUAL"},
+            to_ts=TO_TS,
+            limit=10,
+        )
     assert info.value.status == 404
+    assert str(info.value).startswith("HTTP 404: Not found: instrument parameter.")
 
 
 async def test_catalog_endpoints(client: CcdataClient, simulator: Simulator) -> None:
@@ -99,9 +132,10 @@ async def test_catalog_endpoints(client: CcdataClient, simulator: Simulator) -> 
     assert "API_KEY" in status
 
 
-async def test_min_api_histo(client: CcdataClient, simulator: Simulator) -> None:
+async def test_min_api_history(client: CcdataClient, simulator: Simulator) -> None:
     pair = simulator.universe.spot[0]
-    page = await min_api.histo(client, "hour", pair.base, pair.quote, limit=5, to_ts=TO_TS)
+    identity = {"fsym": pair.base, "tsym": pair.quote}
+    page = await client.min_history("/data/v2/histohour", interval="1h", identity=identity, to_ts=TO_TS, limit=5)
     assert len(page.rows) == 6  # limit + 1
 
 

@@ -13,18 +13,19 @@ from ingestion_core.api.client import CcdataClient
 from ingestion_core.api.pacing import Pacer
 from ingestion_core.datasets import get_dataset
 from ingestion_core.db import Warehouse
-from ingestion_core.pipeline.plan import InstrumentPlan
-from ingestion_core.pipeline.timeseries import ingest_group, ingest_instrument
+from ingestion_core.pipeline.plan import SeriesPlan
+from ingestion_core.pipeline.timeseries import ingest_group, ingest_series
 from ingestion_core.settings import ApiSettings
 from ingestion_core.sim import Simulator
 from ingestion_core.sim.universe import FuturesInstrument
+from ingestion_core.sources.base import Series, series
 from ingestion_core.windows import Window, last_closed_bucket, plan_windows
 
 pytestmark = pytest.mark.component
 
 KEY = "sk-pipeline-test-0123456789"
 SPEC = get_dataset("futures_ohlcv")
-TABLE = SPEC.table_for("1m")
+TABLE = SPEC.table_for("1m").qualified_name
 
 
 def _client(base: str) -> CcdataClient:
@@ -39,10 +40,16 @@ def _perpetual(sim: Simulator) -> FuturesInstrument:
     return next(i for i in universe.futures if i.status(universe.now) == "ACTIVE" and i.expiry is None)
 
 
-def _plan(item: FuturesInstrument, now: int) -> InstrumentPlan:
+def _series(market: str, mapped: str) -> Series:
+    return series(
+        (market, mapped), {"market": market, "instrument": mapped}, {"market": market, "mapped_instrument": mapped}
+    )
+
+
+def _plan(item: FuturesInstrument, now: int) -> SeriesPlan:
     first = item.first_trade - item.first_trade % 60
     windows = tuple(plan_windows(first, last_closed_bucket(now, 60), 60, 2000))
-    return InstrumentPlan(item.market, item.mapped_instrument, "ACTIVE", None, windows)
+    return SeriesPlan(_series(item.market, item.mapped_instrument), None, windows)
 
 
 def _ts(dt: datetime) -> int:
@@ -56,35 +63,32 @@ async def test_fatal_error_after_the_first_window_keeps_it_and_masks_the_key(
     plan = _plan(item, simulator.universe.now)
     assert len(plan.windows) >= 2
 
-    def break_next(_plan: InstrumentPlan, _window: Window, _rows: int) -> None:
+    def break_next(_plan: SeriesPlan, _window: Window, _rows: int) -> None:
         simulator.set_faults(fail_next=1, fail_next_status=400)
 
     async with _client(simulator.base_url) as client:
-        result = await ingest_instrument(
-            plan, dataset=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, on_window=break_next
+        result = await ingest_series(
+            plan, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, on_window=break_next
         )
     first = plan.windows[0]
     assert result.status == "failed"
-    assert "400" in result.detail and KEY not in result.detail
+    assert result.detail.startswith("HTTP 400: simulated fail_next error (GET ") and KEY not in result.detail
+    assert (result.error_kind, result.retriable) == ("api-fatal", False)
     assert (result.calls, result.rows_inserted, result.watermark_after) == (2, first.buckets, first.end)
     marks = await sqlite_warehouse.watermarks(TABLE, [(item.market, item.mapped_instrument)])
     assert _ts(marks[(item.market, item.mapped_instrument)]) == first.end
 
 
 async def test_empty_response_stops_the_walk_without_skipping_the_window(sqlite_warehouse: Warehouse) -> None:
-    plan = InstrumentPlan(
-        "binance",
-        "BTC-USDT-VANILLA-PERPETUAL",
-        "ACTIVE",
+    plan = SeriesPlan(
+        _series("binance", "BTC-USDT-VANILLA-PERPETUAL"),
         None,
         (Window(0, 119_940, 2000), Window(120_000, 239_940, 2000)),
     )
     with aioresponses() as mocked:
         mocked.get(re.compile(r"http://data\.test/futures/v1/historical/minutes.*"), payload={"Data": [], "Err": {}})
         async with _client("http://data.test") as client:
-            result = await ingest_instrument(
-                plan, dataset=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse
-            )
+            result = await ingest_series(plan, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse)
     assert result.status == "failed" and "empty response" in result.detail
     assert result.calls == 1  # the second window is not requested: skipping the first would leave a permanent gap
     assert (await sqlite_warehouse.select(TABLE)).height == 0
@@ -100,13 +104,13 @@ async def test_one_instrument_failing_does_not_stop_the_group(
     plans = [_plan(i, universe.now) for i in perpetuals]
     async with _client(simulator.base_url) as client:
         results = await ingest_group(
-            plans, dataset=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, max_concurrency=2
+            plans, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, max_concurrency=2
         )
-    assert [r.instrument for r in results] == [p.instrument for p in plans]
+    assert [r.key for r in results] == [p.key for p in plans]
     assert results[0].status == "failed" and results[0].rows_inserted == 0
     for plan, result in zip(plans[1:], results[1:], strict=True):
         assert result.status == "ok" and result.rows_inserted == plan.buckets
     with pytest.raises(ValueError, match="max_concurrency"):
         await ingest_group(
-            plans, dataset=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, max_concurrency=0
+            plans, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, max_concurrency=0
         )

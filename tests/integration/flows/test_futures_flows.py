@@ -30,13 +30,14 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import State
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
-from flows._timeseries import RunSummary
 from flows.futures_funding_rate import futures_funding_rate
 from flows.futures_instruments import futures_instruments
 from flows.futures_ohlcv import futures_ohlcv
 from flows.futures_open_interest import futures_open_interest
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage
+from ingestion_core.errors import RunFailed
+from ingestion_core.pipeline.summary import RunSummary
 from ingestion_core.sim.universe import FuturesInstrument
 from tests.integration.flows.conftest import FlowEnv, run_flow
 
@@ -175,7 +176,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     assert summary.rows_inserted == first_table.height
     assert first_table.select(KEY).is_duplicated().sum() == 0
     artifact = asyncio.run(_artifact_rows("futures-ohlcv-1h-summary"))
-    assert sorted(str(r["instrument"]) for r in artifact) == sorted(i.mapped_instrument for i in active)
+    assert sorted(str(r["mapped_instrument"]) for r in artifact) == sorted(i.mapped_instrument for i in active)
     assert {r["status"] for r in artifact} == {"ok"}
     assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
     assert asyncio.run(_progress(state)) == [100.0]
@@ -221,13 +222,19 @@ def test_dry_run_plans_without_history_calls(flow_env: FlowEnv) -> None:
     expected = {
         (i.market, i.mapped_instrument): math.ceil(len(_expected_hours(i, now)) / 2000) for i in _active(flow_env)
     }
-    planned = {(str(r["market"]), str(r["instrument"])): int(str(r["calls"])) for r in plan.rows}
+    planned = {(str(r["market"]), str(r["mapped_instrument"])): int(str(r["calls"])) for r in plan.rows}
     assert planned == expected
     assert plan.planned_calls == sum(expected.values())
     assert plan.estimated_seconds > 0
 
 
-def test_one_failing_instrument_fails_the_run_by_name_and_spares_the_others(flow_env: FlowEnv) -> None:
+def _failed_summary(state: State[Any]) -> RunSummary:
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, RunFailed) and isinstance(error.summary, RunSummary)  # the Failed state carries it
+    return error.summary
+
+
+def test_a_permanent_error_fails_the_run_at_once_by_name_and_spares_the_others(flow_env: FlowEnv) -> None:
     _discover(flow_env)
     active = _active(flow_env)
     broken = active[0]
@@ -235,21 +242,62 @@ def test_one_failing_instrument_fails_the_run_by_name_and_spares_the_others(flow
         permanent_failures=[{"market": broken.market, "instrument": broken.mapped_instrument, "status": 400}]
     )
     flow_env.sim.reset_stats()
-    state = run_flow(ohlcv, interval="1h", instruments_per_task=100)
+    started = time.monotonic()
+    state = run_flow(futures_ohlcv, interval="1h", instruments_per_task=100)  # retries as deployed: flow and task
+    elapsed = time.monotonic() - started
     assert state.is_failed()
-    assert f"{broken.market}/{broken.mapped_instrument}" in (state.message or "")
-    summary = state.result(raise_on_failure=False)
-    assert isinstance(summary, RunSummary)  # the Failed state carries the whole summary
-    assert [f.split(" ")[0] for f in summary.failed] == [f"{broken.market}/{broken.mapped_instrument}"]
+    label = f"{broken.market}/{broken.mapped_instrument}"
+    assert (state.message or "").startswith(f"1 of {len(active)} series failed: {label}: HTTP 400: ")
+    summary = _failed_summary(state)
+    assert [f.split(": ")[0] for f in summary.failed] == [label]
+    assert summary.failure_kinds == ["api-fatal"] and not summary.retriable
     table = flow_env.table(OHLCV_1H, KEY)
     now = int(time.time())
     for item in active[1:]:
         assert _hours_of(table, item) == _expected_hours(item, now), item.mapped_instrument
     per_instrument = flow_env.sim.stats()["calls_per_instrument"]
-    # The group ran 3 times (2 task retries); instruments already done cost nothing on the retries.
-    assert per_instrument[broken.market][broken.mapped_instrument] == 3
+    # A 400 cannot succeed on a retry: one request, no task retry, no flow retry (the flow has retries=1).
+    assert per_instrument[broken.market][broken.mapped_instrument] == 1
+    assert asyncio.run(_task_runs(state)) == [(1, "Failed")]  # one group, one attempt, no flow retry
+    assert elapsed < 30, f"a permanent failure took {elapsed:.1f}s to end the run"
+
+
+def test_a_transient_error_is_retried_and_done_instruments_cost_nothing(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    active = _active(flow_env)
+    broken = active[0]
+    flow_env.sim.set_faults(
+        permanent_failures=[{"market": broken.market, "instrument": broken.mapped_instrument, "status": 500}]
+    )
+    flow_env.sim.reset_stats()
+    state = run_flow(ohlcv, interval="1h", instruments_per_task=100)
+    assert state.is_failed()
+    summary = _failed_summary(state)
+    assert summary.retriable and summary.failure_kinds == ["api-transient"]
+    per_instrument = flow_env.sim.stats()["calls_per_instrument"]
+    # 3 task attempts (2 task retries) x 2 HTTP attempts each (API_MAX_RETRIES=1); the others were called once.
+    assert per_instrument[broken.market][broken.mapped_instrument] == 6
     for item in active[1:]:
         assert per_instrument[item.market][item.mapped_instrument] == 1, item.mapped_instrument
+
+
+def test_counts_cover_every_task_attempt(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    active = _active(flow_env)
+    flow_env.sim.reset_stats()
+    # The first instrument's first call fails twice (its request and the client's one retry): the group fails
+    # after the other instruments are done; its task retry finishes the first instrument only.
+    flow_env.sim.set_faults(fail_next=2, fail_next_status=503)
+    state = run_flow(ohlcv, interval="1h", instruments_per_task=100, max_concurrency=1)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    table = flow_env.table(OHLCV_1H, KEY)
+    assert summary.rows_inserted == table.height  # attempt 1 wrote most rows, attempt 2 the rest
+    artifact = asyncio.run(_artifact_rows("futures-ohlcv-1h-summary"))
+    assert {r["status"] for r in artifact} == {"ok"}  # not "up to date" for the ones attempt 1 finished
+    assert sum(int(str(r["inserted"])) for r in artifact) == table.height
+    assert summary.calls == len(active) + 1  # the first instrument was called in both attempts
+    assert summary.http_attempts == len(active) + 2  # its first call was sent twice (one client retry)
 
 
 def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
@@ -350,7 +398,7 @@ def test_flow_retry_runs_only_the_groups_that_failed(flow_env: FlowEnv, monkeypa
     _discover(flow_env)
     active = _active(flow_env)
     broken = active[0]
-    failure = {"market": broken.market, "instrument": broken.mapped_instrument, "status": 400}
+    failure = {"market": broken.market, "instrument": broken.mapped_instrument, "status": 503}
     flow_env.sim.set_faults(permanent_failures=[failure])
     flow_env.sim.reset_stats()
     retried = futures_ohlcv.with_options(retries=1, retry_delay_seconds=0)
@@ -361,8 +409,8 @@ def test_flow_retry_runs_only_the_groups_that_failed(flow_env: FlowEnv, monkeypa
     expected = [(1, "Completed")] * (len(active) - 1) + [(1, "Failed"), (2, "Failed")]
     assert asyncio.run(_task_runs(state)) == sorted(expected)
     per_instrument = flow_env.sim.stats()["calls_per_instrument"]
-    assert per_instrument[broken.market][broken.mapped_instrument] == 2
-    assert sum(n for market in per_instrument.values() for n in market.values()) == len(active) + 1
+    assert per_instrument[broken.market][broken.mapped_instrument] == 2 * 2  # 2 flow attempts x 2 HTTP attempts
+    assert sum(n for market in per_instrument.values() for n in market.values()) == len(active) - 1 + 4
 
 
 def test_lookback_refetches_revised_buckets(flow_env: FlowEnv) -> None:

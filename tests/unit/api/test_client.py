@@ -8,7 +8,7 @@ import pytest
 from aioresponses import aioresponses
 from pydantic import SecretStr
 
-from ingestion_core.api import catalog, historical, min_api
+from ingestion_core.api import catalog
 from ingestion_core.api.classify import NoDataBefore
 from ingestion_core.api.client import CcdataClient, HistoryPage, check_limit, encode_params
 from ingestion_core.api.pacing import Pacer
@@ -16,9 +16,11 @@ from ingestion_core.errors import (
     ConfigurationError,
     DataError,
     FatalApiError,
+    ParameterError,
     RateLimitedError,
     RetriableApiError,
 )
+from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.settings import ApiSettings
 from tests.unit.api.fakes import FakeTime
 
@@ -66,10 +68,20 @@ def sent(m: aioresponses) -> list[tuple[str, dict[str, Any]]]:
 OK_ROWS: dict[str, Any] = {"Data": [{"TIMESTAMP": 3600}, {"TIMESTAMP": 7200}], "Err": {}}
 
 
+FUTURES = {"market": "binance", "instrument": "BTC-USDT-VANILLA-PERPETUAL"}
+
+
 async def test_history_sends_key_header_and_params(client: CcdataClient) -> None:
     with aioresponses() as m:
         m.get(url("/futures/v1/historical/hours"), payload=OK_ROWS)
-        page = await historical.futures_ohlcv(client, "binance", "BTC-USDT-VANILLA-PERPETUAL", "hours", 7200, 2)
+        page = await client.history(
+            "/futures/v1/historical/hours",
+            interval="1h",
+            identity=FUTURES,
+            to_ts=7200,
+            limit=2,
+            params={"fill": "true", "apply_mapping": "true"},
+        )
     assert page == HistoryPage(rows=OK_ROWS["Data"], rate_limit=None)
     [(_, kwargs)] = sent(m)
     assert kwargs["headers"]["Authorization"] == f"Apikey {KEY}"
@@ -82,60 +94,55 @@ async def test_history_sends_key_header_and_params(client: CcdataClient) -> None
         "apply_mapping": "true",
     }
     assert client.calls == 1 and client.attempts == 1
+    assert len(client.latencies) == 1 and client.rate_limited == 0
 
 
-async def test_history_returns_rate_limit_windows(client: CcdataClient) -> None:
+async def test_history_returns_rate_limit_windows_and_keeps_the_lowest(client: CcdataClient) -> None:
     headers = {"X-RateLimit-Remaining-All": "9, 9;window=1, 99;window=60", "X-RateLimit-Reset-All": "1;window=1"}
+    lower = {"X-RateLimit-Remaining-All": "5, 5;window=1, 120;window=60", "X-RateLimit-Reset-All": "1;window=1"}
+    identity = {"market": "kraken", "instrument": "BTC-USD"}
     with aioresponses() as m:
         m.get(url("/spot/v1/historical/days"), payload=OK_ROWS, headers=headers)
-        page = await historical.spot_ohlcv(client, "kraken", "BTC-USD", "days", 7200, 5000)
+        m.get(url("/spot/v1/historical/days"), payload=OK_ROWS, headers=lower)
+        for _ in range(2):
+            page = await client.history("/spot/v1/historical/days", interval="1d", identity=identity, to_ts=7, limit=50)
     assert isinstance(page, HistoryPage)
     assert page.rate_limit is not None
     assert page.rate_limit.window(60) is not None
-
-
-@pytest.mark.parametrize(
-    ("wrapper", "path"),
-    [
-        (historical.futures_funding_rate, "/futures/v1/historical/funding-rate/minutes"),
-        (historical.futures_open_interest, "/futures/v1/historical/open-interest/minutes"),
-        (historical.index_ohlcv, "/index/cc/v1/historical/minutes"),
-    ],
-)
-async def test_history_wrappers_paths(client: CcdataClient, wrapper: Any, path: str) -> None:
-    with aioresponses() as m:
-        m.get(url(path), payload=OK_ROWS)
-        page = await wrapper(client, "m", "i", "minutes", 7200, 2000, fill=False, apply_mapping=False)
-    assert isinstance(page, HistoryPage)
-    [(sent_url, kwargs)] = sent(m)
-    assert sent_url.startswith(DATA + path)
-    assert kwargs["params"]["fill"] == "false"
+    assert client.lowest_remaining == {1: 5, 60: 99}
 
 
 async def test_no_data_before_is_a_value(client: CcdataClient) -> None:
     body = {"Data": {}, "Err": {"type": 2, "message": "No HOUR entries available on or before 100"}}
     with aioresponses() as m:
         m.get(url("/futures/v1/historical/hours"), status=404, payload=body)
-        outcome = await client.history("/futures/v1/historical/hours", market="b", instrument="x", to_ts=100, limit=1)
+        outcome = await client.history(
+            "/futures/v1/historical/hours",
+            interval="1h",
+            identity={"market": "b", "instrument": "x"},
+            to_ts=100,
+            limit=1,
+        )
     assert outcome == NoDataBefore(first_ts=None, message="No HOUR entries available on or before 100")
     assert client.attempts == 1
 
 
-@pytest.mark.parametrize(("unit", "limit"), [("minutes", 2001), ("hours", 2001), ("days", 5001), ("days", 0)])
-async def test_limit_checked_before_any_call(client: CcdataClient, unit: str, limit: int) -> None:
-    with aioresponses() as m, pytest.raises(ConfigurationError, match=f"limit={limit}"):
-        await client.history(f"/futures/v1/historical/{unit}", market="b", instrument="x", to_ts=1, limit=limit)
+@pytest.mark.parametrize(("interval", "limit"), [("1m", 2001), ("1h", 2001), ("1d", 5001), ("1d", 0)])
+async def test_limit_checked_before_any_call(client: CcdataClient, interval: Interval, limit: int) -> None:
+    path = f"/futures/v1/historical/{interval_info(interval).unit}"
+    with aioresponses() as m, pytest.raises(ParameterError, match=f"limit={limit}"):
+        await client.history(path, interval=interval, identity={"market": "b", "instrument": "x"}, to_ts=1, limit=limit)
     assert not m.requests
 
 
-def test_check_limit_bounds() -> None:
-    check_limit("days", 5000)
-    check_limit("minutes", 2000)
-    check_limit("day", 2000, min_api=True)
-    with pytest.raises(ConfigurationError, match="Min API"):
-        check_limit("day", 2001, min_api=True)
-    with pytest.raises(ConfigurationError, match="unknown history unit"):
-        check_limit("weeks", 1)
+def test_check_limit_bounds_come_from_the_interval_table() -> None:
+    check_limit("1d", 5000)
+    check_limit("1m", 2000)
+    check_limit("1d", 2000, min_api=True)
+    with pytest.raises(ParameterError, match="Min API"):
+        check_limit("1d", 2001, min_api=True)
+    with pytest.raises(ValueError, match="unknown interval"):
+        check_limit("5m", 1)  # type: ignore[arg-type]
 
 
 def test_encode_params() -> None:
@@ -180,7 +187,13 @@ async def test_malformed_body_retried_then_data_error(client: CcdataClient, fake
     with aioresponses() as m:
         m.get(url("/futures/v1/historical/hours"), body='{"Data": [{"TIMES', repeat=True)
         with pytest.raises(DataError, match="malformed") as info:
-            await client.history("/futures/v1/historical/hours", market="b", instrument="x", to_ts=1, limit=1)
+            await client.history(
+                "/futures/v1/historical/hours",
+                interval="1h",
+                identity={"market": "b", "instrument": "x"},
+                to_ts=1,
+                limit=1,
+            )
     assert client.attempts == 3  # 1 + malformed_body_retries
     assert DATA + "/futures/v1/historical/hours" in str(info.value)
 
@@ -189,7 +202,9 @@ async def test_history_data_must_be_a_list(client: CcdataClient) -> None:
     with aioresponses() as m:
         m.get(url("/futures/v1/historical/hours"), payload={"Data": {}, "Err": {}})
         m.get(url("/futures/v1/historical/hours"), payload=OK_ROWS)
-        page = await client.history("/futures/v1/historical/hours", market="b", instrument="x", to_ts=1, limit=2)
+        page = await client.history(
+            "/futures/v1/historical/hours", interval="1h", identity={"market": "b", "instrument": "x"}, to_ts=1, limit=2
+        )
     assert isinstance(page, HistoryPage) and len(page.rows) == 2
 
 
@@ -205,7 +220,7 @@ async def test_instrument_status_comma_separated(client: CcdataClient) -> None:
 
 
 async def test_unknown_instrument_status_rejected(client: CcdataClient) -> None:
-    with pytest.raises(ConfigurationError, match="instrument_status"):
+    with pytest.raises(ParameterError, match="instrument_status"):
         await catalog.futures_instruments(client, "binance", ("ALIVE",))
 
 
@@ -242,19 +257,20 @@ async def test_exchanges_general_and_rate_limit_status(client: CcdataClient) -> 
         assert kwargs["headers"]["Authorization"] == f"Apikey {KEY}"
 
 
-async def test_min_api_histo(client: CcdataClient, fake: FakeTime) -> None:
+async def test_min_history_retries_type_99_and_sends_min_api_params(client: CcdataClient, fake: FakeTime) -> None:
     body = {"Response": "Success", "Type": 100, "Data": {"TimeFrom": 0, "TimeTo": 86400, "Data": [{"time": 0}, {}]}}
     limited = {"Response": "Error", "Message": "over", "Type": 99, "Data": {}}
+    identity = {"fsym": "BTC", "tsym": "USD", "e": "Kraken"}
     with aioresponses() as m:
         m.get(url("/data/v2/histoday", MIN), payload=limited)
         m.get(url("/data/v2/histoday", MIN), payload=body)
-        page = await min_api.histo(client, "day", "BTC", "USD", limit=1, to_ts=86400, exchange="Kraken")
+        page = await client.min_history("/data/v2/histoday", interval="1d", identity=identity, to_ts=86400, limit=1)
     assert len(page.rows) == 2
-    assert client.attempts == 2 and len(fake.retry_waits) == 1
+    assert client.attempts == 2 and len(fake.retry_waits) == 1 and client.rate_limited == 1
     params = next(kwargs["params"] for _, kwargs in sent(m))
     assert params == {"fsym": "BTC", "tsym": "USD", "limit": "1", "toTs": "86400", "e": "Kraken"}
-    with pytest.raises(ConfigurationError):
-        await min_api.histo(client, "minute", "BTC", "USD", limit=2001)
+    with pytest.raises(ParameterError):
+        await client.min_history("/data/v2/histominute", interval="1m", identity=identity, to_ts=1, limit=2001)
 
 
 async def test_min_api_bad_parameter_is_fatal(client: CcdataClient) -> None:
@@ -262,7 +278,9 @@ async def test_min_api_bad_parameter_is_fatal(client: CcdataClient) -> None:
     with aioresponses() as m:
         m.get(url("/data/v2/histohour", MIN), payload=bad)
         with pytest.raises(FatalApiError, match="fsym param seems invalid"):
-            await min_api.histo(client, "hour", "NOPE", "USD", limit=10)
+            await client.min_history(
+                "/data/v2/histohour", interval="1h", identity={"fsym": "NOPE", "tsym": "USD"}, to_ts=1, limit=10
+            )
 
 
 async def test_rate_limited_error_type(client: CcdataClient) -> None:

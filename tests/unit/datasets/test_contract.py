@@ -1,4 +1,8 @@
-"""Contract test over every dataset spec: each matching CCData fixture parses to the table's exact schema."""
+"""Contract test over every dataset spec: its CCData fixture parses to the table's exact schema, keys unique.
+
+Every dataset of the registry must appear below with a recorded or documented fixture (``tests/fixtures/ccdata``);
+``test_every_dataset_has_a_fixture`` fails when a new dataset is added without one.
+"""
 
 from __future__ import annotations
 
@@ -8,81 +12,85 @@ import polars as pl
 import pytest
 
 from ingestion_core.datasets import DATASETS, TimeSeriesSpec
-from ingestion_core.datasets.intervals import INTERVALS
-from ingestion_core.db.tables import get_table
-from ingestion_core.db.tables.spec import polars_schema
-from tests.unit.datasets.fixture_files import load_fixture
+from ingestion_core.db.schema_sql import DIALECTS, create_table
+from ingestion_core.db.tables import polars_schema
+from ingestion_core.intervals import Interval
+from tests.unit.datasets.fixture_files import example_series, load_fixture
 
 pytestmark = pytest.mark.unit
 
-# (dataset, interval of the fixture, fixture file)
-FIXTURES: list[tuple[str, str, str]] = [
-    ("futures_ohlcv", "1m", "futures_minutes_binance_UNIUSD_PERP_excerpt.json"),
-    ("futures_ohlcv", "1h", "futures_hours_binance_BTCUSDT_docexample.json"),
-    ("futures_funding_rate", "1d", "futures_funding_rate_days_hyperliquid_BTC_docexample.json"),
-    ("futures_open_interest", "1d", "futures_open_interest_days_binance_BTCUSDT_docexample.json"),
-    ("futures_open_interest", "1h", "futures_open_interest_hours_allgroups_sanbase_stub.json"),
+# (dataset, interval of the fixture, fixture file, where the records are in the body)
+FIXTURES: list[tuple[str, Interval, str, tuple[str, ...]]] = [
+    ("futures_ohlcv", "1m", "futures_minutes_binance_UNIUSD_PERP_excerpt.json", ("Data",)),
+    ("futures_ohlcv", "1h", "futures_hours_binance_BTCUSDT_docexample.json", ("Data",)),
+    ("futures_funding_rate", "1d", "futures_funding_rate_days_hyperliquid_BTC_docexample.json", ("Data",)),
+    ("futures_open_interest", "1d", "futures_open_interest_days_binance_BTCUSDT_docexample.json", ("Data",)),
+    ("futures_open_interest", "1h", "futures_open_interest_hours_allgroups_sanbase_stub.json", ("Data",)),
 ]
 COLLECTED = datetime(2026, 1, 2, 3, 4, 5)
 
 
+def _records(fixture: str, path: tuple[str, ...]) -> list[dict[str, object]]:
+    body = load_fixture(fixture)
+    for key in path:
+        body = body[key]
+    assert isinstance(body, list)
+    return body
+
+
 def test_every_dataset_has_a_fixture() -> None:
-    assert {name for name, _, _ in FIXTURES} == set(DATASETS)
+    assert {name for name, *_ in FIXTURES} == set(DATASETS)
 
 
-@pytest.mark.parametrize(("name", "interval", "fixture"), FIXTURES, ids=[f[2] for f in FIXTURES])
-def test_fixture_parses_to_the_schema(name: str, interval: str, fixture: str) -> None:
+@pytest.mark.parametrize(("name", "interval", "fixture", "path"), FIXTURES, ids=[f[2] for f in FIXTURES])
+def test_fixture_parses_to_the_schema(name: str, interval: Interval, fixture: str, path: tuple[str, ...]) -> None:
     spec = DATASETS[name]
-    records = load_fixture(fixture)["Data"]
-    first = records[0]
+    records = _records(fixture, path)
+    time_field = spec.layout.time_field
+    echoed = {column: str(records[0][source]) for source, column in spec.layout.echo if source in records[0]}
     result = spec.parse(
         records,
-        dataset=spec.dataset_for(interval),
-        market=first["MARKET"],
-        mapped_instrument=first["MAPPED_INSTRUMENT"],
-        window_start=min(r["TIMESTAMP"] for r in records),
-        window_end=max(r["TIMESTAMP"] for r in records),
+        interval=interval,
+        series=example_series(spec, **echoed),
+        window_start=min(int(str(r[time_field])) for r in records),
+        window_end=max(int(str(r[time_field])) for r in records),
         collected_at=COLLECTED,
     )
     frame = result.frame
     assert result.quarantined == []
-    assert frame.height == len(records)
-    assert frame.schema == spec.schema
-    assert frame.select(spec.key).is_duplicated().sum() == 0
-    assert frame.get_column(spec.time_column).is_sorted()
+    assert frame.height == len(records) - result.dropped
+    assert frame.schema == spec.schema(interval)
+    table = spec.table_for(interval)
+    assert frame.select(list(table.primary_key)).is_duplicated().sum() == 0
+    assert frame.get_column("datetime").is_sorted()
     assert frame.get_column("collected_at").unique().to_list() == [COLLECTED]
-    assert frame.get_column("datetime").to_list()[0] == datetime.fromtimestamp(first["TIMESTAMP"], UTC).replace(
-        tzinfo=None
-    )
+    first_kept = int(str(records[result.dropped][time_field]))
+    assert frame.get_column("datetime").to_list()[0] == datetime.fromtimestamp(first_kept, UTC).replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("spec", DATASETS.values(), ids=list(DATASETS))
-@pytest.mark.parametrize("interval", INTERVALS)
-def test_schema_matches_the_warehouse_table(spec: TimeSeriesSpec, interval: str) -> None:
-    table = get_table(spec.table_for(interval))
-    assert spec.schema == polars_schema(table)
-    assert set(spec.key) <= set(spec.schema.names())
-    assert spec.time_column in spec.key
+def test_schema_is_the_warehouse_tables_and_every_dialect_has_the_key(spec: TimeSeriesSpec) -> None:
+    for interval, table in spec.tables.items():
+        assert spec.schema(interval) == polars_schema(table)
+        assert table.time_column in table.primary_key
+        for dialect in DIALECTS:
+            ddl = create_table(table, dialect)
+            assert "PRIMARY KEY" in ddl and all(column in ddl for column in table.primary_key)
 
 
 @pytest.mark.parametrize("spec", DATASETS.values(), ids=list(DATASETS))
 def test_empty_response_gives_an_empty_frame_in_the_schema(spec: TimeSeriesSpec) -> None:
+    interval = spec.intervals[0]
     result = spec.parse(
-        [],
-        dataset=spec.dataset_for("1h"),
-        market="m",
-        mapped_instrument="X",
-        window_start=0,
-        window_end=0,
-        collected_at=COLLECTED,
+        [], interval=interval, series=example_series(spec), window_start=0, window_end=0, collected_at=COLLECTED
     )
-    assert result.frame.schema == spec.schema
+    assert result.frame.schema == spec.schema(interval)
     assert result.frame.height == 0
     assert result.quarantined == []
 
 
 def test_schema_dtypes_are_the_table_types() -> None:
-    schema = DATASETS["futures_ohlcv"].schema
+    schema = DATASETS["futures_ohlcv"].schema("1h")
     assert schema["datetime"] == pl.Datetime("us")
     assert schema["number_of_contracts"] == pl.Int64()
     assert schema["first_trade_timestamp"] == pl.Datetime("us")

@@ -11,6 +11,8 @@ import pytest
 
 from ingestion_core.datasets import DATASETS
 from ingestion_core.datasets.spec import ParseResult
+from ingestion_core.errors import ParameterError
+from ingestion_core.sources.base import Series, series
 from tests.unit.datasets.fixture_files import fixtures_dir, load_fixture
 
 pytestmark = pytest.mark.unit
@@ -42,15 +44,15 @@ def candles(n: int = 5, **overrides: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def futures_series(market: str = MARKET, mapped: str = MAPPED) -> Series:
+    return series(
+        (market, mapped), {"market": market, "instrument": mapped}, {"market": market, "mapped_instrument": mapped}
+    )
+
+
 def parse(records: list[Any], name: str = "futures_ohlcv", start: int = T0, end: int = T0 + 4 * HOUR) -> ParseResult:
     return DATASETS[name].parse(
-        records,
-        dataset=f"{name}_1h",
-        market=MARKET,
-        mapped_instrument=MAPPED,
-        window_start=start,
-        window_end=end,
-        collected_at=COLLECTED,
+        records, interval="1h", series=futures_series(), window_start=start, window_end=end, collected_at=COLLECTED
     )
 
 
@@ -126,18 +128,18 @@ def test_duplicate_of_a_rejected_row_is_not_also_a_duplicate() -> None:
 @pytest.mark.parametrize(
     ("name", "fields", "reason"),
     [
-        ("futures_ohlcv", {"HIGH": 1.0, "LOW": 2.0}, "high < low"),
-        ("futures_funding_rate", {"HIGH": -0.001, "LOW": 0.001}, "high_fr < low_fr"),
+        ("futures_ohlcv", {"OPEN": 1.5, "CLOSE": 1.5, "HIGH": 1.0, "LOW": 2.0}, "high < low"),
+        ("futures_funding_rate", {"OPEN": 0.0, "CLOSE": 0.0, "HIGH": -0.001, "LOW": 0.001}, "high_fr < low_fr"),
         (
             "futures_open_interest",
-            {"HIGH_SETTLEMENT": 1.0, "LOW_SETTLEMENT": 2.0},
+            {"OPEN_SETTLEMENT": 1.5, "CLOSE_SETTLEMENT": 1.5, "HIGH_SETTLEMENT": 1.0, "LOW_SETTLEMENT": 2.0},
             "high_oi_contracts < low_oi_contracts",
         ),
     ],
 )
 def test_high_below_low_is_quarantined(name: str, fields: dict[str, float], reason: str) -> None:
     record = {"TIMESTAMP": T0, "MARKET": MARKET, "INSTRUMENT": "X", "MAPPED_INSTRUMENT": MAPPED, **fields}
-    ok = dict(record, TIMESTAMP=T0 + HOUR, **{k: v for k, v in zip(fields, sorted(fields.values()), strict=True)})
+    ok = dict(record, TIMESTAMP=T0 + HOUR)
     ok.update({k: max(fields.values()) for k in fields if k.startswith("HIGH")})
     ok.update({k: min(fields.values()) for k in fields if k.startswith("LOW")})
     result = parse([record, ok], name=name)
@@ -221,9 +223,10 @@ def test_integral_floats_sent_as_ints_parse_as_float64() -> None:
     records = candles(3)
     records[0]["OPEN"] = 103750  # JSON int
     records[1]["OPEN"] = 103750.5
-    records[2]["OPEN"] = None
+    records[2]["FIRST_TRADE_PRICE"] = None
     frame = parse(records).frame
-    assert frame.get_column("open").to_list() == [103750.0, 103750.5, None]
+    assert frame.get_column("open").to_list() == [103750.0, 103750.5, records[2]["OPEN"]]
+    assert frame.get_column("first_trade_price").to_list()[2] is None
     assert frame.schema["open"].is_float()
 
 
@@ -239,9 +242,8 @@ def test_collected_at_is_one_value_truncated_to_the_second() -> None:
     aware = datetime(2026, 1, 2, 5, 4, 5, 999_999, tzinfo=UTC)
     result = DATASETS["futures_ohlcv"].parse(
         candles(),
-        dataset="futures_ohlcv_1h",
-        market=MARKET,
-        mapped_instrument=MAPPED,
+        interval="1h",
+        series=futures_series(),
         window_start=datetime(2025, 6, 17, 16),
         window_end=datetime(2025, 6, 17, 20, tzinfo=UTC),
         collected_at=aware,
@@ -294,26 +296,49 @@ def test_non_object_records_are_quarantined() -> None:
     assert len({q.record_key for q in result.quarantined}) == 3
 
 
-def test_unknown_interval_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="interval"):
-        DATASETS["futures_ohlcv"].parse(
+def test_an_interval_without_a_table_is_a_parameter_error() -> None:
+    spec = DATASETS["futures_ohlcv"]
+    with pytest.raises(ParameterError, match="no 5m table"):
+        spec.parse(
             candles(1),
-            dataset="futures_ohlcv",
-            market=MARKET,
-            mapped_instrument=MAPPED,
+            interval="5m",  # type: ignore[arg-type]
+            series=futures_series(),
             window_start=T0,
             window_end=T0,
             collected_at=COLLECTED,
         )
 
 
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("futures_ohlcv", "OPEN"),
+        ("futures_ohlcv", "CLOSE"),
+        ("futures_funding_rate", "HIGH"),
+        ("futures_open_interest", "LOW_SETTLEMENT"),
+    ],
+)
+@pytest.mark.parametrize("how", ["null", "missing"])
+def test_a_candle_without_its_ohlc_is_quarantined_not_loaded_as_nulls(name: str, field: str, how: str) -> None:
+    prices: tuple[str, ...] = ("OPEN", "HIGH", "LOW", "CLOSE")
+    if name == "futures_open_interest":
+        prices = tuple(f"{p}_SETTLEMENT" for p in prices)
+    rows = [{"TIMESTAMP": T0 + i * HOUR, "INSTRUMENT": "X", **dict.fromkeys(prices, 1.0)} for i in range(3)]
+    if how == "null":
+        rows[1][field] = None
+    else:
+        del rows[1][field]
+    result = parse(rows, name=name)
+    assert reasons(result) == [f"missing {field}"]
+    assert result.frame.height == 2
+
+
 def test_open_interest_maps_settlement_to_contract_columns() -> None:
     record = load_fixture("futures_open_interest_days_binance_BTCUSDT_docexample.json")["Data"][0]
     result = DATASETS["futures_open_interest"].parse(
         [record],
-        dataset="futures_open_interest_1d",
-        market="binance",
-        mapped_instrument=MAPPED,
+        interval="1d",
+        series=futures_series("binance"),
         window_start=record["TIMESTAMP"],
         window_end=record["TIMESTAMP"],
         collected_at=COLLECTED,

@@ -1,34 +1,21 @@
-"""Spec helpers, interval facts and the registry."""
+"""Spec checks at import, the registry, and what a spec derives (paths, tables, parameters)."""
 
 from __future__ import annotations
 
 import dataclasses
+from types import MappingProxyType
 
 import pytest
 
 from ingestion_core.datasets import DATASETS, get_dataset
-from ingestion_core.datasets.intervals import INTERVALS, interval_info, interval_of_dataset
+from ingestion_core.datasets.spec import DataApiHistory, Field, Layout, MinApiHistory, TimeSeriesSpec
+from ingestion_core.db.tables.futures import series_tables
+from ingestion_core.errors import ConfigurationError, ParameterError
+from ingestion_core.sources.futures import FuturesInstruments
 
 pytestmark = pytest.mark.unit
 
-
-@pytest.mark.parametrize(
-    ("interval", "unit", "seconds", "limit"),
-    [("1m", "minutes", 60, 2000), ("1h", "hours", 3600, 2000), ("1d", "days", 86400, 5000)],
-)
-def test_interval_facts(interval: str, unit: str, seconds: int, limit: int) -> None:
-    info = interval_info(interval)
-    assert (info.unit, info.seconds, info.max_limit) == (unit, seconds, limit)
-
-
-def test_unknown_interval_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown interval '5m'"):
-        interval_info("5m")
-
-
-def test_interval_of_dataset_name() -> None:
-    assert interval_of_dataset("futures_open_interest_1d") == "1d"
-    assert interval_of_dataset("futures_ohlcv") is None
+SOURCE = FuturesInstruments("has_trades", "first_trade_datetime", "last_trade_datetime")
 
 
 @pytest.mark.parametrize(
@@ -51,17 +38,66 @@ def test_interval_of_dataset_name() -> None:
 )
 def test_spec_paths_tables_and_selection(name: str, path: str, table: str, flag: str) -> None:
     spec = get_dataset(name)
-    assert spec.path_for("1m") == path
-    assert spec.table_for("1m") == table
-    assert spec.path_for("1d").endswith("/days")
-    assert spec.table_for("1d").endswith("_1d")
+    assert spec.endpoint.path_for("1m") == path
+    assert spec.endpoint.path_for("1d").endswith("/days")
+    assert spec.table_for("1m").qualified_name == table
+    assert spec.table_for("1d").interval == "1d"
     assert spec.dataset_for("1h") == f"{name}_1h"
-    assert spec.instruments_flag == flag
-    assert spec.first_column.startswith("first_")
-    assert spec.last_column.startswith("last_")
-    assert spec.key == ("datetime", "market", "mapped_instrument")
-    assert spec.entity_columns == ("market", "mapped_instrument")
-    assert dict(spec.extra_params) == {"aggregate": "1", "fill": "true", "apply_mapping": "true"}
+    assert isinstance(spec.source, FuturesInstruments) and spec.source.flag == flag
+    assert spec.table_for("1h").entity_columns == ("market", "mapped_instrument")
+    assert isinstance(spec.endpoint, DataApiHistory)
+    assert dict(spec.endpoint.params) == {"aggregate": "1", "fill": "true", "apply_mapping": "true"}
+    assert spec.intervals == ("1m", "1h", "1d")
+
+
+def test_the_field_map_is_checked_against_the_table_at_import() -> None:
+    good = get_dataset("futures_ohlcv")
+    missing_field = Layout(fields=good.layout.fields[:-1], echo=good.layout.echo)
+    with pytest.raises(ConfigurationError, match=r"columns without a source \['last_trade_price'\]"):
+        TimeSeriesSpec("x", "x", series_tables("cc_futures_ohlcv"), good.endpoint, missing_field, SOURCE)
+    extra = Layout(fields=(*good.layout.fields, Field("nope", "NOPE", "float")), echo=good.layout.echo)
+    with pytest.raises(ConfigurationError, match=r"fields without a column \['nope'\]"):
+        TimeSeriesSpec("x", "x", series_tables("cc_futures_ohlcv"), good.endpoint, extra, SOURCE)
+    wrong_kind = tuple(Field(f.column, f.source, "ts") if f.column == "open" else f for f in good.layout.fields)
+    with pytest.raises(ConfigurationError, match="OPEN -> open is ts but the column is DOUBLE"):
+        TimeSeriesSpec("x", "x", series_tables("cc_futures_ohlcv"), good.endpoint, Layout(fields=wrong_kind), SOURCE)
+    with pytest.raises(ConfigurationError, match="rule names 'nope'"):
+        TimeSeriesSpec(
+            "x",
+            "x",
+            series_tables("cc_futures_ohlcv"),
+            good.endpoint,
+            dataclasses.replace(good.layout, non_negative=("nope",)),
+            SOURCE,
+        )
+    with pytest.raises(ConfigurationError, match="has no column 'has_trade'"):
+        FuturesInstruments("has_trade", "first_trade_datetime", "last_trade_datetime")
+
+
+def test_a_spec_offers_only_the_intervals_it_has_tables_for() -> None:
+    base = get_dataset("futures_ohlcv")
+    daily = TimeSeriesSpec(
+        "daily_only",
+        "daily",
+        MappingProxyType({"1d": series_tables("cc_futures_ohlcv")["1d"]}),
+        MinApiHistory(),
+        base.layout,
+        SOURCE,
+    )
+    assert daily.intervals == ("1d",)
+    assert daily.parameters.model_fields["interval"].default == "1d"
+    with pytest.raises(ParameterError, match="has no 1h table; intervals: 1d"):
+        daily.table_for("1h")
+    with pytest.raises(Exception, match="Input should be '1d'"):
+        daily.parameters.model_validate({"interval": "1h"})
+    assert daily.endpoint.path_for("1d") == "/data/v2/histoday" and daily.endpoint.max_buckets("1d") == 2001
+
+
+def test_parameters_carry_the_source_selection_and_the_common_rules() -> None:
+    model = get_dataset("futures_open_interest").parameters
+    assert {"markets", "instruments", "instrument_status", "lookback", "start", "end"} <= set(model.model_fields)
+    assert all(info.description for info in model.model_fields.values())
+    assert model.model_validate({}).selection()["instrument_status"] == ["ACTIVE"]
 
 
 def test_specs_are_frozen_and_registry_is_read_only() -> None:
@@ -73,9 +109,5 @@ def test_specs_are_frozen_and_registry_is_read_only() -> None:
 
 
 def test_unknown_dataset_lists_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="futures_ohlcv"):
+    with pytest.raises(ParameterError, match="futures_ohlcv"):
         get_dataset("spot")
-
-
-def test_intervals_constant() -> None:
-    assert INTERVALS == ("1m", "1h", "1d")

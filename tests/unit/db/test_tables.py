@@ -21,6 +21,12 @@ CONTRACT = Path(__file__).resolve().parents[2] / "fixtures" / "legacy-tables.md"
 # ("treat DATETIME as current"), while the listing still says BIGINT.
 SPOT_DATETIME = {"first_trade_timestamp", "last_trade_timestamp", "high_trade_timestamp", "low_trade_timestamp"}
 OUT_OF_SCOPE = {"market.cc_asset_coin_uid_map"}
+# Tables the pipeline adds (additive, never a legacy table): its bookkeeping and the Min API price history.
+NEW_TABLES = {
+    "market.ingest_quarantine",
+    "market.ingest_schema_version",
+    *(f"market.cc_crypto_prices_{interval}" for interval in ("1m", "1h", "1d")),
+}
 ADDED_KEYS = {
     "market.cc_assets": ("asset_id",),
     "market.cc_asset_market_data": ("asset_id", "snapshot_ts"),
@@ -56,10 +62,10 @@ def test_contract_parses_all_26_tables() -> None:
 def test_every_contract_table_has_a_spec_and_nothing_else_is_legacy() -> None:
     legacy = set(_contract()) - OUT_OF_SCOPE
     assert legacy <= set(TABLES)
-    assert set(TABLES) - legacy == {"market.ingest_quarantine", "market.ingest_schema_version"}
+    assert set(TABLES) - legacy == NEW_TABLES
 
 
-@pytest.mark.parametrize("name", sorted(set(TABLES) - {"market.ingest_quarantine", "market.ingest_schema_version"}))
+@pytest.mark.parametrize("name", sorted(set(TABLES) - NEW_TABLES))
 def test_columns_types_and_nullability_match_the_contract(name: str) -> None:
     cols, keys = _contract()[name]
     spec = get_table(name)
@@ -112,10 +118,17 @@ def test_series_tables_know_interval_time_and_entities() -> None:
     assert spec.entity_columns == ("market", "mapped_instrument")
 
 
-def test_tables_import_no_database_driver() -> None:
+def test_new_tables_are_keyed_from_the_start() -> None:
+    for name in NEW_TABLES:
+        assert get_table(name).primary_key
+    prices = get_table("market.cc_crypto_prices_1h")
+    assert prices.primary_key == ("datetime", "exchange", "fsym", "tsym") and prices.interval == "1h"
+
+
+def test_tables_import_no_database_driver_and_no_polars() -> None:
     code = (
         "import sys, ingestion_core.db.tables, ingestion_core.db\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('singlestoredb', 'sqlite3', 'pymysql')]\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('singlestoredb', 'sqlite3', 'pymysql', 'polars')]\n"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

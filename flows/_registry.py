@@ -1,0 +1,44 @@
+"""Every flow by name, built on first use, so importing a flow module (or printing its help) costs no Prefect import.
+
+A flow module is a few lines: ``__getattr__ = flow_getattr(__name__)`` makes ``flows.futures_ohlcv.futures_ohlcv``
+the Prefect flow of the dataset of that name, built when first read (by a deployment's entrypoint, a test or the
+command line after its arguments were checked).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from ingestion_core.datasets import DATASETS
+from ingestion_core.snapshots import SNAPSHOTS
+
+_built: dict[str, Any] = {}
+
+
+def build_flow(name: str) -> Any:
+    """The Prefect flow of dataset ``name`` (built once per process)."""
+    if name not in _built:
+        if name in DATASETS:
+            from flows._timeseries import timeseries_flow
+
+            _built[name] = timeseries_flow(DATASETS[name])
+        elif name in SNAPSHOTS:
+            module = importlib.import_module(f"flows.{name}")
+            _built[name] = getattr(module, name)
+        else:
+            raise KeyError(f"no flow named {name!r}; flows: {', '.join(sorted([*DATASETS, *SNAPSHOTS]))}")
+    return _built[name]
+
+
+def flow_getattr(module: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that serves the flow named like the module (``flows.futures_ohlcv``)."""
+    dataset = module.rsplit(".", 1)[-1]
+
+    def get(attribute: str) -> Any:
+        if attribute != dataset:
+            raise AttributeError(f"module {module!r} has no attribute {attribute!r}")
+        return build_flow(dataset)
+
+    return get

@@ -1,0 +1,32 @@
+"""What the three futures history datasets share: their identity fields, echo checks and endpoint parameters.
+
+Every ``/futures/v1/historical/*`` record carries the instrument's identity (field-mapping §2.4); the table keeps
+``INSTRUMENT`` (exchange-native), the type code and the mapping fields, while ``market`` and ``mapped_instrument``
+are written from the request (F-6). ``fill`` and ``apply_mapping`` were never sent by the legacy OHLCV script
+(API defaults ``true``); they are sent explicitly so no request depends on a default.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ingestion_core.datasets.spec import DataApiHistory, Field
+
+IDENTITY: tuple[Field, ...] = (
+    Field("instrument", "INSTRUMENT", "text", required=True),
+    Field("type", "TYPE", "text"),
+    Field("index_underlying", "INDEX_UNDERLYING", "text"),
+    Field("quote_currency", "QUOTE_CURRENCY", "text"),
+    Field("settlement_currency", "SETTLEMENT_CURRENCY", "text"),
+    Field("contract_currency", "CONTRACT_CURRENCY", "text"),
+    Field("denomination_type", "DENOMINATION_TYPE", "text"),
+)
+
+ECHO: tuple[tuple[str, str], ...] = (("MARKET", "market"), ("MAPPED_INSTRUMENT", "mapped_instrument"))
+
+PARAMS = MappingProxyType({"aggregate": "1", "fill": "true", "apply_mapping": "true"})
+
+
+def endpoint(path: str) -> DataApiHistory:
+    """A futures history endpoint with the shared parameters."""
+    return DataApiHistory(path=path, params=PARAMS)

@@ -1,0 +1,293 @@
+"""Shared, vectorised parsing of history records into a typed frame plus quarantine records.
+
+Every time-series dataset goes through :func:`parse_records` with its :class:`~ingestion_core.datasets.spec.Layout`:
+
+* Each source field is pulled into a Python list once and turned into a typed Polars Series. The common case
+  (values of the expected JSON types) takes a fast path: one ``set(map(type, values))`` check and one Series
+  construction. Only a column holding something unexpected is walked value by value, to find the bad rows.
+* Integral floats arrive as JSON ints (``"OPEN": 103750``); float columns accept both. Counters must be integral.
+  ``rounded_int`` (``NUMBER_OF_CONTRACTS``: a float in the API, BIGINT in the table, F-7) is rounded half to
+  even, never text.
+* Trade-statistic keys absent from filled no-trade candles become NULL (not the zero date, X-1); a ``0``
+  timestamp also means "none". ``epoch`` columns keep Unix seconds in a BIGINT (IX-1).
+* Row rules (alignment, window, required fields, high < low, negatives, non-finite numbers) are one Polars
+  expression; a record breaking any rule is quarantined with the first reason found and the rest load (design
+  invariant 6). A required field (a candle's OPEN/HIGH/LOW/CLOSE) that is missing or null is such a rule.
+* The series' identity columns (``market``, ``mapped_instrument``...) are the *requested* identity, the one the
+  watermark is read with (fixes F-6). A response value that differs (``layout.echo``) is loaded under the request
+  and flagged with one quarantine record per window and distinct value, so nothing is silently relabelled.
+* Min API layouts: the extra point before the window is dropped; points whose prices and volumes are all zero are
+  the API's "no data" answer: leading ones (before the pair's first data) are dropped, later ones quarantined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from itertools import repeat
+from typing import Any
+
+import polars as pl
+
+from ingestion_core.datasets.spec import Field, Layout, ParseResult
+from ingestion_core.datasets.values import Bad, float_values, int_values, text_values
+from ingestion_core.db.tables import TableSpec, polars_schema
+from ingestion_core.epochs import naive_utc_second, to_epoch
+from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.sources.base import Series
+
+# DATETIME holds years 1000-9999; anything past 9999-12-31 23:59:59 cannot be a real bucket or trade time.
+_TS_MAX = 253_402_300_799
+_ZERO = "all-zero point: no data for this bucket"
+
+
+def _raw(item: Field, values: list[Any]) -> tuple[pl.Series, Bad]:
+    """The field as received, typed: Float64 for floats and rounded ints, Int64 for counters and timestamps."""
+    if item.kind == "text":
+        return text_values(values, item.source)
+    if item.kind in ("float", "rounded_int"):
+        return float_values(values, item.source)
+    return int_values(values, item.source, what="counter" if item.kind == "int" else "timestamp")
+
+
+def _convert(item: Field) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The expression producing the column from its raw column, and the row rules that go with it."""
+    raw = pl.col(item.column)
+    source = item.source
+    rules: list[pl.Expr] = []
+    if item.required:
+        rules.append(pl.when(raw.is_null()).then(pl.lit(f"missing {source}")))
+    if item.kind == "float":
+        rules.append(pl.when(~raw.is_finite()).then(pl.lit(f"non-finite value in {source}")))
+        return raw, rules
+    if item.kind == "rounded_int":
+        rounded = raw.round(0, mode="half_to_even")
+        in_range = rounded.abs() < 2.0**63
+        rules.append(pl.when(~raw.is_finite()).then(pl.lit(f"non-finite value in {source}")))
+        rules.append(pl.when(~in_range).then(pl.lit(f"number out of BIGINT range in {source}")))
+        return pl.when(in_range).then(rounded).cast(pl.Int64), rules
+    if item.kind in ("ts", "epoch"):
+        # 0 in a trade-statistic timestamp means "no such trade": NULL, not 1970-01-01 (X-1).
+        rules.append(pl.when((raw < 0) | (raw > _TS_MAX)).then(pl.lit(f"timestamp out of range in {source}")))
+        valid = pl.when((raw > 0) & (raw <= _TS_MAX)).then(raw)
+        return (_ts_expr(valid) if item.kind == "ts" else valid), rules
+    return raw, rules
+
+
+def _ts_expr(raw: pl.Expr) -> pl.Expr:
+    return (raw * 1_000_000).cast(pl.Datetime("us"))
+
+
+@cache
+def _layout_exprs(layout: Layout) -> tuple[dict[str, pl.Expr], tuple[pl.Expr, ...]]:
+    """The layout's value expressions by column and its row rules, built once per layout (~1 ms to build)."""
+    values: dict[str, pl.Expr] = {}
+    checks: list[pl.Expr] = []
+    for item in layout.fields:
+        expr, rules = _convert(item)
+        values[item.column] = expr.alias(item.column)
+        checks += rules
+    checks += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
+    checks += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
+    return values, tuple(checks)
+
+
+def parse_records(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    layout: Layout,
+    table: TableSpec,
+    dataset: str,
+    series: Series,
+    unit_seconds: int,
+    window_start: datetime | int,
+    window_end: datetime | int,
+    collected_at: datetime,
+) -> ParseResult:
+    """Parse the records of one history answer (see the module docstring for the rules).
+
+    Args:
+        records: the answer's records, ascending by time as the API sends them.
+        layout: the dataset's field map and rules.
+        table: the target table (its column order and types are the frame's).
+        dataset: per-interval dataset name (``futures_ohlcv_1h``), names the quarantine records.
+        series: the requested series; its constant columns are written into every row.
+        unit_seconds: the bucket length.
+        window_start: first bucket start requested (inclusive), Unix seconds or datetime (naive = UTC).
+        window_end: last bucket start requested (inclusive).
+        collected_at: the run's fetch time, one value for every row (stored naive UTC, to the second).
+
+    Returns:
+        The frame in the table's schema (ascending time, unique key) and the quarantined records.
+    """
+    schema = polars_schema(table)
+    n = len(records)
+    if n == 0:
+        return ParseResult(pl.DataFrame(schema=schema))
+    start, end = to_epoch(window_start), to_epoch(window_end)
+    constants = series.column_values()
+
+    reasons: Bad = {}
+    rows: Sequence[Mapping[str, Any]] = records
+    if not all(type(r) is dict for r in records):
+        rows = [dict(r) if isinstance(r, Mapping) else {} for r in records]
+        reasons.update({i: "record is not an object" for i, r in enumerate(records) if not isinstance(r, Mapping)})
+
+    ts_series, bad = int_values(_pull(rows, layout.time_field), layout.time_field, what="timestamp")
+    _merge(reasons, bad)
+    raw: list[pl.Series] = [ts_series.alias("_ts")]
+    for item in layout.fields:
+        values, bad = _raw(item, _pull(rows, item.source))
+        _merge(reasons, bad)
+        raw.append(values.alias(item.column))
+    echoed: dict[str, str] = {}
+    for source, column in layout.echo:
+        values_echo = _pull(rows, source)
+        if not _only(values_echo, constants[column]):  # only then is a flag possible; the common case skips it
+            echoed[source] = column
+            # Compared with the request (flags), never stored: junk here does not reject the row.
+            raw.append(text_values(values_echo, source)[0].alias(f"_echo_{source}"))
+    if reasons:
+        raw.append(pl.Series("_pre", [reasons.get(i) for i in range(n)], dtype=pl.String))
+    frame = pl.DataFrame(raw)
+
+    ts = pl.col("_ts")
+    value_exprs, value_checks = _layout_exprs(layout)
+    outputs = _outputs(table, value_exprs, constants, collected_at)
+    checks: list[pl.Expr] = [pl.col("_pre")] if reasons else []
+    checks += [
+        pl.when(ts.is_null()).then(pl.lit(f"missing {layout.time_field}")),
+        pl.when((ts < 0) | (ts > _TS_MAX)).then(pl.lit(f"{layout.time_field} out of range")),
+        pl.when(ts % unit_seconds != 0).then(pl.lit(f"{layout.time_field} not aligned to the {unit_seconds}s bucket")),
+    ]
+    outside = (ts < start) | (ts > end)
+    if layout.overflow == "quarantine":
+        checks.append(
+            pl.when(outside).then(pl.lit(f"{layout.time_field} outside the requested window [{start}, {end}]"))
+        )
+    drop = outside.fill_null(False) if layout.overflow == "drop" else pl.lit(False)
+    if layout.zero_rows:
+        zero = _all_zero(layout)
+        # "Before first data": zeros before the first point with any price. Later zeros are holes: quarantined.
+        leading = zero & (~zero).cast(pl.Int32).cum_sum().eq(0)
+        drop = drop | leading
+        checks.append(pl.when(zero & ~leading).then(pl.lit(_ZERO)))
+    checks += value_checks
+    reason = pl.col("_reason")
+    checked = (
+        frame.lazy()
+        .with_row_index("_row")
+        .with_columns(drop.alias("_drop"))
+        .filter(~pl.col("_drop"))
+        .with_columns(pl.coalesce(checks).alias("_reason"))
+        .with_columns(
+            # Of several good rows with one time the first is kept: rows that break no rule and share a bucket
+            # are the same bucket sent twice, and dropping all of them would leave a gap below the watermark.
+            pl.when(reason.is_null() & ~pl.when(reason.is_null()).then(ts).is_first_distinct())
+            .then(pl.lit(f"duplicate {layout.time_field} in response (first occurrence kept)"))
+            .otherwise(reason)
+            .alias("_reason")
+        )
+        .collect()
+    )
+    dropped = n - checked.height
+    if checked.get_column("_reason").null_count() == checked.height:
+        good, quarantined = checked, []
+    else:
+        good = checked.filter(reason.is_null())
+        bad_rows = checked.filter(reason.is_not_null()).select("_row", "_reason")
+        quarantined = _quarantine(records, bad_rows, dataset=dataset, series=series, time_field=layout.time_field)
+    if not good.get_column("_ts").is_sorted():
+        good = good.sort("_ts")
+    flags = _echo_flags(rows, good, echoed, constants, dataset=dataset, series=series)
+    return ParseResult(frame=good.select(outputs), quarantined=quarantined + flags, flagged=len(flags), dropped=dropped)
+
+
+def _outputs(
+    table: TableSpec, values: Mapping[str, pl.Expr], constants: Mapping[str, str], collected_at: datetime
+) -> list[pl.Expr]:
+    """One expression per table column, in table order (the spec guarantees each column has exactly one)."""
+    ts = pl.col("_ts")
+    stamp = naive_utc_second(collected_at)
+    out: list[pl.Expr] = []
+    for column in table.column_names:
+        if column == table.time_column:
+            out.append(_ts_expr(pl.when((ts >= 0) & (ts <= _TS_MAX)).then(ts)).alias(column))
+        elif column in constants:
+            out.append(pl.lit(constants[column], pl.String).alias(column))
+        elif column in values:
+            out.append(values[column])
+        else:  # a refresh column: the run's clock
+            out.append(pl.lit(stamp, pl.Datetime("us")).alias(column))
+    return out
+
+
+def _all_zero(layout: Layout) -> pl.Expr:
+    numeric = [pl.col(f.column) for f in layout.fields if f.kind == "float"]
+    return pl.all_horizontal([c.fill_null(0.0) == 0.0 for c in numeric])
+
+
+def _pull(rows: Sequence[Mapping[str, Any]], field: str) -> list[Any]:
+    """One field of every record, None where absent (``map`` over ``dict.get`` runs without a Python frame)."""
+    return list(map(dict.get, rows, repeat(field)))  # type: ignore[arg-type]
+
+
+def _only(values: list[Any], expected: str) -> bool:
+    """Whether every value is ``expected`` or None."""
+    try:
+        return set(values) <= {expected, None}
+    except TypeError:  # an unhashable value (object or array) is certainly not the expected text
+        return False
+
+
+def _merge(reasons: Bad, bad: Mapping[int, str]) -> None:
+    for i, why in bad.items():
+        reasons.setdefault(i, why)
+
+
+def _quarantine(
+    records: Sequence[Any], bad_rows: pl.DataFrame, *, dataset: str, series: Series, time_field: str
+) -> list[QuarantineRecord]:
+    out: list[QuarantineRecord] = []
+    seen: set[str] = set()
+    for row, reason in bad_rows.iter_rows():
+        raw = records[row]
+        payload: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"record": raw}
+        stamp = payload.get(time_field)
+        record = QuarantineRecord.of(
+            dataset, (*series.key, stamp if stamp is not None else f"row{row}"), reason, payload
+        )
+        if record.record_key in seen:  # keys must be unique within one batch (duplicates, junk timestamps)
+            record = QuarantineRecord(dataset, f"{record.record_key}#{row}", reason, record.raw_payload)
+        seen.add(record.record_key)
+        out.append(record)
+    return out
+
+
+def _echo_flags(
+    rows: Sequence[Mapping[str, Any]],
+    good: pl.DataFrame,
+    echoed: Mapping[str, str],
+    constants: Mapping[str, str],
+    *,
+    dataset: str,
+    series: Series,
+) -> list[QuarantineRecord]:
+    """One flag per (field, differing response value) among loaded rows: the rows are kept under the request."""
+    flags: list[QuarantineRecord] = []
+    for source, column in echoed.items():
+        requested = constants[column]
+        name = f"_echo_{source}"
+        differing = (
+            good.filter(pl.col(name).is_not_null() & (pl.col(name) != requested))
+            .group_by(name, maintain_order=True)
+            .agg(pl.col("_row").first(), pl.len())
+        )
+        for text, row, count in differing.iter_rows():
+            reason = (
+                f"response {source} {text!r} differs from requested {requested!r} in {count} row(s); "
+                "rows loaded under the requested value"
+            )
+            flags.append(QuarantineRecord.of(dataset, (*series.key, f"{source}={text}"), reason, rows[row]))
+    return flags
