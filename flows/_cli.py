@@ -139,9 +139,10 @@ def main(name: str, argv: list[str] | None = None) -> int:
         os.environ["LOG_LEVEL"] = "DEBUG"
     try:
         check_parameters(model, arguments)
+        from ingestion_core.db.target import resolve_target
         from ingestion_core.settings import load_settings
 
-        load_settings()
+        resolve_target(load_settings().database)  # a malformed DATABASE_URL is a configuration error, here
     except IngestError as exc:
         if debug:
             traceback.print_exc()

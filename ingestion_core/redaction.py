@@ -10,12 +10,14 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 MASK = "***"
 
 _QUERY_KEY = re.compile(r"(?i)((?:api_key|apikey|api-key)=)[^&\s\"']+")
 _AUTH_HEADER = re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:apikey|basic|bearer)?\s*)[^\s'\",}]+")
-_URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(@)")
+# Greedy to the last "@" of the token: a password may hold an unencoded "/", "?", "#", ":" or "@".
+_URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]+:)\S*(@)")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -30,6 +32,29 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 4:
         with _lock:
             _secrets.add(value)
+
+
+def url_password(url: str) -> str | None:
+    """The password of ``scheme://user:password@host/...``, read leniently, or None when there is none.
+
+    A URL parser splits ``mysql://root:Sec/ret#1@db/x`` at the ``/`` and ``#`` and never sees the password; this
+    reading takes everything between the first ``:`` after the user name and the **last** ``@``, so the password
+    can be registered as a secret (and masked everywhere) before anything tries to parse the URL.
+    """
+    _, sep, rest = url.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return None
+    _, colon, password = rest[:at].partition(":")
+    return password if colon and password else None
+
+
+def register_url_password(url: str) -> None:
+    """Register the password of a connection URL (as written and percent-decoded) as a secret."""
+    password = url_password(url)
+    if password is not None:
+        register_secret(password)
+        register_secret(unquote(password))
 
 
 def redact(text: str) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingestion_core.errors import ConfigurationError
-from ingestion_core.redaction import register_secret
+from ingestion_core.redaction import register_secret, register_url_password
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,6 +106,12 @@ class ApiSettings(_DomainSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise ValueError("must name a host, e.g. https://data-api.cryptocompare.com")
         return value.rstrip("/")
 
 
@@ -117,6 +124,16 @@ class DatabaseSettings(_DomainSettings):
         description="sqlite:///path, singlestoredb://user:pass@host:port/db or mysql://...; unset = embedded SQLite.",
     )
     host: str | None = Field(default=None, validation_alias=_env("DB_HOST"), description="Legacy: server host.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _mask_url_password(cls, value: SecretStr | None) -> SecretStr | None:
+        # Registered before anything parses the URL: a password with an unencoded / ? # @ : breaks a URL parser,
+        # and the broken URL must not be echoed with the password in it by any error path.
+        if value is not None:
+            register_url_password(value.get_secret_value())
+        return value
+
     port: int = Field(default=3306, ge=1, le=65535, validation_alias=_env("DB_PORT"), description="Server port.")
     user: str = Field(default="root", validation_alias=_env("DB_USER"), description="Server user.")
     password: SecretStr = Field(

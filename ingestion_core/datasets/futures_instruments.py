@@ -30,7 +30,7 @@ from typing import Any
 import polars as pl
 
 from ingestion_core.epochs import naive_utc_second
-from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.quarantine import QuarantineRecord, storable_text
 
 EXCHANGES_TABLE = "market.cc_exchanges_futures_details"
 INSTRUMENTS_TABLE = "market.cc_instruments_futures"
@@ -187,6 +187,9 @@ class _Converter:
         if dtype == _DT:
             return self._datetime(column, value)
         if isinstance(value, str):
+            if storable_text(value) != value:
+                self._flag(column, storable_text(value), "not valid UTF-8 text")
+                return None
             return value
         if type(value) in (int, float):
             return str(value)
@@ -251,6 +254,9 @@ def parse_futures_instruments(data: Mapping[str, Any], *, retrieved_at: datetime
         if not isinstance(exchange, Mapping):
             quarantined.append(_unkeyable((str(market),), "market entry is not an object", exchange))
             continue
+        if storable_text(str(market)) != str(market):
+            quarantined.append(_unkeyable((str(market),), "market name is not valid UTF-8 text", exchange))
+            continue
         convert = _Converter((str(market),), exchange, quarantined).convert
         row: dict[str, object] = {"exchange_internal_name": str(market)}
         for column, path in _EXCHANGE_FIELDS.items():
@@ -267,6 +273,11 @@ def parse_futures_instruments(data: Mapping[str, Any], *, retrieved_at: datetime
             if not isinstance(instrument, Mapping):
                 quarantined.append(
                     _unkeyable((str(market), str(symbol)), "instrument entry is not an object", instrument)
+                )
+                continue
+            if storable_text(str(symbol)) != str(symbol):
+                quarantined.append(
+                    _unkeyable((str(market), str(symbol)), "instrument symbol is not valid UTF-8 text", instrument)
                 )
                 continue
             convert = _Converter((str(market), str(symbol)), instrument, quarantined).convert

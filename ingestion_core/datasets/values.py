@@ -20,13 +20,23 @@ Bad = dict[int, str]
 
 
 def text_values(values: list[Any], source: str) -> tuple[pl.Series, Bad]:
-    """String Series; an integer is kept as its decimal text (a code sent as a number), anything else is bad."""
+    """String Series; an integer is kept as its decimal text (a code sent as a number), anything else is bad.
+
+    Text UTF-8 cannot encode (a lone surrogate, from a JSON escape such as backslash-u D800) is bad too: no
+    database stores it.
+    """
     if set(map(type, values)) <= {str, _NONE}:
-        return pl.Series(values, dtype=pl.String), {}
+        try:
+            return pl.Series(values, dtype=pl.String), {}
+        except UnicodeEncodeError:
+            pass  # a lone surrogate somewhere: find it below
     out: list[str | None] = []
     bad: Bad = {}
     for i, v in enumerate(values):
-        if v is None or type(v) is str:
+        if type(v) is str and not _encodable(v):
+            out.append(None)
+            bad[i] = f"text in {source} is not valid UTF-8 (lone surrogate)"
+        elif v is None or type(v) is str:
             out.append(v)
         elif type(v) is int:
             out.append(str(v))
@@ -34,6 +44,14 @@ def text_values(values: list[Any], source: str) -> tuple[pl.Series, Bad]:
             out.append(None)
             bad[i] = f"non-text value in {source}"
     return pl.Series(out, dtype=pl.String), bad
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def float_values(values: list[Any], source: str) -> tuple[pl.Series, Bad]:

@@ -261,12 +261,13 @@ class Warehouse(ABC):
                 ``upsert_batch_rows`` rows, or ``bulk_batch_rows`` on the staging path).
 
         Returns:
-            Rows inserted and updated.
+            Rows inserted and updated, and the rows refused because the table cannot hold them (text longer than
+            its column, an INT out of range): those are not written, and the caller quarantines them.
         """
         spec = get_table(table)
-        prepared = frames.prepare_frame(spec, frame, self.clock())
+        prepared, rejected = frames.split_storable(spec, frames.prepare_frame(spec, frame, self.clock()))
         if prepared.height == 0:
-            return UpsertResult()
+            return UpsertResult(rejected=tuple(rejected))
         use_bulk = prepared.height >= self.settings.bulk_threshold_rows if bulk is None else bulk
         params = frames.parameter_frame(spec, prepared)
         write = self._bulk_batch if use_bulk else self._plain_batch
@@ -288,7 +289,7 @@ class Warehouse(ABC):
                 cursor.execute(self._drop_staging_sql(_staging(spec)))
             return total
 
-        return await self._run(work)
+        return await self._run(work) + UpsertResult(rejected=tuple(rejected))
 
     def _plain_batch(self, cursor: Any, spec: TableSpec, batch: pl.DataFrame) -> UpsertResult:
         renderer = self.renderer

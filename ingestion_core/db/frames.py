@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion_core.db.results import RejectedRow
 from ingestion_core.db.tables import TableSpec, polars_type
 from ingestion_core.errors import DataError
 
@@ -74,6 +75,45 @@ def prepare_frame(spec: TableSpec, frame: pl.DataFrame, now: datetime) -> pl.Dat
     if frame.select(pl.any_horizontal(pl.col(keys).is_null().any())).item():
         raise DataError(f"{spec.qualified_name}: null in key columns {spec.primary_key}")
     return frame
+
+
+_INT_RANGE = (-(2**31), 2**31 - 1)  # the INT columns of the legacy tables are 32-bit
+
+
+def split_storable(spec: TableSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RejectedRow]]:
+    """Split a prepared frame into the rows the table can hold and the ones it cannot, with the reason.
+
+    A server refuses (or, outside strict mode, silently truncates) text longer than its ``VARCHAR(n)`` and an
+    ``INT`` outside 32 bits; one such value would fail the whole batch. Checked here, per row, so one bad record
+    goes to quarantine and its neighbours load.
+    """
+    checks: list[pl.Expr] = []
+    for name in frame.columns:
+        column = spec.column(name)
+        limit = column.max_length
+        if limit is not None:
+            length = pl.col(name).str.len_chars()
+            checks.append(
+                pl.when(length > limit).then(
+                    pl.format(f"{name}: {{}} characters, the column holds {limit}", length.cast(pl.String))
+                )
+            )
+        elif column.sql_type == "INT":
+            low, high = _INT_RANGE
+            checks.append(
+                pl.when((pl.col(name) < low) | (pl.col(name) > high)).then(pl.lit(f"{name}: out of the INT range"))
+            )
+    if not checks:
+        return frame, []
+    reasons = frame.select(pl.coalesce(checks).alias("_reason")).get_column("_reason")
+    if reasons.null_count() == frame.height:
+        return frame, []
+    bad = reasons.is_not_null()
+    rejected = [
+        RejectedRow(tuple(str(row[k]) for k in spec.primary_key), str(reason), row)
+        for row, reason in zip(frame.filter(bad).iter_rows(named=True), reasons.filter(bad), strict=True)
+    ]
+    return frame.filter(~bad), rejected
 
 
 def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
-from ingestion_core.db.schema_sql import create_table, quote_list
+from ingestion_core.db.schema_sql import create_table, key_text_columns, quote_list
 from ingestion_core.db.tables import TABLES, TableSpec, get_table
 from ingestion_core.errors import ConfigurationError, IngestError
 from ingestion_core.settings import load_settings
@@ -36,6 +36,7 @@ class TableState:
     expected_key: tuple[str, ...] = ()
     duplicate_keys: int = 0
     surplus_rows: int = 0
+    loose_columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def keyed(self) -> bool:
@@ -64,8 +65,30 @@ async def duplicates(wh: Warehouse, spec: TableSpec) -> tuple[int, int]:
     return await wh._run(work)
 
 
+async def loose_key_columns(wh: Warehouse, spec: TableSpec) -> tuple[tuple[str, str], ...]:
+    """Key text columns stored with a collation that is not binary: (column, collation) pairs (servers only).
+
+    Such a column merges values that differ by case, trailing space or accent (``Binance`` and ``binance``).
+    """
+    wanted = sorted(key_text_columns(spec))
+    if wh.dialect == "sqlite" or not wanted:
+        return ()
+    marks = ", ".join(["%s"] * len(wanted))
+    sql = (
+        "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+        f"WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND COLUMN_NAME IN ({marks}) ORDER BY COLUMN_NAME"
+    )
+
+    def work(cursor: Any) -> tuple[tuple[str, str], ...]:
+        cursor.execute(sql, [wh.renderer.database, spec.name, *wanted])
+        rows = [(str(name), str(collation or "")) for name, collation in cursor.fetchall()]
+        return tuple((name, collation) for name, collation in rows if not collation.endswith("_bin"))
+
+    return await wh._run(work)
+
+
 async def inspect(wh: Warehouse, specs: Sequence[TableSpec]) -> list[TableState]:
-    """The state of every spec's table (existence, stored key, duplicates when unkeyed)."""
+    """The state of every spec's table (existence, stored key, duplicates when unkeyed, loose key collations)."""
     states = []
     for spec in specs:
         key = await stored_primary_key(wh, spec)
@@ -73,7 +96,8 @@ async def inspect(wh: Warehouse, specs: Sequence[TableSpec]) -> list[TableState]
             states.append(TableState(spec.qualified_name, False, expected_key=spec.primary_key))
             continue
         dup = (0, 0) if key == spec.primary_key else await duplicates(wh, spec)
-        states.append(TableState(spec.qualified_name, True, key, spec.primary_key, *dup))
+        loose = await loose_key_columns(wh, spec)
+        states.append(TableState(spec.qualified_name, True, key, spec.primary_key, *dup, loose_columns=loose))
     return states
 
 
@@ -135,11 +159,17 @@ def describe(states: Sequence[TableState]) -> list[str]:
                 f"{s.duplicate_keys} duplicate keys, {s.surplus_rows} rows to collapse; "
                 f"run --apply-keys {s.table} (operator step)"
             )
+        if s.exists and s.loose_columns:
+            columns = ", ".join(f"{name} ({collation})" for name, collation in s.loose_columns)
+            lines.append(
+                f"LOOSE    {s.table}: key columns compare case- or accent-insensitively: {columns}; values that differ "
+                "only by case, trailing space or accent share one key (docs/warehouse.md, 'Exact keys')"
+            )
     return lines
 
 
 async def run(dry_run: bool, apply_table: str | None, chunk_rows: int) -> int:
-    """Run the migration; returns the process exit code (3 when a table still lacks its key)."""
+    """Run the migration; returns the process exit code (3 when a table lacks its key or has loose key columns)."""
     specs = list(TABLES.values())
     async with open_warehouse(load_settings().database) as wh:
         if apply_table is not None:
@@ -150,7 +180,7 @@ async def run(dry_run: bool, apply_table: str | None, chunk_rows: int) -> int:
             await wh.ensure_schema()
         lines = describe(await inspect(wh, specs))
         print("\n".join(lines) if lines else "all tables present with their keys")
-        return 3 if any(line.startswith("UNKEYED") for line in lines) else 0
+        return 3 if any(line.startswith(("UNKEYED", "LOOSE")) for line in lines) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from singlestoredb.connection import connect as singlestore_connect
 from ingestion_core.db import frames
 from ingestion_core.db.base import Clock, Warehouse, utc_now
 from ingestion_core.db.queries import Renderer
-from ingestion_core.db.schema_sql import Dialect, quote_list
+from ingestion_core.db.schema_sql import CHARSET, Dialect, create_database, quote_list
 from ingestion_core.db.target import Target
 from ingestion_core.errors import DatabaseError
 from ingestion_core.redaction import redact, register_secret
@@ -66,6 +66,7 @@ class SingleStoreWarehouse(Warehouse):
                 password=t.password,
                 local_infile=True,
                 autocommit=True,
+                charset=CHARSET,  # explicit: text must reach the server as utf8mb4 whatever its default
                 connect_timeout=int(max(1, self.settings.connect_timeout_seconds)),
             )
         except singlestoredb.exceptions.Error as exc:
@@ -78,7 +79,7 @@ class SingleStoreWarehouse(Warehouse):
         return conn
 
     def _create_databases(self, cursor: Any) -> None:
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {self.renderer.q(self.target.database)}")
+        cursor.execute(create_database(self.target.database, self.dialect))
 
     def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
         body = frames.load_data_bytes(params)

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from ingestion_core.db.tables import check_identifier
 from ingestion_core.errors import ConfigurationError
+from ingestion_core.redaction import MASK, url_password
 from ingestion_core.settings import DatabaseSettings
 
 Backend = Literal["sqlite", "server"]
@@ -62,29 +63,41 @@ def resolve_target(settings: DatabaseSettings) -> Target:
     return Target(backend="sqlite", path=Path(settings.data_dir) / SQLITE_FILE)
 
 
+_ENCODE_HINT = (
+    "percent-encode special characters in the user name and password (/ as %2F, ? as %3F, # as %23, @ as %40, "
+    ": as %3A, % as %25)"
+)
+
+
 def _parse_url(url: str, settings: DatabaseSettings) -> Target:
+    shown = _mask(url)
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
-        raise ConfigurationError(f"DATABASE_URL is not a valid URL ({_mask(url)}): {exc}") from None
+    except ValueError:
+        raise ConfigurationError(f"DATABASE_URL {shown} is not a valid URL: {_ENCODE_HINT}") from None
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
         raw = unquote(parts.path)
         if not raw or raw == "/":
-            raise ConfigurationError(f"DATABASE_URL {_mask(url)}: sqlite URL needs a path (sqlite:///file.db)")
+            raise ConfigurationError(f"DATABASE_URL {shown}: sqlite URL needs a path (sqlite:///file.db)")
         return Target(backend="sqlite", path=Path(raw[1:]))  # sqlite:///rel -> rel, sqlite:////abs -> /abs
     if scheme not in SERVER_SCHEMES:
         raise ConfigurationError(
-            f"DATABASE_URL {_mask(url)}: unsupported scheme {scheme!r}; use sqlite, {', '.join(SERVER_SCHEMES)}"
+            f"DATABASE_URL {shown}: unsupported scheme {scheme!r}; use sqlite, {', '.join(SERVER_SCHEMES)}"
         )
+    lenient = url_password(url)
+    if lenient is not None and lenient != parts.password:
+        # The parser split the URL inside the password (an unencoded / ? # @ or :): what it calls the host,
+        # port or path is a piece of the password. Refuse rather than connect somewhere made of it.
+        raise ConfigurationError(f"DATABASE_URL {shown} is not a valid URL: {_ENCODE_HINT}")
     if not parts.hostname:
-        raise ConfigurationError(f"DATABASE_URL {_mask(url)}: missing host")
+        raise ConfigurationError(f"DATABASE_URL {shown}: missing host")
     database = unquote(parts.path.lstrip("/")) or settings.name
     try:
         check_identifier(database)
     except ConfigurationError:
-        raise ConfigurationError(f"DATABASE_URL {_mask(url)}: invalid database name {database!r}") from None
+        raise ConfigurationError(f"DATABASE_URL {shown}: invalid database name {database!r}") from None
     return Target(
         backend="server",
         host=parts.hostname,
@@ -96,13 +109,11 @@ def _parse_url(url: str, settings: DatabaseSettings) -> Target:
 
 
 def _mask(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
-    except ValueError:
-        head, _, tail = url.rpartition("@")
-        return ("***@" + tail) if head else url
+    """The URL with any password (read leniently, see ``url_password``) replaced by ``***``."""
+    password = url_password(url)
+    if password is None:
+        return url
+    head, _, rest = url.partition("://")
+    at = rest.rfind("@")
+    user = rest[:at].partition(":")[0]
+    return f"{head}://{user}:{MASK}@{rest[at + 1 :]}"

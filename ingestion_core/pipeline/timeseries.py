@@ -27,6 +27,7 @@ from ingestion_core.errors import error_kind, is_retriable
 from ingestion_core.intervals import Interval
 from ingestion_core.pipeline.plan import SeriesPlan
 from ingestion_core.pipeline.results import GroupMetrics, SeriesResult, describe_failure, skipped_result
+from ingestion_core.quarantine import rejected_record
 from ingestion_core.report import format_ts
 from ingestion_core.windows import Window
 
@@ -90,6 +91,10 @@ class _Walk:
         started = time.monotonic()
         upserted = await self.warehouse.upsert(self.spec.table_for(self.interval).qualified_name, frame)
         self.metrics.upsert_seconds += time.monotonic() - started
+        if upserted.rejected:  # values the table cannot hold (text too long): kept out, never the whole window
+            dataset = self.spec.dataset_for(self.interval)
+            await self.warehouse.quarantine([rejected_record(dataset, row) for row in upserted.rejected])
+            self.result = replace(self.result, quarantined=self.result.quarantined + len(upserted.rejected))
         last = to_epoch(cast("datetime | None", frame.get_column("datetime").max()))
         before = self.result.watermark_after
         mark = last if before is None or (last is not None and last > before) else before

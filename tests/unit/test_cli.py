@@ -113,3 +113,20 @@ def test_a_configuration_error_is_one_line_and_exits_1() -> None:
     done = _run("-m", "flows.futures_ohlcv", API_MAX_RETRIES="-1")
     assert done.returncode == 1
     assert done.stderr == "error: invalid configuration: API_MAX_RETRIES: Input should be greater than or equal to 0\n"
+
+
+def test_a_database_url_with_an_unencoded_password_is_one_line_without_the_password() -> None:
+    secret = "Sec/ret#1Marker"
+    done = _run("-m", "flows.futures_ohlcv", DATABASE_URL=f"mysql://root:{secret}@127.0.0.1:3306/x")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "percent-encode special characters" in done.stderr
+    assert "Marker" not in done.stderr + done.stdout and "Sec/ret" not in done.stderr
+
+
+def test_an_api_url_without_a_host_is_a_configuration_error() -> None:
+    done = _run("-m", "flows.futures_ohlcv", DATA_API_BASE_URL="http://")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: invalid configuration: DATA_API_BASE_URL: Value error, must name a host, "
+        "e.g. https://data-api.cryptocompare.com\n"
+    )

@@ -35,6 +35,7 @@ def _imports(path: Path) -> set[str]:
 FLOW_MAY_USE = {
     "ingestion_core.datasets",
     "ingestion_core.datasets.spec",
+    "ingestion_core.db.target",
     "ingestion_core.errors",
     "ingestion_core.intervals",
     "ingestion_core.logging_setup",

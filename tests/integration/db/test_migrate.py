@@ -20,7 +20,7 @@ ASSETS = get_table("market.cc_assets")
 async def _legacy_assets(wh: Warehouse) -> None:
     """cc_assets as the old scripts left it: no primary key, duplicates from REPLACE-as-insert."""
     r = wh.renderer
-    cols = ", ".join(column_definition(c, ASSETS, wh.dialect, keys=False) for c in ASSETS.columns)
+    cols = ", ".join(column_definition(c, ASSETS, wh.dialect, keys=False, exact_keys=False) for c in ASSETS.columns)
     names = ["asset_id", "symbol", "name", "uri", "asset_type", "cc_internal_type", "id_legacy"]
     names += ["cc_created_on", "cc_updated_on", "created_at", "updated_at"]
     marks = ", ".join([r.ph] * len(names))

@@ -46,7 +46,8 @@ def test_singlestore_renders_exchanges_general_as_reference_table_with_unique_in
 
 def test_key_columns_are_not_null_even_when_the_contract_omits_it() -> None:
     text = create_table(get_table("market.cc_futures_ohlcv_1h"), "mysql")
-    assert "`mapped_instrument` VARCHAR(255) NOT NULL" in text
+    assert "`mapped_instrument` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL" in text
+    assert "`instrument` VARCHAR(255) NOT NULL" in text  # not a key column: the table's utf8mb4 default
     assert "`collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP" in text
 
 
@@ -65,3 +66,17 @@ def test_sqlite_ddl_applies_for_every_table() -> None:
         conn.execute(create_table(spec, "sqlite"))
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert names == {s.name for s in TABLES.values()}
+
+
+@pytest.mark.parametrize(("dialect", "collation"), [("mysql", "utf8mb4_nopad_bin"), ("singlestore", "utf8mb4_bin")])
+def test_key_text_columns_compare_exactly_and_the_charset_is_pinned(dialect: Dialect, collation: str) -> None:
+    spec = get_table("market.cc_instruments_futures")
+    text = create_table(spec, dialect)
+    for column in ("exchange_internal_name", "mapped_instrument_symbol"):
+        assert f"`{column}` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE {collation} NOT NULL" in text
+    assert "`index_underlying_symbol` VARCHAR(255)," in text
+    assert (
+        render_schema(dialect).splitlines()[2]
+        == "CREATE DATABASE IF NOT EXISTS `market` DEFAULT CHARACTER SET utf8mb4;"
+    )
+    assert text.endswith(") DEFAULT CHARSET=utf8mb4") == (dialect == "mysql")

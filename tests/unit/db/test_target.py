@@ -72,3 +72,39 @@ def test_target_repr_hides_the_password() -> None:
     t = resolve_target(_settings(database_url="mysql://u:hunter2secret@h/db"))
     assert "hunter2secret" not in repr(t)
     assert "h:3306" in t.describe()
+
+
+MARKER = "Zq9-Marker"
+UNPARSEABLE = [
+    f"mysql://root:{MARKER}/x#1@127.0.0.1:3306/market",
+    f"mysql://root:{MARKER}?q=1@127.0.0.1/market",
+    f"mysql://root:{MARKER}#frag@127.0.0.1:3306/market",
+    f"singlestoredb://root:123/{MARKER}@db.example/market",
+]
+
+
+@pytest.mark.parametrize("url", UNPARSEABLE)
+def test_an_unencoded_password_is_refused_without_echoing_it(url: str) -> None:
+    settings = _settings(database_url=url)  # registers the password, read leniently, before any parsing
+    with pytest.raises(ConfigurationError, match="percent-encode special characters") as info:
+        resolve_target(settings)
+    assert MARKER not in str(info.value)
+    assert "***" in str(info.value)
+    from ingestion_core.redaction import redact
+
+    assert MARKER not in redact(f"something printed {url} somewhere")
+
+
+@pytest.mark.parametrize(
+    ("url", "password", "host"),
+    [
+        (f"mysql://root:{MARKER}@db.example/market", MARKER, "db.example"),
+        (f"mysql://root:p@{MARKER}@db.example/market", f"p@{MARKER}", "db.example"),  # an '@' the parser handles
+        (f"mysql://root:a:{MARKER}@db.example/market", f"a:{MARKER}", "db.example"),
+        ("mysql://root:p%2Fq%23r@db.example/market", "p/q#r", "db.example"),  # encoded: fine
+    ],
+)
+def test_passwords_a_parser_reads_right_are_accepted(url: str, password: str, host: str) -> None:
+    target = resolve_target(_settings(database_url=url))
+    assert (target.password, target.host) == (password, host)
+    assert password not in repr(target)
