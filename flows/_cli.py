@@ -21,11 +21,11 @@ import typing
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ingestion_core.datasets import DATASETS
-from ingestion_core.errors import IngestError, ParameterError, RunFailed
-from ingestion_core.pipeline.parameters import describe_errors, form_order
+from ingestion_core.errors import IngestError, RunFailed
+from ingestion_core.pipeline.parameters import form_order, validate_parameters
 from ingestion_core.snapshots import SNAPSHOTS
 
 EPHEMERAL_STARTUP_TIMEOUT_SECONDS = "180"
@@ -110,18 +110,6 @@ def parser_for(name: str) -> argparse.ArgumentParser:
     return build_parser(model, f"python -m flows.{name}", description, order)
 
 
-def check_parameters(model: type[BaseModel], values: dict[str, Any]) -> None:
-    """Validate command-line values with the flow's model.
-
-    Raises:
-        ParameterError: one line naming every bad parameter.
-    """
-    try:
-        model.model_validate(values)
-    except ValidationError as exc:
-        raise ParameterError(describe_errors(exc)) from None
-
-
 def _error(message: str, code: int) -> int:
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
     return code
@@ -138,7 +126,7 @@ def main(name: str, argv: list[str] | None = None) -> int:
     if debug:
         os.environ["LOG_LEVEL"] = "DEBUG"
     try:
-        check_parameters(model, arguments)
+        validate_parameters(model, arguments)
         from ingestion_core.db.target import resolve_target
         from ingestion_core.settings import load_settings
 

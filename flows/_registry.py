@@ -7,7 +7,6 @@ command line after its arguments were checked).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -18,15 +17,16 @@ _built: dict[str, Any] = {}
 
 
 def build_flow(name: str) -> Any:
-    """The Prefect flow of dataset ``name`` (built once per process)."""
+    """The Prefect flow of the time-series or snapshot dataset ``name`` (built once per process)."""
     if name not in _built:
         if name in DATASETS:
             from flows._timeseries import timeseries_flow
 
             _built[name] = timeseries_flow(DATASETS[name])
         elif name in SNAPSHOTS:
-            module = importlib.import_module(f"flows.{name}")
-            _built[name] = getattr(module, name)
+            from flows._snapshot import snapshot_flow
+
+            _built[name] = snapshot_flow(SNAPSHOTS[name])
         else:
             raise KeyError(f"no flow named {name!r}; flows: {', '.join(sorted([*DATASETS, *SNAPSHOTS]))}")
     return _built[name]

@@ -9,15 +9,10 @@ summary (table artifact, events) and ends Failed, naming the failed series, when
 from __future__ import annotations
 
 import inspect
-import logging
-import time
-from datetime import datetime
 from typing import Annotated, Any, cast
-from uuid import UUID
 
 from prefect import Flow, flow, get_run_logger, unmapped
 from prefect.artifacts import create_table_artifact
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.futures import PrefectFuture, wait
@@ -25,6 +20,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from flows._common import Logger, fail_run, forbid_flow_retry, run_clock, with_usage_records
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
 from ingestion_core.logging_setup import configure_logging
@@ -36,33 +32,6 @@ from ingestion_core.pipeline.summary import RunSummary, summarize_plan, summariz
 from ingestion_core.settings import Settings, load_settings
 from tasks.progress import ProgressTracker
 from tasks.timeseries import ingest_series_group, ledger_for, plan_whole_run
-
-
-def run_clock() -> int:
-    """The run's clock: a scheduled run is defined by its scheduled time, so late or catch-up runs are exact."""
-    scheduled = flow_run.scheduled_start_time
-    if isinstance(scheduled, datetime):
-        return min(int(time.time()), int(scheduled.timestamp()))
-    return int(time.time())
-
-
-def forbid_flow_retry() -> None:
-    """Make this flow run end on its failure instead of taking a flow retry (the failure is permanent)."""
-    run_id = flow_run.get_id()
-    if not run_id:
-        return
-    with get_client(sync_client=True) as client:
-        current = client.read_flow_run(UUID(run_id))
-        policy = current.empirical_policy.model_copy(update={"retries": 0, "max_retries": 0})
-        client.update_flow_run(UUID(run_id), empirical_policy=policy)
-
-
-def fail_run(error: IngestError, logger: logging.Logger | logging.LoggerAdapter[Any]) -> State[Any]:
-    """End the run on one of our errors: one log line (the traceback only at DEBUG), no retry unless it may help."""
-    logger.error("%s", error, exc_info=logger.isEnabledFor(logging.DEBUG))
-    if not error.retriable:
-        forbid_flow_retry()
-    return Failed(message=str(error), data=error)
 
 
 def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
@@ -103,7 +72,10 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
         )
         logger.info("dry run: %s", summary.headline())
         return summary
-    summary = _execute(spec, settings, request, parameters, plan, logger)
+    use_case = spec.use_case_for(request.interval)
+    summary = with_usage_records(
+        settings, use_case, logger, lambda: _execute(spec, settings, request, parameters, plan, logger)
+    )
     publish(summary, spec)
     logger.info("%s", summary.headline())
     if summary.failed:
@@ -125,7 +97,7 @@ def _execute(
     request: RunRequest,
     parameters: RunParameters,
     plan: RunPlan,
-    logger: logging.Logger | logging.LoggerAdapter[Any],
+    logger: Logger,
 ) -> RunSummary:
     per_task = parameters.instruments_per_task or settings.ingestion.instruments_per_task
     groups = split_groups(plan.plans, per_task)

@@ -1,8 +1,9 @@
 """``make demo``: the whole job on embedded defaults, against the bundled CCData simulator.
 
 Starts the simulator on a free local port (two futures markets, a few days of history ending now), runs futures
-instrument discovery, then futures OHLCV 1h for a few instruments into the embedded SQLite database under
-``data/demo/``, runs OHLCV again to show that a re-run makes no history calls, and prints the coverage table.
+and spot instrument discovery and the exchanges-general snapshot, then futures OHLCV 1h for a few instruments into
+the embedded SQLite database under ``data/demo/``, runs OHLCV again to show that a re-run makes no history calls,
+and prints the coverage table.
 Nothing leaves the machine; no API key or database is needed.
 """
 
@@ -69,8 +70,10 @@ def main() -> int:
         # Imported after the environment is set: Prefect reads its settings at import.
         from prefect.client.schemas.objects import State
 
+        from flows.exchanges_general import exchanges_general
         from flows.futures_instruments import futures_instruments
         from flows.futures_ohlcv import futures_ohlcv
+        from flows.spot_instruments import spot_instruments
 
         print(f"simulator at {sim.base_url}; database {DEMO_DIR / 'warehouse.sqlite3'}", flush=True)
 
@@ -79,6 +82,8 @@ def main() -> int:
 
         steps: list[tuple[str, Callable[[], object]]] = [
             ("futures instruments", lambda: futures_instruments(return_state=True)),
+            ("spot instruments", lambda: spot_instruments(return_state=True)),
+            ("exchanges general (Min API)", lambda: exchanges_general(return_state=True)),
             ("futures OHLCV 1h", ohlcv),
             ("futures OHLCV 1h again", ohlcv),
         ]

@@ -224,6 +224,12 @@ class IngestionSettings(_DomainSettings):
         description="Prefect retries of an ingest task whose group had a failed instrument (each re-plans from "
         "the stored watermarks, so done instruments cost nothing).",
     )
+    record_api_usage: bool = Field(
+        default=True,
+        validation_alias=_env("RECORD_API_USAGE"),
+        description="Record the key's usage (pre and post rows in cc_rate_limit_status) around every run; each "
+        "record costs one API call, as in the legacy scripts.",
+    )
     task_retry_delay_seconds: float = Field(
         default=30.0,
         ge=0,

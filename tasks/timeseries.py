@@ -42,13 +42,15 @@ def ledger_for(flow_run_id: str) -> RunLedger:
 
 
 def retry_if_retriable(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Prefect ``retry_condition_fn``: retry only what can succeed on a retry."""
+    """Prefect ``retry_condition_fn``: retry only what can succeed on a retry.
+
+    The failed state carries either our error (its class decides) or an outcome whose ``retriable`` says whether
+    any of its failures may go away (a group's series, a snapshot's markets or pages).
+    """
     data = state.data
-    if isinstance(data, GroupOutcome):
-        return data.retriable
     if isinstance(data, BaseException):
         return is_retriable(data)
-    return False
+    return bool(getattr(data, "retriable", False))
 
 
 def group_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from ingestion_core.api.client import CcdataClient
 from ingestion_core.errors import DataError, ParameterError
 from ingestion_core.statuses import INSTRUMENT_STATUSES
+
+if TYPE_CHECKING:  # the snapshot specs read this module; command-line help must not import aiohttp
+    from ingestion_core.api.client import CcdataClient
 
 TOP_LIST_MAX_PAGES = 1000
 
@@ -93,25 +96,21 @@ async def spot_instruments(
     )
 
 
-async def asset_top_list(
-    client: CcdataClient,
-    *,
-    page_size: int = 100,
-    sort_by: str | None = None,
-    asset_type: str | None = None,
-    max_pages: int = TOP_LIST_MAX_PAGES,
-) -> list[dict[str, Any]]:
-    """``/asset/v1/top/list``, every page: iterate until ``page * page_size >= TOTAL_ASSETS`` or LIST is empty.
+TOP_LIST_PATH = "/asset/v1/top/list"
 
-    Args:
-        client: an open client.
-        page_size: 10..100.
-        sort_by: the API's ``sort_by`` (default: circulating market cap).
-        asset_type: optional filter (BLOCKCHAIN, TOKEN, ...).
-        max_pages: safety bound on the number of pages.
 
-    Returns:
-        All assets in API order.
+@dataclass(frozen=True, slots=True)
+class TopListPage:
+    """One page of ``/asset/v1/top/list``: its assets in rank order and the list's total."""
+
+    items: list[dict[str, Any]]
+    total: int | None
+
+
+async def top_list_page(
+    client: CcdataClient, page: int, *, page_size: int = 100, **params: str | Sequence[str] | None
+) -> TopListPage:
+    """One page of ``/asset/v1/top/list`` (``sort_by``, ``groups``, ``toplist_quote_asset``... as keywords).
 
     Raises:
         ParameterError: page_size out of range.
@@ -119,18 +118,46 @@ async def asset_top_list(
     """
     if not 10 <= page_size <= 100:
         raise ParameterError(f"page_size={page_size} is out of range: must be between 10 and 100")
+    data = await client.data_api(TOP_LIST_PATH, {"page": page, "page_size": page_size, **params})
+    items, stats = data.get("LIST"), data.get("STATS")
+    if not isinstance(items, list) or not isinstance(stats, dict):
+        raise DataError(f"{TOP_LIST_PATH} page {page}: expected Data.STATS and Data.LIST")
+    total = stats.get("TOTAL_ASSETS")
+    return TopListPage(items, total if isinstance(total, int) and not isinstance(total, bool) else None)
+
+
+async def asset_top_list(
+    client: CcdataClient,
+    *,
+    page_size: int = 100,
+    limit: int | None = None,
+    max_pages: int = TOP_LIST_MAX_PAGES,
+    **params: str | Sequence[str] | None,
+) -> list[dict[str, Any]]:
+    """The top list in rank order, paged until ``limit`` assets (or the end), each asset ID once.
+
+    Args:
+        client: an open client.
+        page_size: 10..100 (a ``limit`` above 100 takes several pages; the legacy script failed instead).
+        limit: how many assets to return (None: all of them).
+        max_pages: safety bound on the number of pages.
+        **params: ``sort_by``, ``toplist_quote_asset``, ``groups``, ``asset_type``...
+
+    Returns:
+        The assets, first occurrence of each ID kept (a ranking that moves between pages can repeat one).
+    """
+    seen: set[object] = set()
     assets: list[dict[str, Any]] = []
     for page in range(1, max_pages + 1):
-        data = await client.data_api(
-            "/asset/v1/top/list",
-            {"page": page, "page_size": page_size, "sort_by": sort_by, "asset_type": asset_type},
-        )
-        items, stats = data.get("LIST"), data.get("STATS")
-        if not isinstance(items, list) or not isinstance(stats, dict):
-            raise DataError(f"/asset/v1/top/list page {page}: expected Data.STATS and Data.LIST")
-        assets.extend(items)
-        total = stats.get("TOTAL_ASSETS")
-        if not items or not isinstance(total, int) or page * page_size >= total:
+        answer = await top_list_page(client, page, page_size=page_size, **params)
+        for item in answer.items:
+            ident = item.get("ID") if isinstance(item, dict) else None
+            if ident not in seen:
+                seen.add(ident)
+                assets.append(item)
+        if limit is not None and len(assets) >= limit:
+            return assets[:limit]
+        if not answer.items or answer.total is None or page * page_size >= answer.total:
             break
     return assets
 

@@ -33,4 +33,5 @@ FUTURES_FUNDING_RATE = TimeSeriesSpec(
     source=FuturesInstruments(
         "has_funding_rate_updates", "first_funding_rate_update_datetime", "last_funding_rate_update_datetime"
     ),
+    use_case="ingest_funding-rate_futures_{interval}",
 )

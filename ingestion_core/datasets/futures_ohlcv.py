@@ -50,4 +50,5 @@ FUTURES_OHLCV = TimeSeriesSpec(
         non_negative=("number_of_contracts", *_VOLUMES, *_TRADES),
     ),
     source=FuturesInstruments("has_trades", "first_trade_datetime", "last_trade_datetime"),
+    use_case="ingest_ohlcv_futures_{interval}",
 )

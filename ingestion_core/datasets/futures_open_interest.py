@@ -54,4 +54,5 @@ FUTURES_OPEN_INTEREST = TimeSeriesSpec(
     source=FuturesInstruments(
         "has_open_interest_updates", "first_open_interest_update_datetime", "last_open_interest_update_datetime"
     ),
+    use_case="ingest_open-interest_futures_{interval}",
 )

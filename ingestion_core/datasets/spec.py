@@ -175,6 +175,8 @@ class TimeSeriesSpec:
         source: where the series come from.
         flow_name: the Prefect flow name (``futures-ohlcv``).
         notes: extra help text for the flow's docstring (one paragraph).
+        use_case: the ``cc_rate_limit_status.use_case`` label of its API-usage records (the legacy script's,
+            ``{interval}`` replaced), e.g. ``ingest_ohlcv_futures_{interval}``.
     """
 
     name: str
@@ -185,6 +187,7 @@ class TimeSeriesSpec:
     source: SeriesSource
     flow_name: str = ""
     notes: str = ""
+    use_case: str = ""
 
     def __post_init__(self) -> None:
         if not self.tables:
@@ -217,6 +220,10 @@ class TimeSeriesSpec:
         if table is None:
             raise ParameterError(f"{self.name} has no {interval} table; intervals: {', '.join(self.intervals)}")
         return table
+
+    def use_case_for(self, interval: str) -> str:
+        """The API-usage ``use_case`` label of a run at ``interval`` (empty: the dataset records none)."""
+        return self.use_case.format(interval=interval)
 
     def dataset_for(self, interval: str) -> str:
         """The per-interval dataset name used in quarantine records and events (``futures_ohlcv_1h``)."""

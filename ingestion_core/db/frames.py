@@ -83,13 +83,16 @@ _INT_RANGE = (-(2**31), 2**31 - 1)  # the INT columns of the legacy tables are 3
 def split_storable(spec: TableSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[RejectedRow]]:
     """Split a prepared frame into the rows the table can hold and the ones it cannot, with the reason.
 
-    A server refuses (or, outside strict mode, silently truncates) text longer than its ``VARCHAR(n)`` and an
-    ``INT`` outside 32 bits; one such value would fail the whole batch. Checked here, per row, so one bad record
-    goes to quarantine and its neighbours load.
+    A server refuses (or, outside strict mode, silently truncates) text longer than its ``VARCHAR(n)``, an ``INT``
+    outside 32 bits and a NULL in a NOT NULL column (legacy stored the column's "empty" value there instead, X-1);
+    one such value would fail the whole batch. Checked here, per row, so one bad record goes to quarantine and its
+    neighbours load.
     """
     checks: list[pl.Expr] = []
     for name in frame.columns:
         column = spec.column(name)
+        if not column.nullable and name not in spec.primary_key:  # null keys are a DataError in prepare_frame
+            checks.append(pl.when(pl.col(name).is_null()).then(pl.lit(f"{name}: missing, and the column is NOT NULL")))
         limit = column.max_length
         if limit is not None:
             length = pl.col(name).str.len_chars()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
@@ -97,7 +97,10 @@ def form_order(model: type[RunParameters]) -> list[str]:
     return ["interval", *chosen, *common]
 
 
-def validate_parameters(model: type[RunParameters], values: Mapping[str, Any]) -> RunParameters:
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_parameters(model: type[M], values: Mapping[str, Any]) -> M:
     """Validate run parameters at the door.
 
     Args:

@@ -176,7 +176,19 @@ def futures_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
     return data_ok(data, rows=len(data))
 
 
-def futures_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
+def inject_instrument_faults(data: dict[str, Any], faults: Mapping[str, str]) -> None:
+    """Add the broken instruments the ``metadata_faults`` knob asks for (each copies a market's first instrument)."""
+    broken = {"long_symbol": "X" * 300 + "-USDT-VANILLA-PERPETUAL", "surrogate": "BAD\ud800-USDT-VANILLA-PERPETUAL"}
+    for fault, symbol in broken.items():
+        market = data.get(faults.get(fault, ""))
+        if market and market.get("instruments"):
+            first = next(iter(market["instruments"].values()))
+            market["instruments"][symbol] = {**first, "MAPPED_INSTRUMENT": symbol, "INSTRUMENT": symbol[:12]}
+
+
+def futures_instruments(
+    universe: Universe, params: Mapping[str, str], faults: Mapping[str, str] | None = None
+) -> Reply:
     """Serve ``/futures/v1/markets/instruments`` (``instrument_status`` CSV, default ACTIVE; ``instruments``)."""
     statuses = _status_filter(params)
     names = set(split_csv(params.get("instruments") or params.get("instrument")))
@@ -194,6 +206,7 @@ def futures_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
         record["instruments"] = instruments
         count += len(instruments)
         data[market] = record
+    inject_instrument_faults(data, faults or {})
     return data_ok(data, rows=count)
 
 
@@ -242,7 +255,7 @@ def spot_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
     return data_ok(data, rows=len(data))
 
 
-def spot_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
+def spot_instruments(universe: Universe, params: Mapping[str, str], faults: Mapping[str, str] | None = None) -> Reply:
     """Serve ``/spot/v1/markets/instruments`` (``instrument_status`` CSV, default ACTIVE; RETIRED pairs exist)."""
     statuses = _status_filter(params)
     names = set(split_csv(params.get("instruments")))
@@ -259,6 +272,7 @@ def spot_instruments(universe: Universe, params: Mapping[str, str]) -> Reply:
         }
         count += len(record["instruments"])
         data[market] = record
+    inject_instrument_faults(data, faults or {})
     return data_ok(data, rows=count)
 
 
@@ -311,17 +325,29 @@ def asset_record(asset: Asset, rank: int, now: int) -> dict[str, Any]:
     return record
 
 
-def top_list(universe: Universe, params: Mapping[str, str]) -> Reply:
-    """Serve ``/asset/v1/top/list`` (paged: ``page`` >= 1, ``page_size`` 10..100; ``sort_by``/``sort_direction``)."""
+def top_list(
+    universe: Universe, params: Mapping[str, str], shift: int = 0, faults: Mapping[str, str] | None = None
+) -> Reply:
+    """Serve ``/asset/v1/top/list`` (paged: ``page`` >= 1, ``page_size`` 10..100; ``sort_by``/``sort_direction``).
+
+    ``shift`` rotates the ranking by that many places (the ``rank_drift`` fault: ranks move between page requests,
+    so a client paging through can skip an asset or see one twice, as the real list does under a moving sort).
+    """
     page = parse_int(params.get("page"), "page", 1, 1, 1000)
     page_size = parse_int(params.get("page_size"), "page_size", 100, 10, 100)
     assert page is not None and page_size is not None
     sort_by = params.get("sort_by", "CIRCULATING_MKT_CAP_USD")
     descending = params.get("sort_direction", "DESC").upper() != "ASC"
     records = [asset_record(asset, rank, universe.now) for rank, asset in enumerate(universe.assets)]
+    for record in records:
+        if record["SYMBOL"] == (faults or {}).get("null_name"):
+            record["NAME"] = None  # NOT NULL in cc_assets: the row cannot be stored
     if records and sort_by not in records[0]:
         raise DataApiError(400, "Bad request: unknown sort_by.", {"param": "sort_by", "values": [sort_by]})
     records.sort(key=lambda r: (r[sort_by], r["ID"]), reverse=descending)
+    if records and shift:
+        cut = shift % len(records)
+        records = records[cut:] + records[:cut]
     for rank, record in enumerate(records, start=1):
         record["TOPLIST_BASE_RANK"] = {
             "CREATED_ON": rank,

@@ -57,6 +57,11 @@ class FaultConfig:
         permanent_failures: (market, instrument) pairs that always fail.
         corrupt_every: when > 0, futures OHLCV history records whose bucket number (``TIMESTAMP`` / bucket length)
             is a multiple of this come with ``HIGH`` below ``LOW``, a quality-rule violation to quarantine.
+        rank_drift: the asset top list's ranking rotates by this many places more with every answer (pages
+            drift between requests: an asset can be skipped or served twice).
+        metadata_faults: text injected into the metadata answers, keyed by what it breaks: ``long_symbol``
+            (a 300-character instrument name), ``surrogate`` (a lone surrogate in an instrument name),
+            ``null_name`` (an asset without ``NAME``); each names the market or asset it hits.
     """
 
     error_rates: Mapping[int, float] = field(default_factory=dict)
@@ -75,6 +80,8 @@ class FaultConfig:
     revision: int = 0
     permanent_failures: tuple[PermanentFailure, ...] = ()
     corrupt_every: int = 0
+    rank_drift: int = 0
+    metadata_faults: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ def parse_faults(base: FaultConfig, update: Mapping[str, Any]) -> FaultConfig:
             item if isinstance(item, PermanentFailure) else PermanentFailure(**item)
             for item in changes["permanent_failures"]
         )
+    if "metadata_faults" in changes:
+        changes["metadata_faults"] = {str(k): str(v) for k, v in dict(changes["metadata_faults"]).items()}
     if changes.get("storm_retry_after") is None and "storm_retry_after" in changes:
         changes["storm_retry_after"] = "none"
     return dataclasses.replace(base, **changes)

@@ -37,7 +37,10 @@ try:  # orjson (a Prefect dependency) is ~10x faster on 2000-row bodies; the std
     import orjson
 
     def _dumps(body: Any) -> bytes:
-        return orjson.dumps(body)
+        try:
+            return orjson.dumps(body)
+        except TypeError:  # a lone surrogate (the metadata_faults knob): the stdlib escapes it as the API would
+            return json.dumps(body, separators=(",", ":")).encode()
 
 except ImportError:  # pragma: no cover - depends on the environment
 
@@ -101,10 +104,10 @@ def _data_routes() -> dict[str, Handler]:
         routes[f"/spot/v1/historical/{unit}"] = _spot(unit)
         routes[f"/index/cc/v1/historical/{unit}"] = _index(unit)
     routes["/futures/v1/markets"] = lambda sim, p: futures_markets(sim.universe, p)
-    routes["/futures/v1/markets/instruments"] = lambda sim, p: futures_instruments(sim.universe, p)
+    routes["/futures/v1/markets/instruments"] = lambda sim, p: futures_instruments(sim.universe, p, sim.metadata_faults)
     routes["/spot/v1/markets"] = lambda sim, p: spot_markets(sim.universe, p)
-    routes["/spot/v1/markets/instruments"] = lambda sim, p: spot_instruments(sim.universe, p)
-    routes["/asset/v1/top/list"] = lambda sim, p: top_list(sim.universe, p)
+    routes["/spot/v1/markets/instruments"] = lambda sim, p: spot_instruments(sim.universe, p, sim.metadata_faults)
+    routes["/asset/v1/top/list"] = lambda sim, p: sim.top_list(p)
     routes["/asset/v1/summary/list"] = lambda sim, p: summary_list(sim.universe, p)
     routes["/admin/v2/rate/limit"] = lambda sim, p: sim.admin_rate_limit(p)
     return routes
@@ -142,6 +145,7 @@ class Simulator:
         self.base_url = ""
         self._universe_cache: tuple[int, Universe] | None = None
         self._cache = ResponseCache(self.config.response_cache_bytes)
+        self._top_list_requests = 0
 
     @property
     def universe(self) -> Universe:
@@ -157,6 +161,11 @@ class Simulator:
     def revision(self) -> int:
         """Current history revision (a fault knob)."""
         return self.faults.config.revision
+
+    @property
+    def metadata_faults(self) -> Mapping[str, str]:
+        """Broken records injected into metadata answers (a fault knob)."""
+        return self.faults.config.metadata_faults
 
     @property
     def no_trade(self) -> float:
@@ -181,6 +190,12 @@ class Simulator:
         else:
             self.faults.update({**(faults or {}), **changes})
         return self.faults.config
+
+    def top_list(self, params: Mapping[str, str]) -> Reply:
+        """Serve ``/asset/v1/top/list``; under the ``rank_drift`` fault each answer's ranking has moved further."""
+        shift = self._top_list_requests * self.faults.config.rank_drift
+        self._top_list_requests += 1
+        return top_list(self.universe, params, shift, self.metadata_faults)
 
     def admin_rate_limit(self, params: Mapping[str, str]) -> Reply:
         """Serve ``/admin/v2/rate/limit`` for the calling key (the call itself was counted)."""
@@ -354,6 +369,8 @@ def _faults_json(config: FaultConfig) -> dict[str, Any]:
         "fail_next": config.fail_next,
         "fail_next_status": config.fail_next_status,
         "revision": config.revision,
+        "rank_drift": config.rank_drift,
+        "metadata_faults": dict(config.metadata_faults),
         "permanent_failures": [
             {"market": f.market, "instrument": f.instrument, "status": f.status} for f in config.permanent_failures
         ],

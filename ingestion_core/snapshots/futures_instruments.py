@@ -1,32 +1,110 @@
-"""Futures markets and instruments, all statuses -> ``cc_exchanges_futures_details``, ``cc_instruments_futures``."""
+"""Futures markets and instruments, all statuses -> ``cc_exchanges_futures_details``, ``cc_instruments_futures``.
+
+Field maps per field-mapping §3. The time-series flows choose their instruments and first/last data times from
+``cc_instruments_futures``, so this runs first. All six statuses are requested by default, so expired contracts
+keep their bounds for backfills; an instrument no longer listed at all keeps its row with status ``NOT_LISTED``.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
-from ingestion_core.snapshots.spec import SnapshotSpec
+from ingestion_core.snapshots.markets import fetch_markets, parse_markets
+from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
 from ingestion_core.statuses import INSTRUMENT_STATUSES, InstrumentStatus
+
+if TYPE_CHECKING:
+    from ingestion_core.api.client import CcdataClient
+
+PATH = "/futures/v1/markets/instruments"
 
 
 def _all_statuses() -> list[InstrumentStatus]:
     return list(INSTRUMENT_STATUSES)
 
 
-class FuturesInstrumentsParameters(BaseModel):
-    """Which futures markets and statuses to refresh."""
+class MarketsParameters(BaseModel):
+    """Which markets and statuses a markets/instruments snapshot refreshes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     markets: list[str] | None = Field(
-        None,
-        min_length=1,
-        description="Exchanges to refresh (e.g. binance); empty = every futures exchange in one call.",
+        None, min_length=1, description="Exchanges to refresh (e.g. binance); empty = every exchange in one call."
     )
     instrument_status: list[InstrumentStatus] = Field(
         default_factory=_all_statuses,
         min_length=1,
-        description="Instrument statuses to request; default all six so expired contracts stay known.",
+        description="Instrument statuses to request; default all six, so instruments that stopped trading stay known.",
+    )
+
+
+EXCHANGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "api_exchange_type": ("TYPE",),
+    "exchange_status": ("EXCHANGE_STATUS",),
+    "mapped_instruments_total": ("MAPPED_INSTRUMENTS_TOTAL",),
+    "unmapped_instruments_total": ("UNMAPPED_INSTRUMENTS_TOTAL",),
+    "instruments_active_count": ("INSTRUMENT_STATUS", "ACTIVE"),
+    "instruments_ignored_count": ("INSTRUMENT_STATUS", "IGNORED"),
+    "instruments_retired_count": ("INSTRUMENT_STATUS", "RETIRED"),
+    "instruments_expired_count": ("INSTRUMENT_STATUS", "EXPIRED"),
+    "instruments_retired_unmapped_count": ("INSTRUMENT_STATUS", "RETIRED_UNMAPPED"),
+    "total_trades_exchange_level": ("TOTAL_TRADES_FUTURES",),
+    "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
+    "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
+    "has_orderbook_l2_snapshots": ("HAS_ORDERBOOK_L2_MINUTE_SNAPSHOTS_ENABLED",),
+}
+
+INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "api_instrument_type": ("TYPE",),
+    "instrument_status_on_exchange": ("INSTRUMENT_STATUS",),
+    "exchange_instrument_symbol_raw": ("INSTRUMENT",),
+    "index_underlying_symbol": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING"),
+    "index_underlying_id": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING_ID"),
+    "quote_currency_symbol": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY"),
+    "quote_currency_id": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY_ID"),
+    "settlement_currency_symbol": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY"),
+    "settlement_currency_id": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY_ID"),
+    "contract_currency_symbol": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY"),
+    "contract_currency_id": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY_ID"),
+    "denomination_type": ("INSTRUMENT_MAPPING", "DENOMINATION_TYPE"),
+    "transform_function": ("INSTRUMENT_MAPPING", "TRANSFORM_FUNCTION"),
+    "instrument_mapping_created_datetime": ("INSTRUMENT_MAPPING", "CREATED_ON"),
+    "has_trades": ("HAS_TRADES_FUTURES",),
+    "first_trade_datetime": ("FIRST_TRADE_FUTURES_TIMESTAMP",),
+    "last_trade_datetime": ("LAST_TRADE_FUTURES_TIMESTAMP",),
+    "total_trades_instrument_level": ("TOTAL_TRADES_FUTURES",),
+    "has_funding_rate_updates": ("HAS_FUNDING_RATE_UPDATES",),
+    "first_funding_rate_update_datetime": ("FIRST_FUNDING_RATE_UPDATE_TIMESTAMP",),
+    "last_funding_rate_update_datetime": ("LAST_FUNDING_RATE_UPDATE_TIMESTAMP",),
+    "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
+    "has_open_interest_updates": ("HAS_OPEN_INTEREST_UPDATES",),
+    "first_open_interest_update_datetime": ("FIRST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
+    "last_open_interest_update_datetime": ("LAST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
+    "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
+    "contract_expiration_datetime": ("CONTRACT_EXPIRATION_TS",),
+}
+
+
+async def fetch(client: CcdataClient, parameters: BaseModel) -> Fetched:
+    """Every futures market (or the named ones) with the requested statuses."""
+    chosen = MarketsParameters.model_validate(parameters.model_dump())
+    return await fetch_markets(client, PATH, chosen.markets, chosen.instrument_status)
+
+
+def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Parsed:
+    """Both tables' frames from the fetched catalogue."""
+    return parse_markets(
+        fetched.data,
+        dataset="futures_instruments",
+        exchanges=EXCHANGES_FUTURES_DETAILS,
+        instruments=INSTRUMENTS_FUTURES,
+        exchange_fields=EXCHANGE_FIELDS,
+        instrument_fields=INSTRUMENT_FIELDS,
+        retrieved_at=retrieved_at,
     )
 
 
@@ -34,5 +112,13 @@ FUTURES_INSTRUMENTS = SnapshotSpec(
     name="futures_instruments",
     title="futures markets and instruments (all statuses)",
     tables=(EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES),
-    parameters=FuturesInstrumentsParameters,
+    parameters=MarketsParameters,
+    fetch=fetch,
+    parse=parse,
+    tracked=(
+        Tracked(EXCHANGES_FUTURES_DETAILS, "exchange_internal_name", "exchange_status"),
+        Tracked(INSTRUMENTS_FUTURES, "exchange_internal_name", "instrument_status_on_exchange"),
+    ),
+    use_case="ingest_futures_exchange_instrument_data",
+    upstream_of=("futures_ohlcv", "futures_funding_rate", "futures_open_interest"),
 )

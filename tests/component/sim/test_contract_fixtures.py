@@ -281,6 +281,15 @@ async def case_minapi_stats(sim: Simulator, client: SimClient) -> None:
     compare_records([body], [served])
 
 
+async def case_exchanges_general(sim: Simulator, client: SimClient) -> None:
+    body = load("minapi_exchanges_general_documented.json")
+    served = (await client.get(sim.base_url, "/data/exchanges/general", tsym="USD")).json
+    compare_records(
+        [{k: v for k, v in body.items() if k != "Data"}], [{k: v for k, v in served.items() if k != "Data"}]
+    )
+    compare_records(list(body["Data"].values()), list(served["Data"].values()))
+
+
 async def case_minapi_market_error(sim: Simulator, client: SimClient) -> None:
     body = load("minapi_error_market_not_exist_type2.json")
     answer = await client.get(sim.base_url, "/data/v2/histoday", fsym="BTC", tsym="GBP", e="Kucoin")
@@ -313,6 +322,7 @@ CASES = {
     "minapi_v2_histoday_BTC_USD_limit30_trimmed_2022.json": case_minapi_histoday,
     "minapi_stats_rate_limit_2021.json": case_minapi_stats,
     "minapi_error_market_not_exist_type2.json": case_minapi_market_error,
+    "minapi_exchanges_general_documented.json": case_exchanges_general,
     "minapi_error_rate_limit_type99.json": case_minapi_rate_limit,
 }
 

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import State
+from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
 from ingestion_core.api.pacing import reset_pacer
 from ingestion_core.db import open_warehouse
 from ingestion_core.settings import DatabaseSettings, load_settings
-from ingestion_core.sim import FaultConfig, SimConfig, SimulatorThread
+from ingestion_core.sim import FaultConfig, ManualClock, SimConfig, SimulatorThread
 from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
 
 DAY = 86_400
@@ -84,13 +89,16 @@ def flow_env(
     """Simulator + MariaDB database + environment for the flows.
 
     ``@pytest.mark.sim(**fields)`` overrides :class:`SimConfig` fields (``faults`` may be a dict;
-    ``anchor_days_ago=N`` puts the anchor N days before today's midnight).
+    ``anchor_days_ago=N`` puts the anchor N days before today's midnight; ``frozen=True`` stops the simulator's
+    clock at the test's start).
     """
     marker = request.node.get_closest_marker("sim")
     overrides = dict(marker.kwargs) if marker else {}
     now = int(time.time())
     if "anchor_days_ago" in overrides:
         overrides["anchor"] = now - now % DAY - int(overrides.pop("anchor_days_ago")) * DAY
+    if overrides.pop("frozen", False):  # the simulator's "now" stands still (live counters stop moving)
+        overrides["clock"] = ManualClock(now)
     if isinstance(overrides.get("faults"), dict):
         overrides["faults"] = FaultConfig(**overrides["faults"])
     with SimulatorThread(flow_sim_config(now, **overrides)) as sim:
@@ -117,3 +125,34 @@ def flow_env(
         assert settings.database.name == mariadb_settings.name
         yield FlowEnv(sim=sim, database=settings.database)
         reset_pacer()
+
+
+async def artifact_rows(key: str) -> list[dict[str, object]]:
+    """The rows of the newest table artifact with ``key``."""
+    async with get_client() as client:
+        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    assert found, f"no artifact with key {key}"
+    data = found[0].data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert isinstance(rows, list)
+    return rows
+
+
+async def events(
+    name: str, since: datetime, resource: str, attempts: int = 50, at_least: int = 1
+) -> list[dict[str, Any]]:
+    """Events of one name and resource emitted since ``since`` (polled: the server persists them asynchronously)."""
+    flt = EventFilter(
+        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=10)),
+        event=EventNameFilter(name=[name]),
+        resource=EventResourceFilter(id=[resource]),
+    )
+    payloads: list[dict[str, Any]] = []
+    async with get_client() as client:
+        for _ in range(attempts):
+            page = await client.read_events(filter=flt, limit=50)  # the server's maximum (the client default is 100)
+            payloads = [dict(e.payload) for e in page.events]
+            if len(payloads) >= at_least:
+                break
+            await asyncio.sleep(0.2)
+    return payloads

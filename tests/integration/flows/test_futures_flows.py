@@ -7,10 +7,9 @@ time-series flow, and checks the warehouse and the simulator's request counters.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -20,7 +19,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    ArtifactFilterKey,
     ArtifactFilterType,
     FlowRunFilter,
     FlowRunFilterId,
@@ -28,7 +26,6 @@ from prefect.client.schemas.filters import (
     TaskRunFilterName,
 )
 from prefect.client.schemas.objects import State
-from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
 from flows.futures_funding_rate import futures_funding_rate
 from flows.futures_instruments import futures_instruments
@@ -39,7 +36,7 @@ from ingestion_core.db.coverage import coverage
 from ingestion_core.errors import RunFailed
 from ingestion_core.pipeline.summary import RunSummary
 from ingestion_core.sim.universe import FuturesInstrument
-from tests.integration.flows.conftest import FlowEnv, run_flow
+from tests.integration.flows.conftest import FlowEnv, artifact_rows, events, run_flow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -77,16 +74,6 @@ def _hours_of(frame: pl.DataFrame, item: FuturesInstrument) -> list[datetime]:
     return mine.get_column("datetime").to_list()
 
 
-async def _artifact_rows(key: str) -> list[dict[str, object]]:
-    async with get_client() as client:
-        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
-    assert found, f"no artifact with key {key}"
-    data = found[0].data
-    rows = json.loads(data) if isinstance(data, str) else data
-    assert isinstance(rows, list)
-    return rows
-
-
 async def _progress(state: State[Any]) -> list[float]:
     """The progress artifacts of one flow run (their final percentages)."""
     run_id = state.state_details.flow_run_id
@@ -100,24 +87,7 @@ async def _progress(state: State[Any]) -> list[float]:
     return [float(str(a.data)) for a in found]
 
 
-async def _events(name: str, since: datetime, resource: str, attempts: int = 50) -> list[dict[str, Any]]:
-    """Events of one name and resource emitted since ``since`` (polled: the server persists them asynchronously)."""
-    flt = EventFilter(
-        occurred=EventOccurredFilter(since=since, until=datetime.now(UTC) + timedelta(minutes=10)),
-        event=EventNameFilter(name=[name]),
-        resource=EventResourceFilter(id=[resource]),
-    )
-    payloads: list[dict[str, Any]] = []
-    async with get_client() as client:
-        for _ in range(attempts):
-            page = await client.read_events(filter=flt, limit=50)  # the server's maximum (the client default is 100)
-            payloads = [dict(e.payload) for e in page.events]
-            if payloads:
-                break
-            await asyncio.sleep(0.2)
-    return payloads
-
-
+@pytest.mark.sim(frozen=True)  # live fields (an ACTIVE instrument's LAST_* time) stand still: 0 changed on a re-run
 def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) -> None:
     since = datetime.now(UTC)
     state = run_flow(discover)
@@ -125,19 +95,21 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
     outcome = state.result()
     universe = flow_env.sim.universe
     expected = {(i.market, i.mapped_instrument) for i in universe.futures}
-    assert outcome.instruments_inserted == len(expected)
-    assert set(outcome.changes.appeared) == expected
+    instruments = outcome.table("market.cc_instruments_futures")
+    assert instruments.inserted == len(expected)
+    assert set(instruments.appeared) == {f"{m}/{i}" for m, i in expected}
     stored = flow_env.table("market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"])
     pairs = set(zip(stored["exchange_internal_name"], stored["mapped_instrument_symbol"], strict=True))
     assert pairs == expected
     statuses = set(stored["instrument_status_on_exchange"].to_list())
     assert {"ACTIVE", "EXPIRED"} <= statuses  # every status is requested, not just ACTIVE
     resource = "ccdata.dataset.futures_instruments"
-    (added,) = asyncio.run(_events("ccdata.instruments.added", since, resource))
-    assert added["count"] == len(expected)
-    assert set(added["instruments"]) == {f"{m}/{i}" for m, i in expected}
+    added = asyncio.run(events("ccdata.futures_instruments.added", since, resource, at_least=2))
+    by_table = {str(e["table"]): e for e in added}
+    assert by_table["market.cc_instruments_futures"]["count"] == len(expected)
+    assert set(by_table["market.cc_instruments_futures"]["items"]) == {f"{m}/{i}" for m, i in expected}
 
-    # An instrument the API no longer lists keeps its row and is reported as removed.
+    # An instrument the API no longer lists keeps its row, is reported as removed and marked NOT_LISTED.
     ghost = stored.head(1).with_columns(pl.lit("GHOST-USDT-VANILLA-PERPETUAL").alias("mapped_instrument_symbol"))
 
     async def add_ghost() -> None:
@@ -146,15 +118,18 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
 
     asyncio.run(add_ghost())
     since = datetime.now(UTC)
-    again = run_flow(discover).result()
-    assert (again.instruments_inserted, again.instruments_updated) == (0, len(expected))
-    ghost_key = (str(ghost["exchange_internal_name"][0]), "GHOST-USDT-VANILLA-PERPETUAL")
-    assert again.changes.appeared == () and again.changes.disappeared == (ghost_key,)
-    (removed,) = asyncio.run(_events("ccdata.instruments.removed", since, resource))
-    assert removed["instruments"] == ["/".join(ghost_key)]
+    again = run_flow(discover).result().table("market.cc_instruments_futures")
+    assert (again.inserted, again.updated, again.changed) == (0, len(expected), 0)
+    ghost_key = f"{ghost['exchange_internal_name'][0]}/GHOST-USDT-VANILLA-PERPETUAL"
+    assert again.appeared == () and again.disappeared == (ghost_key,) and again.marked == 1
+    (removed,) = asyncio.run(events("ccdata.futures_instruments.removed", since, resource))
+    assert removed["items"] == [ghost_key]
     # "added" is emitted before "removed", so it would already be stored: one look is enough.
-    assert asyncio.run(_events("ccdata.instruments.added", since, resource, attempts=1)) == []
-    assert flow_env.table("market.cc_instruments_futures", ["exchange_internal_name"]).height == len(expected) + 1
+    assert asyncio.run(events("ccdata.futures_instruments.added", since, resource, attempts=1)) == []
+    after = flow_env.table("market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"])
+    assert after.height == len(expected) + 1
+    kept = after.filter(pl.col("mapped_instrument_symbol") == "GHOST-USDT-VANILLA-PERPETUAL")
+    assert kept["instrument_status_on_exchange"].to_list() == ["NOT_LISTED"]
 
 
 def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowEnv) -> None:
@@ -175,7 +150,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     assert summary.calls == flow_env.history_calls() == minimum_calls
     assert summary.rows_inserted == first_table.height
     assert first_table.select(KEY).is_duplicated().sum() == 0
-    artifact = asyncio.run(_artifact_rows("futures-ohlcv-1h-summary"))
+    artifact = asyncio.run(artifact_rows("futures-ohlcv-1h-summary"))
     assert sorted(str(r["mapped_instrument"]) for r in artifact) == sorted(i.mapped_instrument for i in active)
     assert {r["status"] for r in artifact} == {"ok"}
     assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
@@ -293,7 +268,7 @@ def test_counts_cover_every_task_attempt(flow_env: FlowEnv) -> None:
     summary = state.result()
     table = flow_env.table(OHLCV_1H, KEY)
     assert summary.rows_inserted == table.height  # attempt 1 wrote most rows, attempt 2 the rest
-    artifact = asyncio.run(_artifact_rows("futures-ohlcv-1h-summary"))
+    artifact = asyncio.run(artifact_rows("futures-ohlcv-1h-summary"))
     assert {r["status"] for r in artifact} == {"ok"}  # not "up to date" for the ones attempt 1 finished
     assert sum(int(str(r["inserted"])) for r in artifact) == table.height
     assert summary.calls == len(active) + 1  # the first instrument was called in both attempts

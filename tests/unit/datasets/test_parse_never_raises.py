@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion_core.datasets import DATASETS
-from ingestion_core.datasets.futures_instruments import parse_futures_instruments
+from ingestion_core.snapshots import SNAPSHOTS
+from ingestion_core.snapshots.futures_instruments import MarketsParameters
+from ingestion_core.snapshots.spec import Fetched
 from tests.unit.datasets.fixture_files import example_series
 
 pytestmark = pytest.mark.unit
@@ -95,5 +97,5 @@ def test_history_parse_never_raises(batch: list[Any], name: str, choice: int) ->
     )
 )
 def test_instruments_parse_never_raises(data: dict[str, Any]) -> None:
-    parsed = parse_futures_instruments(data, retrieved_at=datetime(2026, 1, 1))
-    assert parsed.exchanges.height <= len(data)
+    parsed = SNAPSHOTS["futures_instruments"].parse(Fetched(data), MarketsParameters(), datetime(2026, 1, 1))
+    assert parsed.frames["market.cc_exchanges_futures_details"].height <= len(data)

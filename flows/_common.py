@@ -1,0 +1,67 @@
+"""What every flow body shares: the run clock, ending a run on our errors, the API-usage records (Prefect calls)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
+from prefect.states import Failed
+
+from ingestion_core.errors import IngestError
+from ingestion_core.settings import Settings
+from tasks.snapshot import record_usage_task
+
+Logger = logging.Logger | logging.LoggerAdapter[Any]
+T = TypeVar("T")
+
+
+def run_clock() -> int:
+    """The run's clock: a scheduled run is defined by its scheduled time, so late or catch-up runs are exact."""
+    scheduled = flow_run.scheduled_start_time
+    if isinstance(scheduled, datetime):
+        return min(int(time.time()), int(scheduled.timestamp()))
+    return int(time.time())
+
+
+def forbid_flow_retry() -> None:
+    """Make this flow run end on its failure instead of taking a flow retry (the failure is permanent)."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(UUID(run_id))
+        policy = current.empirical_policy.model_copy(update={"retries": 0, "max_retries": 0})
+        client.update_flow_run(UUID(run_id), empirical_policy=policy)
+
+
+def fail_run(error: IngestError, logger: Logger) -> State[Any]:
+    """End the run on one of our errors: one log line (the traceback only at DEBUG), no retry unless it may help."""
+    logger.error("%s", error, exc_info=logger.isEnabledFor(logging.DEBUG))
+    if not error.retriable:
+        forbid_flow_retry()
+    return Failed(message=str(error), data=error)
+
+
+def with_usage_records(settings: Settings, use_case: str, logger: Logger, work: Callable[[], T]) -> T:
+    """Run ``work`` between a ``pre`` and a ``post`` API-usage record (best effort: a failed record is a warning)."""
+    record = bool(use_case) and settings.ingestion.record_api_usage
+    if record:
+        _record(settings, use_case, "pre", logger)
+    try:
+        return work()
+    finally:
+        if record:
+            _record(settings, use_case, "post", logger)
+
+
+def _record(settings: Settings, use_case: str, timing: str, logger: Logger) -> None:
+    problem = record_usage_task(settings, use_case, timing)
+    if problem:
+        logger.warning("API usage not recorded: %s", problem)

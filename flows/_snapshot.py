@@ -1,0 +1,99 @@
+"""Build the Prefect flow of any snapshot dataset from its spec: only Prefect calls live here."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from prefect import Flow, flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import State
+from prefect.events import emit_event
+from prefect.states import Failed
+from pydantic import BaseModel
+
+from flows._common import fail_run, forbid_flow_retry, with_usage_records
+from ingestion_core.errors import IngestError, RunFailed
+from ingestion_core.logging_setup import configure_logging
+from ingestion_core.pipeline.parameters import validate_parameters
+from ingestion_core.settings import load_settings
+from ingestion_core.snapshots.outcome import SnapshotOutcome
+from ingestion_core.snapshots.spec import SnapshotSpec
+from tasks.snapshot import refresh_snapshot_task
+
+EVENT_ITEMS = 200
+
+
+def publish(spec: SnapshotSpec, outcome: SnapshotOutcome) -> None:
+    """The run's table artifact and events: ``ccdata.<dataset>.added`` / ``.removed`` per tracked table."""
+    create_table_artifact(
+        table=outcome.rows(), key=f"{spec.name}-summary".replace("_", "-"), description=outcome.headline()
+    )
+    resource = {"prefect.resource.id": f"ccdata.dataset.{spec.name}"}
+    for table in outcome.tables:
+        for event, items in (("added", table.appeared), ("removed", table.disappeared)):
+            if items:
+                payload = {"table": table.table, "count": len(items), "items": list(items[:EVENT_ITEMS])}
+                emit_event(f"ccdata.{spec.name}.{event}", resource=resource, payload=payload)
+    payload = {**outcome.metrics(), "state": "Completed" if outcome.ok else "Failed"}
+    emit_event("ccdata.dataset.run-finished", resource=resource, payload=payload)
+    if any(t.inserted or t.updated for t in outcome.tables):
+        emit_event("ccdata.dataset.upserted", resource=resource, payload=payload)
+
+
+def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome | State[Any]:
+    """The body of every snapshot flow."""
+    logger = get_run_logger()
+    try:
+        settings = load_settings()
+        configure_logging(settings.logging)
+        parameters = validate_parameters(spec.parameters, values)
+    except IngestError as exc:
+        return fail_run(exc, logger)
+
+    def refresh() -> object:
+        state = refresh_snapshot_task(settings, spec.name, parameters.model_dump(), return_state=True)
+        return state.result(raise_on_failure=False)
+
+    result = with_usage_records(settings, spec.use_case, logger, refresh)
+    if isinstance(result, IngestError):
+        return fail_run(result, logger)
+    if not isinstance(result, SnapshotOutcome):
+        raise TypeError(f"refresh-snapshot returned {type(result).__name__}")  # a bug: let Prefect show it
+    publish(spec, result)
+    logger.info("%s", result.headline())
+    if result.failures:
+        if not result.retriable:
+            forbid_flow_retry()
+        failure = RunFailed(result.failure_message(), summary=result, retriable=result.retriable)
+        return Failed(message=failure.args[0], data=failure)
+    return result
+
+
+def _signature(model: type[BaseModel]) -> inspect.Signature:
+    return inspect.Signature(
+        [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=info.get_default(call_default_factory=True),
+                annotation=info.annotation,
+            )
+            for name, info in model.model_fields.items()
+        ]
+    )
+
+
+def snapshot_flow(spec: SnapshotSpec) -> Flow[..., SnapshotOutcome | State[Any]]:
+    """Build the Prefect flow of one snapshot dataset from its spec."""
+
+    def body(**values: Any) -> SnapshotOutcome | State[Any]:
+        return run_snapshot(spec, values)
+
+    tables = ", ".join(spec.table_names)
+    lines = [f"Refresh {spec.title} in {tables}.", "", "Args:"]
+    lines += [f"    {name}: {info.description}" for name, info in spec.parameters.model_fields.items()]
+    body.__name__ = body.__qualname__ = spec.name
+    body.__doc__ = "\n".join(lines)
+    body.__signature__ = _signature(spec.parameters)  # type: ignore[attr-defined]
+    return flow(name=spec.flow_name, retries=1, retry_delay_seconds=60, validate_parameters=False)(body)

@@ -1,0 +1,142 @@
+"""The ``/{futures,spot}/v1/markets/instruments`` catalogue: fetch every market and status, parse into two tables.
+
+``Data`` is an object keyed by market; each market carries its exchange-level fields and an ``instruments`` object
+keyed by mapped symbol (docs/ccdata-api.md §3.4, §3.5). One exchange row per market and one instrument row per
+(market, mapped symbol); the field maps are the dataset's (field-mapping §3, §4).
+
+Every instrument status travels as ONE comma-separated ``instrument_status`` value (F-5, S-1: the legacy spot
+script requested only ACTIVE, so instruments that died stayed ACTIVE forever). With all six statuses requested, an
+instrument the API no longer lists at all has disappeared; with fewer, nothing can be concluded and nothing is
+marked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ingestion_core.db.tables import TableSpec
+from ingestion_core.epochs import naive_utc_second
+from ingestion_core.errors import IngestError
+from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.snapshots.convert import Converter, unkeyable, usable_key
+from ingestion_core.snapshots.spec import Fetched, Parsed
+from ingestion_core.statuses import INSTRUMENT_STATUSES
+
+if TYPE_CHECKING:
+    from ingestion_core.api.client import CcdataClient
+
+FieldMap = Mapping[str, tuple[str, ...]]
+
+
+async def fetch_markets(
+    client: CcdataClient, path: str, markets: Sequence[str] | None, statuses: Sequence[str]
+) -> Fetched:
+    """Fetch the catalogue: one call for every market, or one call per named market (a failing one spares the rest).
+
+    Args:
+        client: an open client.
+        path: ``/futures/v1/markets/instruments`` or ``/spot/v1/markets/instruments``.
+        markets: the markets to fetch, or None for all of them in one call.
+        statuses: the instrument statuses to request.
+    """
+    every_status = set(statuses) == set(INSTRUMENT_STATUSES)
+    query: dict[str, Any] = {"instrument_status": tuple(statuses)}
+    if not markets:
+        data = await client.data_api(path, query)
+        return Fetched(data, scopes=None if every_status else frozenset())
+    answers = await asyncio.gather(
+        *(client.data_api(path, {**query, "market": market}) for market in markets), return_exceptions=True
+    )
+    merged: dict[str, Any] = {}
+    failures: list[str] = []
+    retriable = False
+    done: set[str] = set()
+    for market, answer in zip(markets, answers, strict=True):
+        if isinstance(answer, IngestError):
+            failures.append(f"market {market}: {answer}")
+            retriable = retriable or answer.retriable
+        elif isinstance(answer, BaseException):
+            raise answer  # a bug, not an API answer: let it show
+        else:
+            merged.update(answer)
+            done.add(market)
+    # Only the named markets were asked for: the others are out of scope, whatever happened to them.
+    scopes = frozenset(done) if every_status else frozenset()
+    return Fetched(merged, failures=failures, scopes=scopes, retriable=retriable)
+
+
+def parse_markets(
+    data: Mapping[str, Any],
+    *,
+    dataset: str,
+    exchanges: TableSpec,
+    instruments: TableSpec,
+    exchange_fields: FieldMap,
+    instrument_fields: FieldMap,
+    retrieved_at: datetime,
+) -> Parsed:
+    """Parse the ``Data`` object into the exchange and instrument frames (typed by their table specs).
+
+    Args:
+        data: market name -> exchange object with an ``instruments`` object keyed by mapped symbol.
+        dataset: names the quarantine records.
+        exchanges: the exchange table (one row per market).
+        instruments: the instrument table (one row per market and mapped symbol).
+        exchange_fields: column -> path inside the exchange object.
+        instrument_fields: column -> path inside the instrument object.
+        retrieved_at: the run clock, written to the wall-clock columns (naive UTC, to the second).
+
+    Returns:
+        Both frames, plus quarantine records for entries that cannot be keyed and flags for unusable values.
+    """
+    import polars as pl
+
+    from ingestion_core.db.tables import polars_schema
+
+    stamp = naive_utc_second(retrieved_at)
+    flags: list[QuarantineRecord] = []
+    exchange_rows: list[dict[str, object]] = []
+    instrument_rows: list[dict[str, object]] = []
+    for market, exchange in data.items():
+        name = usable_key(market)
+        if name is None or not isinstance(exchange, Mapping):
+            why = "market entry is not an object" if name else "market name is not usable text"
+            flags.append(unkeyable(dataset, (str(market),), why, exchange))
+            continue
+        row = Converter(dataset, exchanges, (name,), exchange, flags).row(exchange_fields, exchange)
+        exchange_rows.append({"exchange_internal_name": name, **row, **_clock(exchanges, stamp)})
+        listed = exchange.get("instruments")
+        if listed is None:
+            continue
+        if not isinstance(listed, Mapping):
+            flags.append(unkeyable(dataset, (name, "instruments"), "instruments is not an object", listed))
+            continue
+        for symbol, instrument in listed.items():
+            mapped = usable_key(symbol)
+            if mapped is None or not isinstance(instrument, Mapping):
+                why = "instrument entry is not an object" if mapped else "instrument symbol is not usable text"
+                flags.append(unkeyable(dataset, (name, str(symbol)), why, instrument))
+                continue
+            item = Converter(dataset, instruments, (name, mapped), instrument, flags).row(instrument_fields, instrument)
+            instrument_rows.append(
+                {
+                    "exchange_internal_name": name,
+                    "mapped_instrument_symbol": mapped,
+                    **item,
+                    **_clock(instruments, stamp),
+                }
+            )
+    frames = {
+        exchanges.qualified_name: pl.DataFrame(exchange_rows, schema=polars_schema(exchanges), orient="row"),
+        instruments.qualified_name: pl.DataFrame(instrument_rows, schema=polars_schema(instruments), orient="row"),
+    }
+    return Parsed(frames, flags)
+
+
+def _clock(table: TableSpec, stamp: datetime) -> dict[str, datetime]:
+    """The run clock for the table's wall-clock columns (``created_at`` is kept on update by the upsert)."""
+    names = ("api_data_retrieved_datetime", "created_at", "updated_at")
+    return {name: stamp for name in names if table.has_column(name)}
