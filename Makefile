@@ -1,5 +1,5 @@
 # The two commands that matter: `make demo` (set up and run the main job on embedded defaults) and `make test`.
-.PHONY: setup demo test lint typecheck pytest unit bench fmt deploy sim clean
+.PHONY: setup demo test lint typecheck pytest unit bench fmt deploy worker e2e sim clean
 
 UV := python3 -m uv
 PY := .venv/bin/python
@@ -41,9 +41,18 @@ bench: setup
 sim: setup
 	$(PY) -m ingestion_core.sim --port 8765
 
+# Checks everything first (settings, alert targets, PREFECT_API_URL, CCDATA_INGEST_HOME, flow imports), then the
+# work pool, the changed deployments (paused schedules stay paused), notification blocks and alert automations.
 deploy: setup
-	$(PY) -m deployments.bootstrap $(if $(NOTIFY_BLOCK),--notify-block $(NOTIFY_BLOCK),)
-	.venv/bin/prefect --no-prompt deploy --all
+	$(PY) -m deployments.deploy $(DEPLOY_ARGS)
+
+# The worker that drains on SIGTERM (docs/operations.md); under systemd: deployments/ccdata-ingest-worker.service.
+worker: setup
+	$(PY) -m deployments.worker --pool ccdata-ingest $(WORKER_ARGS)
+
+# The end-to-end test alone, with its measurements printed (PostgreSQL-backed Prefect server; part of `make test`).
+e2e: setup
+	.venv/bin/pytest tests/e2e -s -q
 
 clean:
 	rm -rf .venv data .mypy_cache .ruff_cache .pytest_cache .hypothesis

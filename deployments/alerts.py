@@ -1,22 +1,33 @@
-"""The alerting automations of ccdata-ingest, defined once in code.
+"""The alert automations of ccdata-ingest, derived from ``prefect.yaml``.
 
-Self-hosted Prefect has no metric triggers, so every alert is an event trigger (docs/prefect-notes.md A7):
+Self-hosted Prefect has no metric triggers, so every alert is an event trigger (docs/prefect-notes.md A7). One
+failed run is exactly one notification: the only failure alert reacts to the run's *terminal* state event
+(``Failed``, ``Crashed`` or ``TimedOut``), which Prefect emits once per run however many flow retries came before
+(a retried attempt passes through ``AwaitingRetry``, not ``Failed``). Our own ``ccdata.dataset.partial-failure``
+event is not alerted on: the Failed run's message already names the failed instruments.
 
-- a run of any ccdata deployment ends Failed or Crashed (a run ends Failed when any instrument failed);
-- a run is Late (usually: no worker is running);
-- a run reports a partial failure (our own ``ccdata.dataset.partial-failure`` event, names the instruments);
-- stale data: no ``ccdata.dataset.upserted`` event for a dataset within its freshness window.
+- run failed: a run of any deployment in ``prefect.yaml`` ends Failed, Crashed or TimedOut;
+- run late: a run of one of them did not start on time (usually: no worker);
+- stale ``<series>``: no ``ccdata.dataset.upserted`` event for the series within its freshness window
+  (``deployments/schedules.py``), one automation per series fed by a scheduled deployment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from prefect.automations import Automation, EventTrigger, Posture, SendNotification
+from prefect.automations import Automation, DoNothing, EventTrigger, Posture, SendNotification
+from prefect.events.actions import ActionTypes
+
+from deployments.schedules import freshness_window
+from deployments.spec import ProjectSpec
 
 PREFIX = "ccdata-ingest"
+FAILURE_EVENTS = frozenset({"prefect.flow-run.Failed", "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut"})
+DESCRIPTION = "Managed by `make deploy` (deployments/deploy.py) from prefect.yaml; edits in the UI are overwritten."
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,77 +40,82 @@ class AlertSpec:
     body: str
 
 
-def _flow_run_trigger(events: set[str]) -> EventTrigger:
+def _flow_run_trigger(events: frozenset[str], deployment_names: Sequence[str]) -> EventTrigger:
     return EventTrigger(
         match={"prefect.resource.id": "prefect.flow-run.*"},
-        match_related={"prefect.resource.role": "tag", "prefect.resource.id": "prefect.tag.ccdata"},
-        expect=events,
+        match_related={"prefect.resource.role": "deployment", "prefect.resource.name": sorted(deployment_names)},
+        expect=set(events),
         posture=Posture.Reactive,
         threshold=1,
         within=timedelta(0),
     )
 
 
-def alert_specs(freshness: dict[str, timedelta] | None = None) -> list[AlertSpec]:
-    """Return every alert the project wants, stale-data alerts one per dataset resource."""
+def _human(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+async def alert_specs(project: ProjectSpec) -> list[AlertSpec]:
+    """Every alert the project wants: failure, lateness, and one stale-data alert per scheduled series."""
+    names = [d.name for d in project.deployments]
     specs = [
         AlertSpec(
-            name=f"{PREFIX}: run failed or crashed",
-            trigger=_flow_run_trigger({"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}),
-            subject="ccdata-ingest run {{ flow_run.name }} ended {{ flow_run.state.name }}",
-            body="{{ flow.name }} / {{ flow_run.name }}: {{ flow_run.state.message }}\n{{ flow_run|ui_url }}",
+            name=f"{PREFIX}: run failed",
+            trigger=_flow_run_trigger(FAILURE_EVENTS, names),
+            subject="ccdata-ingest: {{ deployment.name }} run {{ flow_run.name }} ended {{ flow_run.state.name }}",
+            body=(
+                "Deployment {{ deployment.name }}, flow run {{ flow_run.name }} ({{ flow_run.id }}) ended "
+                "{{ flow_run.state.name }}: {{ flow_run.state.message }}\n{{ flow_run|ui_url }}"
+            ),
         ),
         AlertSpec(
             name=f"{PREFIX}: run late",
-            trigger=_flow_run_trigger({"prefect.flow-run.Late"}),
-            subject="ccdata-ingest run {{ flow_run.name }} is late",
-            body="{{ flow.name }} has not started on time: is a worker polling the ccdata-ingest pool?",
-        ),
-        AlertSpec(
-            name=f"{PREFIX}: partial failure",
-            trigger=EventTrigger(
-                match={"prefect.resource.id": "ccdata.dataset.*"},
-                expect={"ccdata.dataset.partial-failure"},
-                posture=Posture.Reactive,
-                threshold=1,
-                within=timedelta(0),
+            trigger=_flow_run_trigger(frozenset({"prefect.flow-run.Late"}), names),
+            subject="ccdata-ingest: {{ deployment.name }} run {{ flow_run.name }} is late",
+            body=(
+                "Flow run {{ flow_run.name }} ({{ flow_run.id }}) of {{ deployment.name }} has not started on time: "
+                "is a worker polling its work pool?\n{{ flow_run|ui_url }}"
             ),
-            subject="ccdata-ingest: instruments failed in {{ event.resource.id }}",
-            body="Failed: {{ event.payload.failed }}",
         ),
     ]
-    for resource, window in (freshness or DEFAULT_FRESHNESS).items():
+    for series, deployments in project.by_series().items():
+        window = await freshness_window(deployments)
+        if window is None:
+            continue
+        resource = deployments[0].resource_id
+        feeders = ", ".join(d.name for d in deployments)
         specs.append(
             AlertSpec(
-                name=f"{PREFIX}: stale {resource}",
+                name=f"{PREFIX}: stale {series}",
                 trigger=EventTrigger(
-                    match={"prefect.resource.id": f"ccdata.dataset.{resource}"},
+                    match={"prefect.resource.id": resource},
                     expect={"ccdata.dataset.upserted"},
                     posture=Posture.Proactive,
                     threshold=1,
                     within=window,
                 ),
-                subject=f"ccdata-ingest: no new {resource} rows for {window}",
-                body="Check the deployment's recent runs, the worker, and the CCData quota.",
+                subject=f"ccdata-ingest: no new {series} rows for {_human(window)}",
+                body=(
+                    f"No ccdata.dataset.upserted event for {resource} within {_human(window)} (fed by {feeders}). "
+                    "Check the deployment's recent runs, the worker and the CCData quota."
+                ),
             )
         )
     return specs
 
 
-DEFAULT_FRESHNESS: dict[str, timedelta] = {
-    "futures_ohlcv.1h": timedelta(hours=3),
-    "futures_funding_rate.1h": timedelta(hours=3),
-    "futures_open_interest.1h": timedelta(hours=3),
-    "futures_ohlcv.1d": timedelta(days=2),
-}
+def build_automation(spec: AlertSpec, block_document_ids: Sequence[UUID]) -> Automation:
+    """Turn a spec into an automation that notifies through every given block (none: the automation only records).
 
-
-def build_automation(spec: AlertSpec, block_document_id: UUID) -> Automation:
-    """Turn a spec into a Prefect automation that notifies through the given block."""
-    return Automation(
-        name=spec.name,
-        description="Managed by deployments/bootstrap.py; edits in the UI are overwritten on the next bootstrap.",
-        enabled=True,
-        trigger=spec.trigger,
-        actions=[SendNotification(block_document_id=block_document_id, subject=spec.subject, body=spec.body)],
-    )
+    Args:
+        spec: the alert.
+        block_document_ids: notification blocks to send through; empty makes a do-nothing automation, which still
+            shows in the UI's event feed when it fires.
+    """
+    actions: list[ActionTypes] = [
+        SendNotification(block_document_id=block_id, subject=spec.subject, body=spec.body)
+        for block_id in block_document_ids
+    ] or [DoNothing()]
+    return Automation(name=spec.name, description=DESCRIPTION, enabled=True, trigger=spec.trigger, actions=actions)

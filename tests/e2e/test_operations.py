@@ -1,0 +1,215 @@
+"""The operator's view, end to end, on a PostgreSQL-backed Prefect server with the graceful process worker.
+
+Each test prints one ``E2E`` line with what it measured (``make e2e`` shows them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prefect.client.schemas.actions import DeploymentUpdate
+from prefect.events.filters import EventFilter, EventIDFilter
+
+from deployments.alerts import PREFIX
+from deployments.apply import scheduled_runs_of
+from tests.e2e.conftest import QUEUE, Stack
+from tests.e2e.runs import create_run, deployment, future_scheduled_runs, schedule_states, wait_until
+from tests.e2e.workers import WorkerProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def report(line: str) -> None:
+    print(f"\nE2E {line}", flush=True)
+
+
+async def test_deploy_created_pool_deployments_and_alerts(stack: Stack) -> None:
+    async with stack.client() as client:
+        pool = await client.read_work_pool("ccdata-ingest")
+        assert pool.type == "process"
+        assert pool.base_job_template["job_configuration"]["command"] == "{{ command }}"
+        names = {d.name for d in await client.read_deployments()}
+        assert names == {d.name for d in stack.project.deployments}
+        automations = [a for a in await client.read_automations() if a.name.startswith(f"{PREFIX}:")]
+    stale = {a.name.removeprefix(f"{PREFIX}: stale ") for a in automations if a.name.startswith(f"{PREFIX}: stale")}
+    assert stale == set(stack.project.by_series())
+    assert sorted(a.name for a in automations if "stale" not in a.name) == [
+        f"{PREFIX}: run failed",
+        f"{PREFIX}: run late",
+    ]
+    assert all(a.actions[0].type == "send-notification" for a in automations)
+    report(
+        f"server on PostgreSQL healthy after {stack.server_seconds:.1f} s; first deploy {stack.deploy_seconds:.1f} s"
+    )
+
+
+async def test_redeploy_keeps_paused_schedules_and_scheduled_run_ids(stack: Stack) -> None:
+    paused = stack.series_deployment("1h").name
+    async with stack.client() as client:
+        # The scheduler fills every active deployment within seconds of the deploy.
+        deadline = time.monotonic() + 60
+        horizon = datetime.now(UTC) + timedelta(minutes=3)
+        while True:
+            runs = await future_scheduled_runs(client, horizon)
+            active = [d.name for d in stack.project.deployments if any(s.active for s in d.schedules)]
+            if all(runs.get(name) for name in active) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        dep = await deployment(client, paused)
+        await client.update_deployment_schedule(dep.id, dep.schedules[0].id, active=False)
+        before_states = await schedule_states(client)
+        before_runs = await future_scheduled_runs(client, horizon)
+    assert before_states[paused][1] == {dep.schedules[0].slug: False}
+    assert not before_runs[paused], "pausing a schedule removes its future runs"
+    assert sum(len(ids) for ids in before_runs.values()) >= 2 * (len(stack.project.deployments) - 1)
+
+    t0 = time.monotonic()
+    again = stack.deploy()
+    seconds = time.monotonic() - t0
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "deployments: all unchanged" in again.stdout
+    assert "automations: 0 created, 0 updated" in again.stdout
+
+    async with stack.client() as client:
+        after_states = await schedule_states(client)
+        after_runs = await future_scheduled_runs(client, horizon)
+        automations = [a.name for a in await client.read_automations() if a.name.startswith(f"{PREFIX}:")]
+    assert after_states == before_states
+    assert after_runs == before_runs
+    assert len(automations) == len(set(automations))
+    kept = sum(len(ids) for ids in after_runs.values())
+    report(
+        f"redeploy {seconds:.1f} s: {paused} still paused, {kept} future scheduled run ids unchanged "
+        f"across {len(after_runs)} deployments"
+    )
+
+
+async def test_a_changed_deployment_keeps_its_pause_and_its_new_runs_get_scheduled_events(stack: Stack) -> None:
+    changed = stack.series_deployment("1m").name
+    paused = stack.series_deployment("1d").name
+    horizon = datetime.now(UTC) + timedelta(minutes=3)
+    async with stack.client() as client:
+        found = {name: await deployment(client, name) for name in (changed, paused)}
+        for dep in found.values():
+            await client.update_deployment(dep.id, DeploymentUpdate(description="edited in the UI"))
+        await client.update_deployment_schedule(found[paused].id, found[paused].schedules[0].id, active=False)
+        others_before = await future_scheduled_runs(client, horizon)
+
+    again = stack.deploy()
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"  {changed}: update (description)" in again.stdout
+    assert f"  {paused}: update (description)" in again.stdout
+
+    async with stack.client() as client:
+        states = await schedule_states(client)
+        others_after = await future_scheduled_runs(client, horizon)
+        runs = [
+            r
+            for r in await scheduled_runs_of(client, [found[changed].id])
+            if r.state is not None and r.state.name == "Scheduled"
+        ]
+        state_ids = [r.state.id for r in runs if r.state is not None]
+        # The server stores events in batches: poll for a few seconds.
+        deadline = time.monotonic() + 30
+        while True:
+            page = await client.read_events(filter=EventFilter(id=EventIDFilter(id=state_ids)), limit=50)
+            if len(page.events) >= len(state_ids) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+    assert states[paused][1] == {found[paused].schedules[0].slug: False}
+    assert states[changed][1] == {found[changed].schedules[0].slug: True}
+    for name in others_before:
+        if name not in (changed, paused):
+            assert others_after[name] == others_before[name], (name, again.stdout)
+    assert runs, "the scheduler recreated the changed deployment's runs"
+    assert {e.id for e in page.events} == set(state_ids), again.stdout
+    assert all(e.event == "prefect.flow-run.Scheduled" for e in page.events)
+    tight = [
+        r
+        for r in runs
+        if r.state is not None
+        and r.expected_start_time is not None
+        and r.expected_start_time - r.state.timestamp < timedelta(minutes=5)
+    ]
+    report(
+        f"changed deployment {changed}: {len(runs)} recreated runs, {len(page.events)} Scheduled events backfilled "
+        f"({len(tight)} due within 5 min, whose Late alert would otherwise wait up to 15 min); {paused} stayed paused; "
+        f"other deployments' run ids unchanged"
+    )
+
+
+async def test_deployment_runs_complete_on_the_graceful_worker(stack: Stack) -> None:
+    instruments = stack.spec("futures_instruments")
+    series = stack.series_deployment("1d")
+    async with stack.client() as client:
+        first = await create_run(client, instruments.name, QUEUE)
+        done = await wait_until(client, first, {"Completed"}, seconds=120)
+        assert done.state is not None and done.state.name == "Completed", done.state
+        t0 = time.monotonic()
+        second = await create_run(client, series.name, QUEUE, {"markets": ["binance"]})
+        run = await wait_until(client, second, {"Completed"}, seconds=120)
+        assert run.state is not None and run.state.name == "Completed", run.state
+    report(f"{instruments.name} then {series.name} Completed (second run {time.monotonic() - t0:.1f} s end to end)")
+
+
+async def test_worker_stop_drains_a_run_in_flight(stack: Stack) -> None:
+    series = stack.series_deployment("1m")
+    worker = WorkerProcess(stack.worker_env, stack.home / "drain-worker.log", queue="drain", grace=120)
+    try:
+        worker.wait_ready()
+        async with stack.client() as client:
+            ready = await create_run(client, stack.spec("futures_instruments").name, QUEUE)
+            await wait_until(client, ready, {"Completed"}, seconds=120)
+            stack.sim.set_faults(latency_seconds=0.5)
+            run_id = await create_run(client, series.name, "drain", {"markets": ["bybit"], "max_concurrency": 1})
+            running = await wait_until(client, run_id, {"Running"}, seconds=90)
+            assert running.state is not None and running.state.name == "Running", running.state
+            signalled = worker.sigterm()
+            # A run created after the signal is not started by the draining worker. (Another deployment: a second
+            # run of the same one would be Cancelled by its CANCEL_NEW concurrency limit once Late.)
+            late = await create_run(client, stack.spec("futures_instruments").name, "drain")
+            code, exited = worker.wait_exit(timeout=150)
+            assert code == 0, worker.text()[-3000:]
+            final = await client.read_flow_run(run_id)
+            untouched = await client.read_flow_run(late)
+    finally:
+        stack.sim.set_faults(latency_seconds=0.0)
+        worker.close()
+    assert final.state is not None and final.state.name == "Completed", (final.state, worker.text()[-2000:])
+    assert untouched.state is not None and untouched.state.name in {"Scheduled", "Late"}, untouched.state
+    assert untouched.start_time is None and str(late) not in worker.text()
+    assert final.end_time is not None
+    after_run = exited - final.end_time.timestamp()
+    assert after_run < 10, f"worker exited {after_run:.1f} s after the run ended"
+    report(
+        f"SIGTERM with run in flight: run ended {final.state.name} {final.end_time.timestamp() - signalled:.1f} s "
+        f"after the signal, worker exited {exited - signalled:.1f} s after the signal "
+        f"({after_run:.1f} s after the run ended), exit status {code}; a run created after the signal stayed "
+        f"{untouched.state.name}"
+    )
+
+
+async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None:
+    async with stack.client() as client:
+        run = await wait_until(client, stack.failing_run, set(), seconds=240)
+    assert run.state is not None and run.state.name == "Failed", run.state
+    assert run.end_time is not None and run.start_time is not None
+    failed_at = run.state.timestamp.timestamp()
+    needle = str(stack.failing_run)
+    first = stack.receiver.wait_for(needle, timeout=max(1.0, failed_at + 60 - time.time()))
+    assert first, f"no notification within 60 s of the run failing; received: {stack.receiver.all()}"
+    await asyncio.sleep(10)  # room for a duplicate (the old partial-failure alert arrived next to the failure alert)
+    notes = stack.receiver.matching(needle)
+    assert len(notes) == 1, [n.text() for n in notes]
+    assert "Failed" in notes[0].text()
+    failures = [n for n in stack.receiver.all() if "ended Failed" in n.text() or "ended Crashed" in n.text()]
+    assert failures == notes, [n.text() for n in failures]
+    report(
+        f"failing run ({run.state.message}) reached Failed {failed_at - run.start_time.timestamp():.1f} s after "
+        f"it started ({failed_at - stack.failing_run_created:.1f} s after it was created; run_count "
+        f"{run.run_count}); notifications for it: {len(notes)}, first {notes[0].received - failed_at:.1f} s "
+        f"after the Failed state"
+    )
