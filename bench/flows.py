@@ -365,7 +365,7 @@ def run_flow_child(job: dict[str, Any], started: float) -> dict[str, Any]:
 
 def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
     from ingestion_core.datasets import get_dataset
-    from ingestion_core.pipeline.metadata import refresh_futures_instruments
+    from ingestion_core.pipeline.snapshot import refresh_snapshot
     from ingestion_core.pipeline.plan import split_groups
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.results import GroupOutcome
@@ -374,7 +374,8 @@ def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
 
     imported = time.time()
     settings = load_settings(env_file=None)
-    asyncio.run(refresh_futures_instruments(settings))
+    discovery = SNAPSHOTS["futures_instruments"]
+    asyncio.run(refresh_snapshot(discovery, settings, discovery.parameters()))
     seeded = asyncio.run(seed_watermarks(settings, job["interval"])) if job.get("seed") else None
     baseline = rss_mb()
     wait_next_second()
@@ -906,7 +907,7 @@ def render_section(r: dict[str, Any]) -> str:
         f"{m['cpus']} cores shared with other work. The simulator runs in its own process (`SimulatorProcess`, real "
         "clock); one local Prefect server (`prefect server start`, temporary PREFECT_HOME, services on) serves every "
         "flow run; every measured run is a fresh child process with its own throw-away database, after "
-        "`futures_instruments` (or, for the core, `refresh_futures_instruments`) filled the instruments table. "
+        "`futures_instruments` (or, for the core, `refresh_snapshot`) filled the instruments table. "
         '"flow" = `futures_ohlcv(...)` from call to return; "core" = `plan_run` + `run_group` over the same groups '
         "of instruments in 4 threads with one event loop each (what the flow's task runner does), no Prefect. "
         f"Default settings: {first['instruments_per_task']} instruments per task, {first['max_concurrency']} "

@@ -119,7 +119,7 @@ def test_a_pair_that_stopped_trading_is_refreshed_and_a_vanished_one_is_marked(f
     table = "market.cc_instruments_spot"
     rows = flow_env.table(table, ["exchange_internal_name", "mapped_instrument_symbol"])
     retired = {(s.market, s.mapped_instrument) for s in flow_env.sim.universe.spot if s.end_ts is not None}
-    statuses = {(m, i): st for m, i, st in rows.select(rows.columns[:2] + ["instrument_status_on_exchange"]).rows()}
+    statuses = {(m, i): st for m, i, st in rows.select([*rows.columns[:2], "instrument_status_on_exchange"]).rows()}
     assert retired and all(statuses[key] == "RETIRED" for key in retired)  # S-1: not ACTIVE forever
     ghost = rows.head(1).with_columns(pl.lit("GHOST-USD").alias("mapped_instrument_symbol"))
 

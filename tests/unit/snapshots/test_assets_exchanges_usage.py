@@ -24,7 +24,7 @@ RUN_NAIVE = datetime(2026, 1, 2, 3, 4, 5)
 
 
 def _asset() -> dict[str, Any]:
-    item = copy.deepcopy(load_fixture("asset_top_list_docexample_trimmed.json")["Data"]["LIST"][0])
+    item: dict[str, Any] = copy.deepcopy(load_fixture("asset_top_list_docexample_trimmed.json")["Data"]["LIST"][0])
     item.update(
         ASSET_INDUSTRIES=[{"ASSET_INDUSTRY": "PAYMENT", "JUSTIFICATION": "used to pay"}],
         CONSENSUS_MECHANISMS=[{"NAME": "PROOF_OF_WORK"}],
