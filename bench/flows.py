@@ -365,12 +365,13 @@ def run_flow_child(job: dict[str, Any], started: float) -> dict[str, Any]:
 
 def run_core_child(job: dict[str, Any], started: float) -> dict[str, Any]:
     from ingestion_core.datasets import get_dataset
-    from ingestion_core.pipeline.snapshot import refresh_snapshot
     from ingestion_core.pipeline.plan import split_groups
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.results import GroupOutcome
     from ingestion_core.pipeline.run import plan_run, run_group
+    from ingestion_core.pipeline.snapshot import refresh_snapshot
     from ingestion_core.settings import load_settings
+    from ingestion_core.snapshots import SNAPSHOTS
 
     imported = time.time()
     settings = load_settings(env_file=None)
