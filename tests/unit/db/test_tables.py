@@ -1,4 +1,4 @@
-"""Table specs against the legacy contract (docs/legacy-tables.md), key rules and the Polars mapping."""
+"""Table specs against the legacy contract (tests/fixtures/legacy-tables.md), key rules and the Polars mapping."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ingestion_core.errors import ConfigurationError
 
 pytestmark = pytest.mark.unit
 
-# A checked-in copy of ../shared/docs/legacy-tables.md, the contract the tables must match.
+# The legacy table contract the tables must match (tests/fixtures/README.md).
 CONTRACT = Path(__file__).resolve().parents[2] / "fixtures" / "legacy-tables.md"
 # The contract's notes: cc_ohlcv_spot_1d_raw's *_trade_timestamp columns were converted BIGINT -> DATETIME
 # ("treat DATETIME as current"), while the listing still says BIGINT.
