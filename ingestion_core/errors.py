@@ -61,14 +61,18 @@ class ApiError(IngestError):
     Attributes:
         status: HTTP status code, or None when no response arrived (timeout, reset).
         url: the request URL with any API key masked.
+        param: the request parameter the API named as the problem (``instrument``, ``market``), when it did.
     """
 
     kind = "api"
 
-    def __init__(self, message: str, *, status: int | None = None, url: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, url: str | None = None, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+        self.param = param
 
 
 class FatalApiError(ApiError):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.redaction import register_secret, register_url_password
@@ -224,6 +224,11 @@ class IngestionSettings(_DomainSettings):
         description="Prefect retries of an ingest task whose group had a failed instrument (each re-plans from "
         "the stored watermarks, so done instruments cost nothing).",
     )
+    crypto_price_pairs: Annotated[list[str], NoDecode] = Field(
+        default=["BTC/USD", "ETH/USD"],
+        validation_alias=_env("CRYPTO_PRICE_PAIRS"),
+        description="Min API pairs of the crypto_prices flows when they are given none: FSYM/TSYM, comma-separated.",
+    )
     record_api_usage: bool = Field(
         default=True,
         validation_alias=_env("RECORD_API_USAGE"),
@@ -237,6 +242,18 @@ class IngestionSettings(_DomainSettings):
         validation_alias=_env("INGEST_TASK_RETRY_DELAY_SECONDS"),
         description="Delay before the first task retry; doubled for each further retry (jittered by Prefect).",
     )
+
+    @field_validator("crypto_price_pairs", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            bad = [p for p in value if not isinstance(p, str) or not re.fullmatch(r"[A-Za-z0-9]+/[A-Za-z0-9]+", p)]
+            if bad:
+                raise ValueError(f"pairs must be FSYM/TSYM, e.g. BTC/USD,ETH/EUR (got {bad})")
+            return [p.upper() for p in value]
+        return value
 
 
 class LoggingSettings(_DomainSettings):

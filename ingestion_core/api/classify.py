@@ -57,10 +57,11 @@ class NoDataBefore:
 
 @dataclass(frozen=True, slots=True)
 class Fatal:
-    """A failure that repeating the request cannot fix."""
+    """A failure that repeating the request cannot fix; ``param`` names the parameter the API refused, if it said."""
 
     status: int
     message: str
+    param: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,8 @@ def _classify_404(err: dict[str, Any], to_ts: int | None) -> Outcome:
     first = _as_int(other.get("first")) if isinstance(other, dict) else None
     if _NO_DATA_MESSAGE.search(message) or (first is not None and to_ts is not None and to_ts < first):
         return NoDataBefore(first_ts=first, message=message)
-    return Fatal(status=404, message=message)
+    param = other.get("param") if isinstance(other, dict) else None
+    return Fatal(status=404, message=message, param=param if isinstance(param, str) else None)
 
 
 def _classify_min_api(payload: dict[str, Any], headers: Mapping[str, str], now_epoch: float) -> Outcome:

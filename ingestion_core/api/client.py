@@ -246,7 +246,7 @@ class CcdataClient:
         # Status and reason first: state messages and alerts are cut from the end, never the reason.
         message = redact(f"HTTP {outcome.status}: {outcome.message} (GET {masked})")
         if isinstance(outcome, Fatal):
-            raise FatalApiError(message, status=outcome.status, url=masked)
+            raise FatalApiError(message, status=outcome.status, url=masked, param=outcome.param)
         if isinstance(outcome, Retriable):
             error = RateLimitedError if outcome.rate_limited else RetriableApiError
             raise error(message, status=outcome.status, url=masked, retry_after=outcome.retry_after)

@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ingestion_core.datasets.crypto_prices import CRYPTO_PRICES
 from ingestion_core.datasets.futures_funding_rate import FUTURES_FUNDING_RATE
 from ingestion_core.datasets.futures_ohlcv import FUTURES_OHLCV
 from ingestion_core.datasets.futures_open_interest import FUTURES_OPEN_INTEREST
+from ingestion_core.datasets.index_ohlcv import INDEX_OHLCV
 from ingestion_core.datasets.spec import ParseResult, TimeSeriesSpec
+from ingestion_core.datasets.spot_ohlcv import SPOT_OHLCV
 from ingestion_core.errors import ParameterError
 
 DATASETS: Mapping[str, TimeSeriesSpec] = MappingProxyType(
-    {spec.name: spec for spec in (FUTURES_OHLCV, FUTURES_FUNDING_RATE, FUTURES_OPEN_INTEREST)}
+    {
+        spec.name: spec
+        for spec in (FUTURES_OHLCV, FUTURES_FUNDING_RATE, FUTURES_OPEN_INTEREST, SPOT_OHLCV, INDEX_OHLCV, CRYPTO_PRICES)
+    }
 )
 
 

@@ -1,16 +1,13 @@
-"""What the three futures history datasets share: their identity fields, echo checks and endpoint parameters.
+"""What the three futures history datasets share: their identity fields and echo checks.
 
 Every ``/futures/v1/historical/*`` record carries the instrument's identity (field-mapping §2.4); the table keeps
 ``INSTRUMENT`` (exchange-native), the type code and the mapping fields, while ``market`` and ``mapped_instrument``
-are written from the request (F-6). ``fill`` and ``apply_mapping`` were never sent by the legacy OHLCV script
-(API defaults ``true``); they are sent explicitly so no request depends on a default.
+are written from the request (F-6).
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
-from ingestion_core.datasets.spec import DataApiHistory, Field
+from ingestion_core.datasets.spec import Field
 
 IDENTITY: tuple[Field, ...] = (
     Field("instrument", "INSTRUMENT", "text", required=True),
@@ -23,10 +20,3 @@ IDENTITY: tuple[Field, ...] = (
 )
 
 ECHO: tuple[tuple[str, str], ...] = (("MARKET", "market"), ("MAPPED_INSTRUMENT", "mapped_instrument"))
-
-PARAMS = MappingProxyType({"aggregate": "1", "fill": "true", "apply_mapping": "true"})
-
-
-def endpoint(path: str) -> DataApiHistory:
-    """A futures history endpoint with the shared parameters."""
-    return DataApiHistory(path=path, params=PARAMS)

@@ -6,6 +6,7 @@ negative, so only the update counter and the funding interval have a sign rule; 
 
 from __future__ import annotations
 
+from ingestion_core.datasets import candles
 from ingestion_core.datasets import futures_common as common
 from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec
 from ingestion_core.db.tables.futures import series_tables
@@ -15,7 +16,7 @@ FUTURES_FUNDING_RATE = TimeSeriesSpec(
     name="futures_funding_rate",
     title="futures funding-rate OHLC",
     tables=series_tables("cc_futures_funding_rate_ohlc"),
-    endpoint=common.endpoint("/futures/v1/historical/funding-rate/{unit}"),
+    endpoint=candles.history_endpoint("/futures/v1/historical/funding-rate/{unit}"),
     layout=Layout(
         fields=(
             *common.IDENTITY,

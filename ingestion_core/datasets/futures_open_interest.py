@@ -6,6 +6,7 @@ naming: the ``*_oi_contracts`` columns hold the API's ``*_SETTLEMENT`` values.
 
 from __future__ import annotations
 
+from ingestion_core.datasets import candles
 from ingestion_core.datasets import futures_common as common
 from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec
 from ingestion_core.db.tables.futures import series_tables
@@ -17,7 +18,7 @@ FUTURES_OPEN_INTEREST = TimeSeriesSpec(
     name="futures_open_interest",
     title="futures open-interest OHLC",
     tables=series_tables("cc_futures_open_interest_ohlc"),
-    endpoint=common.endpoint("/futures/v1/historical/open-interest/{unit}"),
+    endpoint=candles.history_endpoint("/futures/v1/historical/open-interest/{unit}"),
     layout=Layout(
         fields=(
             *common.IDENTITY,

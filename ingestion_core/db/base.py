@@ -441,6 +441,30 @@ class Warehouse(ABC):
 
         return frames.to_frame(spec, cols, await self._run(work))
 
+    async def has_rows(self, table: str) -> bool:
+        """Whether ``table`` holds at least one row (one indexed probe, not a count)."""
+        sql = f"SELECT 1 FROM {self.renderer.table(get_table(table))} LIMIT 1"
+
+        def work(cursor: Any) -> bool:
+            cursor.execute(sql)
+            return cursor.fetchone() is not None
+
+        return await self._run(work)
+
+    async def latest(self, table: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """The newest row of every series of a snapshot-history table (e.g. each asset's latest market data)."""
+        spec = get_table(table)
+        cols = list(columns) if columns is not None else list(spec.column_names)
+        for name in cols:
+            spec.column(name)
+        sql = self.renderer.latest(spec, cols)
+
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+
+        return frames.to_frame(spec, cols, await self._run(work))
+
 
 def _staging(spec: TableSpec) -> str:
     return f"stage_{spec.name}"[:64]

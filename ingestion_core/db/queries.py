@@ -81,6 +81,22 @@ class Renderer:
             where=where,
         )
 
+    def latest(self, spec: TableSpec, columns: Sequence[str]) -> str:
+        """The newest row of every series (``MAX(time)`` per entity), joined back for its other columns.
+
+        The grouped subquery reads the key's leading entity columns, so a keyed snapshot table is not scanned.
+        """
+        if spec.time_column is None or not spec.entity_columns:
+            raise ConfigurationError(f"{spec.qualified_name} is not a time series (no time/entity columns)")
+        entities = quote_list(spec.entity_columns, self.dialect)
+        time = self.q(spec.time_column)
+        on = " AND ".join(f"t.{self.q(e)} = l.{self.q(e)}" for e in spec.entity_columns)
+        cols = ", ".join(f"t.{self.q(c)}" for c in columns)
+        return (
+            f"SELECT {cols} FROM {self.table(spec)} t JOIN (SELECT {entities}, MAX({time}) AS newest "
+            f"FROM {self.table(spec)} GROUP BY {entities}) l ON {on} AND t.{time} = l.newest"
+        )
+
     def insert_values(self, spec: TableSpec, columns: Sequence[str]) -> str:
         """One-row upsert ``INSERT ... VALUES`` (executemany turns it into multi-row statements on servers)."""
         values = "(" + ", ".join([self.ph] * len(columns)) + ")"

@@ -23,7 +23,7 @@ from ingestion_core.api.client import CcdataClient
 from ingestion_core.datasets.spec import DataApiHistory, TimeSeriesSpec
 from ingestion_core.db.base import Warehouse
 from ingestion_core.epochs import to_epoch
-from ingestion_core.errors import error_kind, is_retriable
+from ingestion_core.errors import FatalApiError, error_kind, is_retriable
 from ingestion_core.intervals import Interval
 from ingestion_core.pipeline.plan import SeriesPlan
 from ingestion_core.pipeline.results import GroupMetrics, SeriesResult, describe_failure, skipped_result
@@ -198,12 +198,20 @@ async def ingest_series(
     walk = _Walk(plan, spec, interval, client, warehouse, clock, on_window, metrics or GroupMetrics(), start)
     try:
         return await (walk.discover() if plan.discover else walk.forward())
+    except FatalApiError as exc:
+        if exc.status == 404 and exc.param == "instrument" and spec.source.skip_unknown:
+            return replace(walk.result, status="skipped", detail=f"not available: {describe_failure(exc)}")
+        return _failed(walk.result, exc, spec, interval, plan)
     except Exception as exc:  # one series never stops the others (invariant 7)
-        detail = describe_failure(exc)
-        logger.warning("%s %s failed: %s", spec.dataset_for(interval), plan.label, detail)
-        return replace(
-            walk.result, status="failed", detail=detail, error_kind=error_kind(exc), retriable=is_retriable(exc)
-        )
+        return _failed(walk.result, exc, spec, interval, plan)
+
+
+def _failed(
+    result: SeriesResult, exc: Exception, spec: TimeSeriesSpec, interval: Interval, plan: SeriesPlan
+) -> SeriesResult:
+    detail = describe_failure(exc)
+    logger.warning("%s %s failed: %s", spec.dataset_for(interval), plan.label, detail)
+    return replace(result, status="failed", detail=detail, error_kind=error_kind(exc), retriable=is_retriable(exc))
 
 
 async def ingest_group(

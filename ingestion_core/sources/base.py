@@ -118,6 +118,16 @@ class SeriesSource(Protocol):
         """Whether selecting needs the API (e.g. a live top list)."""
         ...
 
+    @property
+    def skip_unknown(self) -> bool:
+        """Whether a series the history endpoint does not know is skipped rather than failed.
+
+        True where the selection comes from another catalogue than the history endpoint's (a top-list asset may
+        have no index on the index family); False where the API itself listed the series (an unknown one then is
+        an inconsistency worth a failure).
+        """
+        ...
+
     async def select(self, context: SelectionContext) -> list[Series]:
         """Return the run's series, sorted by key.
 

@@ -63,6 +63,7 @@ class FuturesInstruments:
     identity_columns: tuple[str, ...] = ("market", "mapped_instrument")
     reads: tuple[str, ...] = (INSTRUMENTS_FUTURES.qualified_name,)
     needs_client: bool = False
+    skip_unknown: bool = False
 
     def __post_init__(self) -> None:
         for column in (self.flag, self.first_column, self.last_column):

@@ -52,7 +52,7 @@ def test_404_message_with_first_keeps_first_ts() -> None:
 def test_404_unknown_market_is_fatal() -> None:
     message = "Not found: market parameter. Value nope not integrated yet."
     outcome = classify(404, {}, err(message, param="market", values=["nope"]), to_ts=1)
-    assert outcome == Fatal(status=404, message=message)
+    assert outcome == Fatal(status=404, message=message, param="market")
 
 
 def test_404_first_not_after_to_ts_is_fatal() -> None:

@@ -26,6 +26,9 @@ FIXTURES: list[tuple[str, Interval, str, tuple[str, ...]]] = [
     ("futures_funding_rate", "1d", "futures_funding_rate_days_hyperliquid_BTC_docexample.json", ("Data",)),
     ("futures_open_interest", "1d", "futures_open_interest_days_binance_BTCUSDT_docexample.json", ("Data",)),
     ("futures_open_interest", "1h", "futures_open_interest_hours_allgroups_sanbase_stub.json", ("Data",)),
+    ("spot_ohlcv", "1d", "spot_days_kraken_BTCUSD_docexample.json", ("Data",)),
+    ("index_ohlcv", "1d", "index_cc_days_cadli_BTCUSD_docexample.json", ("Data",)),
+    ("crypto_prices", "1d", "minapi_v2_histoday_BTC_USD_limit30_trimmed_2022.json", ("Data", "Data")),
 ]
 COLLECTED = datetime(2026, 1, 2, 3, 4, 5)
 

@@ -1,0 +1,16 @@
+"""Spot daily OHLCV of the top pairs on qualified exchanges: `/spot/v1/historical/days` -> `cc_ohlcv_spot_1d_raw`.
+
+Built from the dataset spec `ingestion_core.datasets.spot_ohlcv` when first read. Run it ad hoc with
+``python -m flows.spot_ohlcv --help``; deployed with its schedule from ``prefect.yaml``.
+"""
+
+from __future__ import annotations
+
+from flows._registry import flow_getattr
+
+__getattr__ = flow_getattr(__name__)
+
+if __name__ == "__main__":
+    from flows._cli import main
+
+    raise SystemExit(main("spot_ohlcv"))

@@ -1,0 +1,37 @@
+"""Min API price history of configured pairs: ``/data/v2/histo{minute,hour,day}`` -> ``cc_crypto_prices_{1m,1h,1d}``.
+
+The seed's "CryptoPrices" example, on CCData's aggregate (``CCCAGG``) or one exchange. Min API quirks handled
+(docs/ccdata-api.md §4.1): ``limit + 1`` points end at ``toTs`` (the extra point before a window is dropped, so one
+call covers up to 2001 buckets); errors come as HTTP 200 bodies (a rate limit is retried, a bad pair is fatal);
+points before a pair existed are all zeros, never an error: they are not stored. A pair's first run walks back
+from now until the data starts, then writes oldest first; later runs go forward from the watermark.
+"""
+
+from __future__ import annotations
+
+from ingestion_core.datasets.spec import Field, Layout, MinApiHistory, TimeSeriesSpec
+from ingestion_core.db.tables.prices import PRICES_BY_INTERVAL
+from ingestion_core.sources.prices import ConfiguredPairs
+
+CRYPTO_PRICES = TimeSeriesSpec(
+    name="crypto_prices",
+    title="Min API price history of configured pairs",
+    tables=PRICES_BY_INTERVAL,
+    endpoint=MinApiHistory(),
+    layout=Layout(
+        time_field="time",
+        fields=(
+            *(Field(name, name, "float", required=True) for name in ("open", "high", "low", "close")),
+            Field("volume_from", "volumefrom", "float"),
+            Field("volume_to", "volumeto", "float"),
+            Field("conversion_type", "conversionType", "text"),
+            Field("conversion_symbol", "conversionSymbol", "text"),
+        ),
+        high_low=(("high", "low"),),
+        non_negative=("volume_from", "volume_to"),
+        zero_rows=True,
+        overflow="drop",
+    ),
+    source=ConfiguredPairs(),
+    use_case="ingest_crypto_prices_{interval}",
+)
