@@ -1,8 +1,9 @@
 """Every flow by name, built on first use, so importing a flow module (or printing its help) costs no Prefect import.
 
-A flow module is a few lines: ``__getattr__ = flow_getattr(__name__)`` makes ``flows.futures_ohlcv.futures_ohlcv``
-the Prefect flow of the dataset of that name, built when first read (by a deployment's entrypoint, a test or the
-command line after its arguments were checked).
+A flow module is a few lines: ``__getattr__ = flow_getattr(NAME)`` makes ``flows.futures_ohlcv.futures_ohlcv``
+the Prefect flow of the dataset ``NAME``, built when first read (by a deployment's entrypoint, a test or the command
+line after its arguments were checked). The name is given, not taken from ``__name__``: a Prefect worker loads an
+entrypoint file under a generated module name.
 """
 
 from __future__ import annotations
@@ -32,13 +33,12 @@ def build_flow(name: str) -> Any:
     return _built[name]
 
 
-def flow_getattr(module: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` that serves the flow named like the module (``flows.futures_ohlcv``)."""
-    dataset = module.rsplit(".", 1)[-1]
+def flow_getattr(dataset: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` whose one attribute, ``dataset``, is that dataset's flow."""
 
     def get(attribute: str) -> Any:
         if attribute != dataset:
-            raise AttributeError(f"module {module!r} has no attribute {attribute!r}")
+            raise AttributeError(f"flow module {dataset!r} has no attribute {attribute!r}")
         return build_flow(dataset)
 
     return get

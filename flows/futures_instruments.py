@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flows._registry import flow_getattr
 
-__getattr__ = flow_getattr(__name__)
+NAME = "futures_instruments"
+__getattr__ = flow_getattr(NAME)
 
 if __name__ == "__main__":
     from flows._cli import main
 
-    raise SystemExit(main("futures_instruments"))
+    raise SystemExit(main(NAME))

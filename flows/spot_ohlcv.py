@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flows._registry import flow_getattr
 
-__getattr__ = flow_getattr(__name__)
+NAME = "spot_ohlcv"
+__getattr__ = flow_getattr(NAME)
 
 if __name__ == "__main__":
     from flows._cli import main
 
-    raise SystemExit(main("spot_ohlcv"))
+    raise SystemExit(main(NAME))

@@ -33,6 +33,19 @@ def test_every_flow_parameter_is_an_option_with_its_description(name: str) -> No
     assert "Args:" not in help_text
 
 
+def test_flow_modules_are_exactly_the_registry() -> None:
+    modules = {p.stem for p in (ROOT / "flows").glob("*.py") if not p.stem.startswith("_")} - {"demo"}
+    assert modules == set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_flow_loads_from_its_entrypoint_as_a_worker_loads_it(name: str) -> None:
+    from prefect.flows import load_flow_from_entrypoint
+
+    flow = load_flow_from_entrypoint(f"{ROOT / 'flows' / name}.py:{name}")  # a generated module name, not flows.X
+    assert flow is build_flow(name)
+
+
 def test_options_are_typed() -> None:
     argv = ["--interval", "1m", "--markets", "binance", "bybit", "--start", "2024-01-31", "--end", "2024-02-01T12:00Z"]
     argv += ["--lookback", "3", "--instruments-per-task", "1", "--dry-run", "--instrument-status", "ACTIVE", "EXPIRED"]

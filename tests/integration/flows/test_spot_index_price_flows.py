@@ -122,6 +122,9 @@ def test_one_failing_pair_spares_the_others_and_fails_the_run_by_name(flow_env: 
 @pytest.mark.sim(**RICH)
 def test_index_daily_takes_the_live_top_list_and_stops_at_each_index_start(flow_env: FlowEnv) -> None:
     flow_env.sim.reset_stats()
+    plan = run_flow(flow_of("index_ohlcv"), asset_limit=3, history_days=60, dry_run=True).result()
+    assert plan.planned_calls == 3 and flow_env.history_calls() == 0
+    day_before = int(time.time()) // DAY
     state = run_flow(flow_of("index_ohlcv"), asset_limit=3, history_days=60)
     assert state.is_completed(), state.message  # a top asset without an index is skipped, not a failure
     summary = state.result()
@@ -148,7 +151,12 @@ def test_index_daily_takes_the_live_top_list_and_stops_at_each_index_start(flow_
     }
     assert table.get_column("first_message_timestamp").dtype == pl.Int64  # IX-1: Unix seconds in BIGINT
     history = flow_env.history_calls()
-    assert summary.calls == history == 3  # one call per series (60 days fit one call; a 404 is one call)
+    assert summary.calls == history == plan.planned_calls  # one call per series (60 days fit; a 404 is one call)
+    flow_env.sim.reset_stats()
+    rerun = run_flow(flow_of("index_ohlcv"), asset_limit=3, history_days=60)
+    assert rerun.is_completed(), rerun.message
+    if int(time.time()) // DAY == day_before:  # stored indexes are up to date; an absent one is asked again
+        assert flow_env.history_calls() == len(by_status["skipped"])
 
 
 def test_price_history_walks_back_to_each_pair_start_and_a_bad_pair_fails_alone(flow_env: FlowEnv) -> None:
