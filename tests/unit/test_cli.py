@@ -42,7 +42,9 @@ def test_flow_modules_are_exactly_the_registry() -> None:
 def test_every_flow_loads_from_its_entrypoint_as_a_worker_loads_it(name: str) -> None:
     from prefect.flows import load_flow_from_entrypoint
 
-    flow = load_flow_from_entrypoint(f"{ROOT / 'flows' / name}.py:{name}")  # a generated module name, not flows.X
+    flow: object = load_flow_from_entrypoint(
+        f"{ROOT / 'flows' / name}.py:{name}"
+    )  # a generated module name, not flows.X
     assert flow is build_flow(name)
 
 

@@ -99,4 +99,6 @@ def test_make_target_exists(document: str, command: str) -> None:
     for token in shlex.split(command):
         if "=" in token or token.startswith("-"):
             continue
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", token):
+            break  # prose after the command
         assert token in targets, f"{document}: no make target {token!r}"
