@@ -23,6 +23,7 @@ from prefect.client.orchestration import PrefectClient
 
 from deployments.spec import DeploymentSpec, ProjectSpec, load_project
 from ingestion_core.sim import SimConfig, SimulatorThread
+from tests.e2e.late_probe import LateProbes, create_late_probes
 from tests.e2e.receiver import Receiver, webhook_receiver
 from tests.e2e.runs import create_run
 from tests.e2e.servers import postgres_database, prefect_server_process
@@ -69,6 +70,7 @@ class Stack:
     server_seconds: float
     failing_run: UUID
     failing_run_created: float
+    late_probes: LateProbes
 
     def client(self) -> PrefectClient:
         return PrefectClient(api=self.api_url)
@@ -155,6 +157,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
             # Started first: its flow-side retry policy may take a while, and that time overlaps the other tests.
             failing_run = asyncio.run(submit_failing_run())
+
+            async def probes() -> LateProbes:
+                async with PrefectClient(api=server.url) as client:
+                    return await create_late_probes(client, ROOT, "ccdata-ingest")
+
+            # Their runs go Late within a minute, while the other tests run (tests/e2e/late_probe.py).
+            late_probes = asyncio.run(probes())
             yield Stack(
                 api_url=server.url,
                 home=home,
@@ -169,6 +178,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 server_seconds=server.started_seconds,
                 failing_run=failing_run,
                 failing_run_created=time.time(),
+                late_probes=late_probes,
             )
         finally:
             worker.close()
