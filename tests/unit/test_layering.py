@@ -1,4 +1,4 @@
-"""Dependencies point down (design §2): checked on the source, not hoped for."""
+"""Dependencies point down (docs/architecture.md, "Layers"): checked on the source, not hoped for."""
 
 from __future__ import annotations
 
