@@ -14,7 +14,7 @@ import pytest
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.objects import FlowRun
-from prefect.events.filters import EventFilter, EventIDFilter
+from prefect.events.filters import EventFilter, EventIDFilter, EventNameFilter, EventResourceFilter
 
 from deployments.alerts import PREFIX
 from deployments.apply import scheduled_runs_of
@@ -157,7 +157,26 @@ async def test_deployment_runs_complete_on_the_graceful_worker(stack: Stack) -> 
         second = await create_run(client, series.name, QUEUE, {"markets": ["binance"]})
         run = await wait_until(client, second, {"Completed"}, seconds=120)
         assert run.state is not None and run.state.name == "Completed", run.state
-    report(f"{instruments.name} then {series.name} Completed (second run {time.monotonic() - t0:.1f} s end to end)")
+        seconds = time.monotonic() - t0
+        # The contract the stale alerts rely on: a run that wrote rows emits ccdata.dataset.upserted for its series.
+        for spec in (instruments, series):
+            deadline = time.monotonic() + 30
+            while True:
+                page = await client.read_events(
+                    filter=EventFilter(
+                        event=EventNameFilter(name=["ccdata.dataset.upserted"]),
+                        resource=EventResourceFilter(id=[spec.resource_id]),
+                    ),
+                    limit=1,
+                )
+                if page.events or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(1)
+            assert page.events, f"no ccdata.dataset.upserted event for {spec.resource_id}"
+    report(
+        f"{instruments.name} then {series.name} Completed (second run {seconds:.1f} s end to end); both emitted "
+        f"ccdata.dataset.upserted for {instruments.resource_id} and {series.resource_id}"
+    )
 
 
 async def test_worker_stop_drains_a_run_in_flight(stack: Stack) -> None:

@@ -1,9 +1,10 @@
-"""Crash safety: SIGKILL the flow process at random points of a backfill, re-run, compare with a clean run.
+"""Crash safety: SIGKILL the flow process at seeded random points of a backfill, re-run, compare with a clean run.
 
-The backfill runs as ``python -m flows.futures_ohlcv`` in a child process (the way a worker runs it) against the
-simulator and MariaDB, with small committed batches and a slowed simulator so that kills land between windows, between
-batches and inside transactions. After the kills, one more run completes the backfill; the table must then equal a
-clean run's table (every column but ``collected_at``), with zero gaps and zero duplicate keys.
+Each backfill runs as ``python -m flows.<dataset>`` in a child process (the way a worker runs it) against the simulator
+and MariaDB, with small committed batches and a slowed simulator so that kills land between windows, between batches
+and inside transactions. After the kills, one more run completes the backfill; the table must then equal a clean run's
+table (every column but ``collected_at``), with zero gaps and zero duplicate keys. Two datasets, 22 kill points in
+all: futures 1m candles (Data API, walked forwards) and Min API 1m prices (paged backwards by ``toTs``).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from singlestoredb.connection import connect
 
-from flows.futures_instruments import futures_instruments
-from flows.futures_ohlcv import futures_ohlcv
+from flows._registry import build_flow
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.settings import DatabaseSettings
@@ -35,10 +37,41 @@ from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
-TABLE = "market.cc_futures_ohlcv_1m"
-KEY = ["market", "mapped_instrument", "datetime"]
-KILLS = 6
-DAY = 86_400
+WINDOW_MINUTES = 2000  # three windows per series: every series is cut at least twice
+
+
+@dataclass(frozen=True)
+class Case:
+    """One dataset's crash run: its flow, table, the metadata it needs and how many kills."""
+
+    dataset: str
+    table: str
+    key: tuple[str, ...]
+    kills: int
+    seed: int
+    parameters: dict[str, Any]
+    metadata: tuple[str, ...] = ()  # tables the run selects from: filled by a flow, copied to the crash database
+
+
+CASES = [
+    Case(
+        "futures_ohlcv",
+        "market.cc_futures_ohlcv_1m",
+        ("market", "mapped_instrument", "datetime"),
+        kills=14,
+        seed=20261129,
+        parameters={"interval": "1m", "instruments_per_task": 1},
+        metadata=("market.cc_instruments_futures",),
+    ),
+    Case(
+        "crypto_prices",
+        "market.cc_crypto_prices_1m",
+        ("exchange", "fsym", "tsym", "datetime"),
+        kills=8,
+        seed=20261130,
+        parameters={"interval": "1m", "pairs": ["BTC/USD", "ETH/USD", "BTC/EUR"], "instruments_per_task": 1},
+    ),
+]
 
 
 @pytest.fixture
@@ -53,11 +86,11 @@ def crash_database() -> Iterator[DatabaseSettings]:
         conn.close()
 
 
-def _count(database: str) -> int:
+def _count(database: str, table: str) -> int:
     conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
     try:
         cursor = conn.cursor()
-        cursor.execute(f"SELECT COUNT(*) FROM `{database}`.`cc_futures_ohlcv_1m`")
+        cursor.execute(f"SELECT COUNT(*) FROM `{database}`.`{table.split('.')[-1]}`")
         (count,) = cursor.fetchone() or (0,)
         return int(str(count))
     except Exception:  # the table does not exist until the run's plan step creates it
@@ -66,78 +99,81 @@ def _count(database: str) -> int:
         conn.close()
 
 
-async def _copy_metadata(source: DatabaseSettings, target: DatabaseSettings) -> None:
+async def _copy(source: DatabaseSettings, target: DatabaseSettings, tables: tuple[str, ...]) -> None:
     async with open_warehouse(source) as src, open_warehouse(target) as dst:
-        await dst.ensure_schema(["market.cc_instruments_futures", TABLE])
-        await dst.upsert("market.cc_instruments_futures", await src.select("market.cc_instruments_futures"))
+        await dst.ensure_schema(list(tables))
+        for table in tables:
+            await dst.upsert(table, await src.select(table))
 
 
-async def _read(settings: DatabaseSettings) -> tuple[pl.DataFrame, list[int]]:
+async def _read(settings: DatabaseSettings, case: Case) -> tuple[pl.DataFrame, list[int]]:
     async with open_warehouse(settings) as wh:
-        frame = await wh.select(TABLE)
-        gaps = [row.gaps for row in await coverage(wh, TABLE)]
-    return frame.sort(KEY), gaps
+        frame = await wh.select(case.table)
+        gaps = [row.gaps for row in await coverage(wh, case.table)]
+    return frame.sort(list(case.key)), gaps
 
 
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _argv(parameters: dict[str, Any]) -> list[str]:
+    argv: list[str] = []
+    for name, value in parameters.items():
+        values = value if isinstance(value, list) else [value]
+        argv += ["--" + name.replace("_", "-"), *(v.isoformat() if isinstance(v, datetime) else str(v) for v in values)]
+    return argv
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
 @pytest.mark.sim(anchor_days_ago=6, history_days=1, faults={"latency_seconds": 0.15})
 def test_sigkill_at_random_points_then_rerun_equals_a_clean_run(
-    flow_env: FlowEnv, crash_database: DatabaseSettings, monkeypatch: pytest.MonkeyPatch
+    case: Case, flow_env: FlowEnv, crash_database: DatabaseSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small committed batches on the plain path: each 2000-row window commits in 10 transactions.
     monkeypatch.setenv("DB_UPSERT_BATCH_ROWS", "200")
     monkeypatch.setenv("DB_BULK_THRESHOLD_ROWS", "1000000")
-    assert run_flow(futures_instruments.with_options(retries=0)).is_completed()
-    start = flow_env.sim.simulator.config.anchor  # every perpetual has traded since (history_days=1)
-    end = start + 3 * 2000 * 60 - 60  # three full 1m windows per instrument, all in the past
-    args = ["--interval", "1m", "--start", _iso(start), "--end", _iso(end), "--instruments-per-task", "1"]
+    if case.metadata:
+        assert run_flow(build_flow("futures_instruments").with_options(retries=0)).is_completed()
+    start = flow_env.sim.simulator.config.anchor  # every perpetual and every asset has data since (history_days=1)
+    end = start + 3 * WINDOW_MINUTES * 60 - 60  # three full 1m windows per series, all in the past
+    parameters = {
+        **case.parameters,
+        "start": datetime.fromisoformat(_iso(start)),
+        "end": datetime.fromisoformat(_iso(end)),
+    }
 
-    clean = run_flow(
-        futures_ohlcv.with_options(retries=0),
-        interval="1m",
-        start=datetime.fromisoformat(_iso(start)),
-        end=datetime.fromisoformat(_iso(end)),
-        instruments_per_task=1,
-    )
+    clean = run_flow(build_flow(case.dataset).with_options(retries=0), **parameters)
     assert clean.is_completed(), clean.message
-    expected, _ = asyncio.run(_read(flow_env.database))
+    expected, _ = asyncio.run(_read(flow_env.database, case))
     total = expected.height
-    assert total >= 4 * 3 * 2000  # at least the four perpetuals, three full windows each
+    assert total >= 3 * 3 * WINDOW_MINUTES  # at least three series, three full windows each
 
-    asyncio.run(_copy_metadata(flow_env.database, crash_database))
+    if case.metadata:
+        asyncio.run(_copy(flow_env.database, crash_database, case.metadata))
     env = {**os.environ, "DB_NAME": crash_database.name, "PYTHONPATH": str(ROOT)}
-    thresholds = sorted(random.Random(20261129).sample(range(total // 20, total * 19 // 20), KILLS))
+    command = [sys.executable, "-m", f"flows.{case.dataset}", *_argv(parameters)]
+    thresholds = sorted(random.Random(case.seed).sample(range(total // 20, total * 19 // 20), case.kills))
     killed_at: list[int] = []
     for threshold in thresholds:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flows.futures_ohlcv", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 240
         while proc.poll() is None and time.monotonic() < deadline:
-            if _count(crash_database.name) >= threshold:
+            if _count(crash_database.name, case.table) >= threshold:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-                killed_at.append(_count(crash_database.name))
+                killed_at.append(_count(crash_database.name, case.table))
                 break
             time.sleep(0.02)
         else:
             proc.kill()
             pytest.fail(f"run ended or hung before reaching {threshold} rows (exit {proc.returncode})")
-    assert len(killed_at) == KILLS
+    assert len(killed_at) == case.kills
     assert killed_at[-1] < total  # the last kill still left work to do
 
-    final = subprocess.run(
-        [sys.executable, "-m", "flows.futures_ohlcv", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    final = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     assert final.returncode == 0, final.stdout[-3000:] + final.stderr[-3000:]
-    crashed, gaps = asyncio.run(_read(crash_database))
-    assert crashed.select(KEY).is_duplicated().sum() == 0
+    crashed, gaps = asyncio.run(_read(crash_database, case))
+    assert crashed.select(list(case.key)).is_duplicated().sum() == 0
     assert gaps and set(gaps) == {0}
     assert crashed.drop("collected_at").equals(expected.drop("collected_at"))
