@@ -235,7 +235,7 @@ async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None
         f"failing run ({run.state.message}) reached Failed {failed_at - run.start_time.timestamp():.1f} s after "
         f"it started ({failed_at - stack.failing_run_created:.1f} s after it was created; run_count "
         f"{run.run_count}); notifications for it: {len(notes)}, first {notes[0].received - failed_at:.1f} s "
-        f"after the Failed state"
+        f"after the Failed state; subject: {notes[0].body.get('subject')!r}"
     )
 
 
