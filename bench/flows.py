@@ -495,6 +495,7 @@ class Harness:
     api_url: str = ""
     runs: int = 0
     quiet_wait_s: float = 300.0
+    child_module: str = "bench.flows"  # the module whose ``--child JOB`` runs one measurement
 
     def start_prefect(self) -> float:
         """Start ``prefect server start`` (temporary PREFECT_HOME) and wait for /health; returns seconds."""
@@ -569,7 +570,7 @@ class Harness:
         try:
             with log_path.open("wb") as log:
                 code = subprocess.run(
-                    [sys.executable, "-m", "bench.flows", "--child", str(job_path)],
+                    [sys.executable, "-m", self.child_module, "--child", str(job_path)],
                     cwd=HERE.parent,
                     env={**os.environ, **self.prefect_env()},
                     stdout=log,
@@ -973,9 +974,10 @@ def render_section(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
+def write_section(section: str, heading: str = "## Flows") -> None:
+    """Replace (or append) the ``heading`` section of bench/RESULTS.md, keeping its "### Notes" subsection."""
     text = RESULTS_MD.read_text(encoding="utf-8")
-    head, found, rest = text.partition("\n## Flows\n")
+    head, found, rest = text.partition(f"\n{heading}\n")
     notes = ""
     if found:
         nxt = rest.find("\n## ")
