@@ -187,7 +187,7 @@ async def test_worker_stop_drains_a_run_in_flight(stack: Stack) -> None:
         async with stack.client() as client:
             ready = await create_run(client, stack.spec("futures_instruments").name, QUEUE)
             await wait_until(client, ready, {"Completed"}, seconds=120)
-            stack.sim.set_faults(latency_seconds=0.5)
+            stack.sim.set_faults(latency_seconds=0.3)
             run_id = await create_run(client, series.name, "drain", {"markets": ["bybit"], "max_concurrency": 1})
             running = await wait_until(client, run_id, {"Running"}, seconds=90)
             assert running.state is not None and running.state.name == "Running", running.state
@@ -225,7 +225,7 @@ async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None
     needle = str(stack.failing_run)
     first = stack.receiver.wait_for(needle, timeout=max(1.0, failed_at + 60 - time.time()))
     assert first, f"no notification within 60 s of the run failing; received: {stack.receiver.all()}"
-    await asyncio.sleep(10)  # room for a duplicate (the old partial-failure alert arrived next to the failure alert)
+    await asyncio.sleep(6)  # room for a duplicate (the old partial-failure alert arrived next to the failure alert)
     notes = stack.receiver.matching(needle)
     assert len(notes) == 1, [n.text() for n in notes]
     assert "Failed" in notes[0].text()
