@@ -54,7 +54,11 @@ class SingleStoreWarehouse(Warehouse):
         return (singlestoredb.exceptions.Error,)
 
     def _transient(self, exc: BaseException) -> bool:
-        return getattr(exc, "errno", None) in TRANSIENT_ERRNOS
+        # The driver's InterfaceError is about the connection object (closed under it by a server crash), never
+        # about the statement: a new connection may succeed.
+        return isinstance(exc, singlestoredb.exceptions.InterfaceError) or (
+            getattr(exc, "errno", None) in TRANSIENT_ERRNOS
+        )
 
     def _connect(self) -> Any:
         t = self.target

@@ -116,6 +116,8 @@ class _Walk:
 
     async def forward(self) -> SeriesResult:
         skip_until: int | None = None  # the API said data starts later: windows ending before it hold nothing
+        empty_until: int | None = None  # the last window that held only empty points
+        stored = False  # any row written (new, changed or unchanged)
         for window in self.plan.windows:
             if skip_until is not None and window.end < skip_until:
                 continue
@@ -128,12 +130,18 @@ class _Walk:
                 continue
             written = await self.write(window, outcome)
             if written is None:
-                return replace(self.result, status="no data", detail=f"only empty points up to {format_ts(window.end)}")
+                # Only empty points (the Min API's zeros before a pair existed): nothing to store here, but a
+                # later window may hold data (a backfill started before the pair's first data), so go on.
+                empty_until = window.end
+                continue
+            stored = stored or written > 0
             if written == 0:
                 # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
                 detail = f"empty response for window ending {format_ts(window.end)}; resumes there next run"
                 return replace(self.result, status="failed", detail=detail, error_kind="data", retriable=True)
-        if self.result.rows_inserted + self.result.rows_updated == 0 and skip_until is not None:
+        if not stored and empty_until is not None:
+            return replace(self.result, status="no data", detail=f"only empty points up to {format_ts(empty_until)}")
+        if not stored and skip_until is not None:
             return replace(self.result, status="no data")
         return self.result
 

@@ -47,6 +47,7 @@ class FaultConfig:
         timeout_seconds: how long a hanging request sleeps (longer than the client timeout).
         truncate_rate: fraction of 200 responses whose body is cut in half (invalid JSON).
         malformed_rate: fraction of 200 responses whose body is replaced by non-JSON text.
+        reset_rate: fraction of requests whose connection is reset (aborted) instead of answered.
         storm_requests: the next N API requests get 429 (counted down).
         storm_seconds: every API request gets 429 for this many seconds from when it was set.
         storm_retry_after: whether storm 429s carry ``Retry-After`` and in which form.
@@ -71,6 +72,7 @@ class FaultConfig:
     timeout_seconds: float = 30.0
     truncate_rate: float = 0.0
     malformed_rate: float = 0.0
+    reset_rate: float = 0.0
     storm_requests: int = 0
     storm_seconds: float = 0.0
     storm_retry_after: RetryAfterForm = "seconds"

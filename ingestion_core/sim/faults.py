@@ -119,6 +119,8 @@ class FaultState:
             corrupt = "truncate"
         elif draw_corrupt < cfg.truncate_rate + cfg.malformed_rate:
             corrupt = "malformed"
+        elif draw_corrupt < cfg.truncate_rate + cfg.malformed_rate + cfg.reset_rate:
+            corrupt = "reset"
         return FaultDecision(hang_seconds=hang, delay_seconds=delay, corrupt=corrupt, kind="timeout" if hang else "")
 
 

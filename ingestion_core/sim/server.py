@@ -257,6 +257,7 @@ class Simulator:
             return self._respond(body, 429, headers)
         fault = self.faults.decide()
         if fault.delay_seconds > 0:
+            self.counters.count_fault("delayed")
             await asyncio.sleep(fault.delay_seconds)
         aliases = self._aliases(market, instrument)
         permanent = self.faults.permanent_status(market, instrument, aliases)
@@ -269,6 +270,10 @@ class Simulator:
         if fault.hang_seconds > 0:
             self.counters.count_fault("timeout")
             await asyncio.sleep(fault.hang_seconds)
+        if fault.corrupt == "reset" and request.transport is not None:
+            self.counters.count_fault("reset")
+            request.transport.abort()  # the client sees the connection reset, with no response at all
+            return web.Response(status=500)  # never sent: the transport is gone
         query = tuple(sorted((k, v) for k, v in params.items() if k != "api_key"))
         cache_key = (path, query, self.revision, self.faults.config.corrupt_every)
         cached = self._cache.get(cache_key)

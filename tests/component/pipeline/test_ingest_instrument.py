@@ -114,3 +114,27 @@ async def test_one_instrument_failing_does_not_stop_the_group(
         await ingest_group(
             plans, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, max_concurrency=0
         )
+
+
+async def test_a_min_api_backfill_from_before_the_pair_existed_goes_on_to_its_data(
+    simulator: Simulator, sqlite_warehouse: Warehouse
+) -> None:
+    prices = get_dataset("crypto_prices")
+    asset = next(a for a in simulator.universe.assets if a.symbol == "BTC")
+    day = 86_400
+    launch = asset.launch_ts - asset.launch_ts % day
+    last = min(launch + 100 * day, last_closed_bucket(simulator.universe.now, day))
+    windows = tuple(plan_windows(launch - 4500 * day, last, day, 2001))  # two windows of zeros, then the data
+    assert len(windows) == 3
+    pair = series(("CCCAGG", "BTC", "USD"), {"fsym": "BTC", "tsym": "USD", "e": "CCCAGG"},
+                  {"exchange": "CCCAGG", "fsym": "BTC", "tsym": "USD"})  # fmt: skip
+    settings = ApiSettings(_env_file=None, data_api_base_url=simulator.base_url, min_api_base_url=simulator.base_url,
+                           api_key=SecretStr(KEY), max_retries=0, retry_backoff_factor=0)  # fmt: skip
+    async with CcdataClient(settings, pacer=Pacer(1000)) as client:
+        result = await ingest_series(
+            SeriesPlan(pair, None, windows), spec=prices, interval="1d", client=client, warehouse=sqlite_warehouse
+        )
+    assert (result.status, result.calls) == ("ok", 3)
+    stored = (await sqlite_warehouse.select(prices.table_for("1d").qualified_name)).get_column("datetime").to_list()
+    first_day = max(launch, asset.launch_ts // day * day)
+    assert stored == [datetime.fromtimestamp(t, UTC).replace(tzinfo=None) for t in range(first_day, last + 1, day)]

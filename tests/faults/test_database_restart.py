@@ -1,0 +1,114 @@
+"""The database crashes mid-run: MariaDB (a private ``mariadbd``) is SIGKILLed while a backfill writes, and restarted.
+
+The run must complete (its tasks retry once the server is back) or fail for a retriable reason; a re-run completes,
+and the table equals a clean run's: nothing lost, no duplicate key, no gap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from singlestoredb.connection import connect
+
+from flows._registry import build_flow
+from ingestion_core.errors import RunFailed
+from ingestion_core.settings import load_settings
+from tests.faults.conftest import read_table
+from tests.faults.mariadb import PrivateMariaDB, private_mariadb
+from tests.integration.flows.conftest import FlowEnv, run_flow
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+TABLE = "market.cc_futures_ohlcv_1m"
+MINUTE, DAY = 60, 86_400
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[PrivateMariaDB]:
+    """A private MariaDB the test may kill."""
+    mariadb = private_mariadb(tmp_path / "mariadb")
+    yield mariadb
+    mariadb.stop()
+
+
+def _rows(server: PrivateMariaDB, database: str) -> int:
+    try:
+        conn = connect(host="127.0.0.1", port=server.port, user="root", password="", connect_timeout=1)
+    except Exception:
+        return -1
+    try:
+        cursor = conn.cursor()
+        cursor.execute(f"SELECT COUNT(*) FROM `{database}`.`cc_futures_ohlcv_1m`")
+        (count,) = cursor.fetchone() or (0,)
+        return int(str(count))
+    except Exception:  # not created yet
+        return 0
+    finally:
+        conn.close()
+
+
+def _naive(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+
+@pytest.mark.sim(anchor_days_ago=6, history_days=1, faults={"latency_seconds": 0.2})
+def test_mariadb_killed_and_restarted_mid_run_loses_nothing(
+    flow_env: FlowEnv, server: PrivateMariaDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DB_PORT", str(server.port))
+    monkeypatch.setenv("DB_UPSERT_BATCH_ROWS", "200")
+    monkeypatch.setenv("DB_BULK_THRESHOLD_ROWS", "1000000")
+    monkeypatch.setenv("INGEST_TASK_RETRIES", "3")
+    monkeypatch.setenv("INGEST_TASK_RETRY_DELAY_SECONDS", "3")
+    anchor = flow_env.sim.simulator.config.anchor
+    parameters = {
+        "interval": "1m",
+        "start": _naive(anchor),
+        "end": _naive(anchor + 2 * DAY - MINUTE),
+        "instruments_per_task": 1,
+    }
+    flow = build_flow("futures_ohlcv").with_options(retries=0)
+    discovery = build_flow("futures_instruments").with_options(retries=0)
+
+    monkeypatch.setenv("DB_NAME", "clean_run")
+    assert run_flow(discovery).is_completed()
+    clean = run_flow(flow, **parameters)
+    assert clean.is_completed(), clean.message
+    expected = read_table(load_settings(env_file=None).database, TABLE)
+    total = expected.frame.height
+    assert total > 0
+
+    monkeypatch.setenv("DB_NAME", "crashed_run")
+    assert run_flow(discovery).is_completed()
+    killed: list[int] = []
+
+    def crash() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if _rows(server, "crashed_run") >= total // 3:
+                server.kill()
+                killed.append(total // 3)
+                time.sleep(3)
+                server.start()
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=crash, daemon=True)
+    watcher.start()
+    first = run_flow(flow, **parameters)
+    watcher.join(timeout=120)
+    assert killed, "the server was never killed: the run finished before a third of its rows"
+    if not first.is_completed():
+        error = first.result(raise_on_failure=False)
+        assert isinstance(error, RunFailed) and error.retriable, f"failed for a final reason: {first.message}"
+    print(f"run with the crash ended {first.name}: {first.message}")
+    rerun = run_flow(flow, **parameters)
+    assert rerun.is_completed(), rerun.message
+    got = read_table(load_settings(env_file=None).database, TABLE)
+    assert got.duplicates == 0 and set(got.gaps) == {0}
+    assert got.frame.equals(expected.frame)
