@@ -1,7 +1,8 @@
 """Dataset specs: one module per dataset, and the one registry every other part enumerates datasets from.
 
 ``DATASETS`` maps a time-series dataset's name to its :class:`~ingestion_core.datasets.spec.TimeSeriesSpec`.
-Tests (the contract test), the flows, the freshness alerts and the docs read it; nothing keeps a second list.
+Tests (the contract test, the command line, the flow modules) and the flows read it; nothing keeps a second list.
+Deployments and the alerts derived from them come from ``prefect.yaml``.
 Importing it imports neither Polars nor a driver: the command-line help reads the specs' parameter models.
 """
 

@@ -129,7 +129,7 @@ class SeriesSource(Protocol):
         ...
 
     async def select(self, context: SelectionContext) -> list[Series]:
-        """Return the run's series, sorted by key.
+        """Return the run's series in a deterministic order (the same tables and parameters give the same list).
 
         Raises:
             ParameterError: a selection parameter names something that does not exist (unknown market...).

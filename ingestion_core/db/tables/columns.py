@@ -1,4 +1,6 @@
-"""Column lists written in the notation of ``docs/legacy-tables.md`` (``name TYPE`` and ``!`` for NOT NULL).
+"""Column lists in the notation of the legacy table contract, ``tests/fixtures/legacy-tables.md``.
+
+``name TYPE`` per column and ``!`` for NOT NULL.
 
 Keeping the contract's own notation makes a review against the document a line-by-line comparison.
 """
