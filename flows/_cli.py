@@ -57,12 +57,21 @@ def _help(info: Any) -> str:
     return text.replace("%", "%%")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A parser whose usage errors are one ``error:`` line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        _error(f"{message} (see {self.prog} --help)", 2)
+        raise SystemExit(2)
+
+
 def build_parser(model: type[BaseModel], prog: str, description: str, order: list[str]) -> argparse.ArgumentParser:
     """An argparse parser with one option per model field, typed and described from the model.
 
-    Options the user does not give are absent from the result (the model's defaults apply, one place).
+    Options the user does not give are absent from the result (the model's defaults apply, one place). A usage
+    error is one line on stderr and exit status 2.
     """
-    parser = argparse.ArgumentParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
+    parser = _OneLineParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
     for name in order:
         info = model.model_fields[name]
         annotation = _strip_optional(info.annotation)
@@ -126,11 +135,13 @@ def main(name: str, argv: list[str] | None = None) -> int:
     if debug:
         os.environ["LOG_LEVEL"] = "DEBUG"
     try:
-        validate_parameters(model, arguments)
+        parameters = validate_parameters(model, arguments)
         from ingestion_core.db.target import resolve_target
         from ingestion_core.settings import load_settings
 
-        resolve_target(load_settings().database)  # a malformed DATABASE_URL is a configuration error, here
+        settings = load_settings()
+        resolve_target(settings.database)  # a malformed DATABASE_URL is a configuration error, here
+        _door_check(name, parameters, settings)
     except IngestError as exc:
         if debug:
             traceback.print_exc()
@@ -144,6 +155,21 @@ def main(name: str, argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         return _error(f"{type(exc).__name__}: {exc} (--debug shows the traceback)", 1)
+
+
+def _door_check(name: str, parameters: Any, settings: Any) -> None:
+    """Connect (and select) before Prefect starts: a wrong login or an unknown market fails here, in a second."""
+    import asyncio
+    import time
+
+    from ingestion_core.pipeline.request import RunRequest
+    from ingestion_core.pipeline.run import check_selection, check_target
+
+    if name in DATASETS:
+        request = RunRequest.of(parameters, dataset=name, now=int(time.time()), settings=settings)
+        asyncio.run(check_selection(settings, request))
+    else:
+        asyncio.run(check_target(settings, [t.qualified_name for t in SNAPSHOTS[name].tables]))
 
 
 def _run(name: str, arguments: dict[str, Any]) -> int:

@@ -248,12 +248,22 @@ class IngestionSettings(_DomainSettings):
     def _pairs(cls, value: object) -> object:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
-        if isinstance(value, list):
-            bad = [p for p in value if not isinstance(p, str) or not re.fullmatch(r"[A-Za-z0-9]+/[A-Za-z0-9]+", p)]
-            if bad:
-                raise ValueError(f"pairs must be FSYM/TSYM, e.g. BTC/USD,ETH/EUR (got {bad})")
-            return [p.upper() for p in value]
-        return value
+        return price_pairs(value) if isinstance(value, list) else value
+
+
+PRICE_PAIR = re.compile(r"[A-Za-z0-9]{1,30}/[A-Za-z0-9]{1,30}")
+
+
+def price_pairs(values: list[object]) -> list[str]:
+    """Min API pairs as ``FSYM/TSYM``, upper-cased (the setting and the flow parameter share this rule).
+
+    Raises:
+        ValueError: a value is not ``FSYM/TSYM``; the message lists them.
+    """
+    bad = [p for p in values if not isinstance(p, str) or not PRICE_PAIR.fullmatch(p)]
+    if bad:
+        raise ValueError(f"pairs must be FSYM/TSYM, e.g. BTC/USD ETH/EUR (got {', '.join(map(repr, bad))})")
+    return [str(p).upper() for p in values]
 
 
 class LoggingSettings(_DomainSettings):

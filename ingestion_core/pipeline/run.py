@@ -79,15 +79,51 @@ async def plan_run(settings: Settings, request: RunRequest) -> RunPlan:
         ConfigurationError: the selection's tables are empty (the message names the flow to run first).
         DatabaseError: the target table lacks its primary key (the message names the migration).
     """
-    spec = request.spec
     async with open_warehouse(settings.database) as warehouse:
-        await warehouse.ensure_schema([*spec.source.reads, request.table])
-        await warehouse.require_key(request.table)
-        async with _client_if(spec.source.needs_client, settings) as client:
-            context = SelectionContext(warehouse, client, request.parameters, request.interval, request.now, settings)
-            selected = await spec.source.select(context)
+        selected = await _select(warehouse, settings, request)
         plans = await plan_selected(warehouse, request, selected)
         return RunPlan(plans=tuple(plans))
+
+
+async def check_selection(settings: Settings, request: RunRequest) -> int | None:
+    """The command line's door check: connect, check the target's key and select, before Prefect starts.
+
+    A wrong login, a keyless target, an unknown market or instrument, or empty upstream tables then fail in
+    well under a second instead of after Prefect's start-up. A selection that needs the API (a live top list)
+    is left to the run, which makes those calls once.
+
+    Returns:
+        How many series the run selects, or None when the selection needs the API.
+
+    Raises:
+        ParameterError, ConfigurationError, DatabaseError: as :func:`plan_run`.
+    """
+    if request.spec.source.needs_client:
+        await check_target(settings, [request.table])
+        return None
+    async with open_warehouse(settings.database) as warehouse:
+        return len(await _select(warehouse, settings, request))
+
+
+async def check_target(settings: Settings, tables: Sequence[str]) -> None:
+    """Connect, create the tables when missing and check their keys (a door check; no row is read or written).
+
+    Raises:
+        DatabaseError: the login is refused, the server is unreachable, or a table lacks its primary key.
+    """
+    async with open_warehouse(settings.database) as warehouse:
+        await warehouse.ensure_schema(list(tables))
+        for table in tables:
+            await warehouse.require_key(table)
+
+
+async def _select(warehouse: Warehouse, settings: Settings, request: RunRequest) -> list[Series]:
+    spec = request.spec
+    await warehouse.ensure_schema([*spec.source.reads, request.table])
+    await warehouse.require_key(request.table)
+    async with _client_if(spec.source.needs_client, settings) as client:
+        context = SelectionContext(warehouse, client, request.parameters, request.interval, request.now, settings)
+        return await spec.source.select(context)
 
 
 async def run_group(

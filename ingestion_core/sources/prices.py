@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
+from ingestion_core.settings import price_pairs
 from ingestion_core.sources.base import SelectionContext, Series, series
 
 AGGREGATE = "CCCAGG"
-PAIR = r"^[A-Z0-9]{1,30}/[A-Z0-9]{1,30}$"
 
 
 class PriceSelection(BaseModel):
@@ -38,6 +38,11 @@ class PriceSelection(BaseModel):
         description="Earliest bucket a pair's first run may reach, UTC (it stops earlier, where the data starts).",
     )
 
+    @field_validator("pairs")
+    @classmethod
+    def _pairs(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else price_pairs(list(value))
+
 
 @dataclass(frozen=True, slots=True)
 class ConfiguredPairs:
@@ -56,10 +61,8 @@ class ConfiguredPairs:
         if not pairs:
             raise ParameterError("no pairs: pass --pairs BTC/USD ... or set CRYPTO_PRICE_PAIRS")
         found = []
-        for pair in dict.fromkeys(p.upper() for p in pairs):
+        for pair in dict.fromkeys(pairs):  # both sources were checked and upper-cased by price_pairs
             fsym, _, tsym = pair.partition("/")
-            if not (fsym and tsym and fsym.isalnum() and tsym.isalnum()):
-                raise ParameterError(f"pair {pair!r} is not FSYM/TSYM (e.g. BTC/USD)")
             found.append(
                 series(
                     (chosen.exchange, fsym, tsym),
