@@ -1,8 +1,8 @@
 """Records that failed parsing or quality rules, kept with the reason and the raw payload.
 
-Bad records never sink good ones (design §3.6): a parser returns the good rows as a frame and the bad ones as
-:class:`QuarantineRecord` values, which the warehouse stores in the quarantine table keyed by (dataset, record_key),
-keeping the first time a record was seen and refreshing the last.
+Bad records never sink good ones (an invariant, docs/architecture.md): a parser returns the good rows as a frame
+and the bad ones as :class:`QuarantineRecord` values, which the warehouse stores in the quarantine table keyed by
+(dataset, record_key), keeping the first time a record was seen and refreshing the last.
 """
 
 from __future__ import annotations

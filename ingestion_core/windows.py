@@ -1,4 +1,4 @@
-"""Pure planning of request windows for one instrument (design §3, invariants 1-4).
+"""Pure planning of request windows for one instrument (docs/architecture.md, "Invariants and where they live").
 
 All times are integer Unix seconds and every bound is a *bucket start*: a bucket of ``unit`` seconds starting at
 ``t`` covers ``[t, t + unit)``. The API's ``to_ts`` is inclusive at bucket granularity, so a window is requested as

@@ -1,6 +1,6 @@
 """The process-wide request pacer shared by every :class:`~ingestion_core.api.client.CcdataClient`.
 
-Prefect runs each mapped async task in its own worker thread with its own event loop (docs/prefect-notes.md §A2),
+Prefect runs each mapped async task in its own worker thread with its own event loop (docs/prefect-notes.md A2),
 so an ``asyncio`` limiter cannot be shared: the pacer keeps its state under a :class:`threading.Lock` and only
 *sleeps* on the caller's loop. The lock is never held across an ``await``.
 

@@ -15,7 +15,7 @@ from ingestion_core.errors import ConfigurationError
 
 #: Named queries over one time-series table.
 NAMED_QUERIES: dict[str, str] = {
-    # MAX(time) per series: the crash-safe watermark (design §3.3), one grouped query for many instruments.
+    # MAX(time) per series: the crash-safe watermark (docs/architecture.md), one grouped query for many series.
     "watermarks": "SELECT {entities}, MAX({time}) FROM {table}{where} GROUP BY {entities}",
     # First/last stored bucket and row count per series inside a time range (backfill resume).
     "range_stats": "SELECT {entities}, MIN({time}), MAX({time}), COUNT(*) FROM {table}{where} GROUP BY {entities}",
