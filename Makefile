@@ -37,6 +37,7 @@ bench: setup
 	$(PY) -m bench.pacer
 	$(PY) -m bench.upsert
 	$(PY) -m bench.flows
+	$(PY) -m bench.spot
 
 sim: setup
 	$(PY) -m ingestion_core.sim --port 8765
