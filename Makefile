@@ -38,6 +38,7 @@ bench: setup
 	$(PY) -m bench.upsert
 	$(PY) -m bench.flows
 	$(PY) -m bench.spot
+	$(PY) -m bench.snapshots
 
 sim: setup
 	$(PY) -m ingestion_core.sim --port 8765
