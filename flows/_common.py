@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
@@ -15,7 +15,9 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 
 from ingestion_core.errors import IngestError
+from ingestion_core.pipeline.runlog import RunRecord
 from ingestion_core.settings import Settings
+from tasks.runlog import record_run_task
 from tasks.snapshot import record_usage_task
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -65,3 +67,38 @@ def _record(settings: Settings, use_case: str, timing: str, logger: Logger) -> N
     problem = record_usage_task(settings, use_case, timing)
     if problem:
         logger.warning("API usage not recorded: %s", problem)
+
+
+def utc_now() -> datetime:
+    """Now, naive UTC (the warehouse's DATETIME convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def log_run(
+    settings: Settings,
+    logger: Logger,
+    *,
+    dataset: str,
+    interval: str | None,
+    started_at: datetime,
+    ok: bool,
+    figures: Mapping[str, Any],
+    failure: str = "",
+    dry_run: bool = False,
+) -> None:
+    """Write the run's row to the run log (best effort: a failed write is a warning, the run's outcome stands)."""
+    record = RunRecord(
+        flow_run_id=str(flow_run.get_id() or uuid4()),
+        flow=str(flow_run.flow_name or dataset),
+        dataset=dataset,
+        interval=interval,
+        started_at=started_at,
+        ended_at=utc_now(),
+        state="Completed" if ok else "Failed",
+        dry_run=dry_run,
+        figures=figures,
+        failure=failure,
+    )
+    problem = record_run_task(settings, record)
+    if problem:
+        logger.warning("run log not written: %s", problem)

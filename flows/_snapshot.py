@@ -12,7 +12,7 @@ from prefect.events import emit_event
 from prefect.states import Failed
 from pydantic import BaseModel
 
-from flows._common import fail_run, forbid_flow_retry, with_usage_records
+from flows._common import fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
 from ingestion_core.errors import IngestError, RunFailed
 from ingestion_core.logging_setup import configure_logging
 from ingestion_core.pipeline.parameters import validate_parameters
@@ -44,6 +44,7 @@ def publish(spec: SnapshotSpec, outcome: SnapshotOutcome) -> None:
 def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome | State[Any]:
     """The body of every snapshot flow."""
     logger = get_run_logger()
+    started = utc_now()
     try:
         settings = load_settings()
         configure_logging(settings.logging)
@@ -57,11 +58,15 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
 
     result = with_usage_records(settings, spec.use_case, logger, refresh)
     if isinstance(result, IngestError):
+        log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=False, figures={},
+                failure=str(result))  # fmt: skip
         return fail_run(result, logger)
     if not isinstance(result, SnapshotOutcome):
         raise TypeError(f"refresh-snapshot returned {type(result).__name__}")  # a bug: let Prefect show it
     publish(spec, result)
     logger.info("%s", result.headline())
+    log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=result.ok,
+            figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
     if result.failures:
         if not result.retriable:
             forbid_flow_retry()

@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows._common import Logger, fail_run, forbid_flow_retry, run_clock, with_usage_records
+from flows._common import Logger, fail_run, forbid_flow_retry, log_run, run_clock, utc_now, with_usage_records
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
 from ingestion_core.logging_setup import configure_logging
@@ -52,6 +52,7 @@ def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
 def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary | State[Any]:
     """The body of every time-series flow (see the module docstring)."""
     logger = get_run_logger()
+    started = utc_now()
     try:
         settings = load_settings()
         configure_logging(settings.logging)
@@ -62,6 +63,8 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
     planned = plan_whole_run(settings, request, return_state=True)
     plan = planned.result(raise_on_failure=False)
     if isinstance(plan, IngestError):
+        log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=False,
+                figures={}, failure=str(plan), dry_run=parameters.dry_run)  # fmt: skip
         return fail_run(plan, logger)
     if not isinstance(plan, RunPlan):
         raise TypeError(f"plan-run returned {type(plan).__name__}")  # a bug: let Prefect show the traceback
@@ -71,6 +74,8 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
             spec.name, request.interval, table.entity_columns, plan.plans, settings.api.requests_per_second
         )
         logger.info("dry run: %s", summary.headline())
+        log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=True,
+                figures=summary.metrics(), dry_run=True)  # fmt: skip
         return summary
     use_case = spec.use_case_for(request.interval)
     summary = with_usage_records(
@@ -78,6 +83,8 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
     )
     publish(summary, spec)
     logger.info("%s", summary.headline())
+    log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=summary.ok,
+            figures=summary.metrics(), failure="" if summary.ok else summary.failure_message())  # fmt: skip
     if summary.failed:
         if not summary.retriable:
             forbid_flow_retry()

@@ -26,7 +26,14 @@ from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, UpsertResult
 from ingestion_core.db.schema_sql import Dialect, create_staging, create_table
-from ingestion_core.db.tables import INGEST_QUARANTINE, INGEST_SCHEMA_VERSION, TABLES, TableSpec, get_table
+from ingestion_core.db.tables import (
+    BOOKKEEPING_TABLES,
+    INGEST_QUARANTINE,
+    INGEST_SCHEMA_VERSION,
+    TABLES,
+    TableSpec,
+    get_table,
+)
 from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.redaction import redact
@@ -193,7 +200,7 @@ class Warehouse(ABC):
             The qualified names ensured.
         """
         specs = [get_table(t) for t in tables] if tables is not None else list(TABLES.values())
-        for bookkeeping in (INGEST_QUARANTINE, INGEST_SCHEMA_VERSION):
+        for bookkeeping in BOOKKEEPING_TABLES:
             if bookkeeping not in specs:
                 specs.append(bookkeeping)
         renderer = self.renderer
@@ -404,7 +411,13 @@ class Warehouse(ABC):
         }
 
     async def select(
-        self, table: str, columns: Sequence[str] | None = None, where: Mapping[str, WhereValue] | None = None
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        where: Mapping[str, WhereValue] | None = None,
+        *,
+        newest_first: str | None = None,
+        limit: int | None = None,
     ) -> pl.DataFrame:
         """Read rows of ``table`` as a frame typed by its spec.
 
@@ -412,10 +425,12 @@ class Warehouse(ABC):
             table: qualified table name.
             columns: columns to read (default: all), validated against the spec.
             where: column -> value (``=``), sequence of values (``IN``) or None (``IS NULL``), ANDed.
+            newest_first: a column to order by, descending (with ``limit``: the newest rows only are read).
+            limit: read at most this many rows.
         """
         spec = get_table(table)
         cols = list(columns) if columns is not None else list(spec.column_names)
-        for name in [*cols, *(where or {})]:
+        for name in [*cols, *(where or {}), *([newest_first] if newest_first else [])]:
             spec.column(name)
         r = self.renderer
         conds: list[str] = []
@@ -434,6 +449,10 @@ class Warehouse(ABC):
         sql = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(spec)}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
+        if newest_first:
+            sql += f" ORDER BY {r.q(newest_first)} DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
 
         def work(cursor: Any) -> list[tuple[Any, ...]]:
             cursor.execute(sql, values)

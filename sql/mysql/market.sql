@@ -686,6 +686,31 @@ CREATE TABLE IF NOT EXISTS `market`.`ingest_quarantine` (
   PRIMARY KEY (`dataset`, `record_key`)
 ) DEFAULT CHARSET=utf8mb4;
 
+CREATE TABLE IF NOT EXISTS `market`.`ingest_run_log` (
+  `flow_run_id` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  `flow` VARCHAR(128) NOT NULL,
+  `dataset` VARCHAR(64) NOT NULL,
+  `interval_name` VARCHAR(8),
+  `started_at` DATETIME NOT NULL,
+  `ended_at` DATETIME NOT NULL,
+  `state` VARCHAR(16) NOT NULL,
+  `dry_run` BOOLEAN,
+  `series` INT,
+  `calls` INT,
+  `http_attempts` INT,
+  `rate_limited` INT,
+  `waited_seconds` DOUBLE,
+  `latency_p50` DOUBLE,
+  `latency_p95` DOUBLE,
+  `upsert_seconds` DOUBLE,
+  `rows_inserted` BIGINT,
+  `rows_updated` BIGINT,
+  `quarantined` BIGINT,
+  `failed_series` INT,
+  `failure` TEXT,
+  PRIMARY KEY (`flow_run_id`)
+) DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS `market`.`ingest_schema_version` (
   `version` INT NOT NULL,
   `description` VARCHAR(255) NOT NULL,

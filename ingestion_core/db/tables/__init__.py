@@ -5,7 +5,13 @@ Callers name tables as ``schema.table`` (``market.cc_futures_ohlcv_1h``); each b
 
 from __future__ import annotations
 
-from ingestion_core.db.tables.assets import ASSET_TABLES, BOOKKEEPING_TABLES, INGEST_QUARANTINE, INGEST_SCHEMA_VERSION
+from ingestion_core.db.tables.assets import ASSET_TABLES
+from ingestion_core.db.tables.bookkeeping import (
+    BOOKKEEPING_TABLES,
+    INGEST_QUARANTINE,
+    INGEST_RUN_LOG,
+    INGEST_SCHEMA_VERSION,
+)
 from ingestion_core.db.tables.futures import FUTURES_TABLES, SERIES_TABLES
 from ingestion_core.db.tables.prices import PRICE_TABLES
 from ingestion_core.db.tables.spec import (
@@ -41,8 +47,10 @@ def get_table(name: str | TableSpec) -> TableSpec:
 
 
 __all__ = [
+    "BOOKKEEPING_TABLES",
     "IDENTIFIER",
     "INGEST_QUARANTINE",
+    "INGEST_RUN_LOG",
     "INGEST_SCHEMA_VERSION",
     "SERIES_TABLES",
     "TABLES",

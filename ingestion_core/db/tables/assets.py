@@ -1,4 +1,4 @@
-"""Asset and exchange reference tables, the rate-limit log, and the pipeline's own bookkeeping tables."""
+"""Asset and exchange reference tables and the rate-limit log."""
 
 from __future__ import annotations
 
@@ -220,42 +220,6 @@ RATE_LIMIT_STATUS = TableSpec(
     insert_only_columns=(),
 )
 
-INGEST_QUARANTINE = TableSpec(
-    schema="market",
-    name="ingest_quarantine",
-    columns=parse_columns(
-        """
-        dataset VARCHAR(128) !
-        record_key VARCHAR(512) !
-        reason TEXT !
-        raw_payload TEXT !
-        first_seen DATETIME !
-        last_seen DATETIME !
-        """
-    ),
-    primary_key=("dataset", "record_key"),
-    shard_key=("dataset", "record_key"),
-    sort_key=("dataset", "record_key"),
-    refresh_columns=("last_seen",),
-    insert_only_columns=("first_seen",),
-)
-
-INGEST_SCHEMA_VERSION = TableSpec(
-    schema="market",
-    name="ingest_schema_version",
-    columns=parse_columns(
-        """
-        version INT !
-        description VARCHAR(255) !
-        applied_at DATETIME !
-        """
-    ),
-    primary_key=("version",),
-    reference=True,
-    refresh_columns=("applied_at",),
-    insert_only_columns=(),
-)
-
 ASSET_TABLES: tuple[TableSpec, ...] = (
     ASSETS,
     ASSET_ALTERNATIVE_IDS,
@@ -268,4 +232,3 @@ ASSET_TABLES: tuple[TableSpec, ...] = (
     EXCHANGES_GENERAL,
     RATE_LIMIT_STATUS,
 )
-BOOKKEEPING_TABLES: tuple[TableSpec, ...] = (INGEST_QUARANTINE, INGEST_SCHEMA_VERSION)

@@ -60,6 +60,14 @@ async def test_ddl_for_every_table_applies(warehouse: Warehouse) -> None:
         assert frame.height == (1 if name == "market.ingest_schema_version" else 0)
 
 
+async def test_the_schema_version_keeps_when_it_was_first_applied(warehouse: Warehouse) -> None:
+    table = "market.ingest_schema_version"
+    await raw(warehouse, f"UPDATE {warehouse.renderer.table(TABLES[table])} SET applied_at = '2020-01-02 03:04:05'")
+    await warehouse.ensure_schema()  # every run ensures the schema: it must not move the first application's time
+    stored = await warehouse.select(table, ["applied_at"])
+    assert stored.get_column("applied_at").to_list() == [datetime(2020, 1, 2, 3, 4, 5)]
+
+
 @pytest.mark.parametrize("bulk", [False, True], ids=["batched", "bulk"])
 async def test_upsert_inserts_then_updates_with_counts(warehouse: Warehouse, bulk: bool) -> None:
     first = await warehouse.upsert(OHLCV, ohlcv_frame(["A", "B"], range(60)), bulk=bulk)

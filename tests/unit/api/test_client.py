@@ -238,6 +238,21 @@ async def test_asset_top_list_pages_until_total(client: CcdataClient) -> None:
     assert client.calls == 3
 
 
+async def test_asset_top_list_limit_past_one_page_takes_the_pages_it_needs(client: CcdataClient) -> None:
+    def page(n: int) -> dict[str, Any]:
+        items = [{"ID": (n - 1) * 100 + i} for i in range(100)]
+        return {"Data": {"STATS": {"PAGE": n, "PAGE_SIZE": 100, "TOTAL_ASSETS": 5000}, "LIST": items}, "Err": {}}
+
+    with aioresponses() as m:
+        for n in (1, 2, 3):
+            m.get(url("/asset/v1/top/list"), payload=page(n))
+        assets = await catalog.asset_top_list(client, page_size=100, limit=250)
+    assert [a["ID"] for a in assets] == list(range(250))  # legacy failed above 100; here: 3 pages, cut at 250
+    assert client.calls == 3
+    pages = [kwargs["params"]["page"] for _, kwargs in sent(m)]
+    assert [str(p) for p in pages] == ["1", "2", "3"]
+
+
 async def test_asset_top_list_stops_on_empty_list(client: CcdataClient) -> None:
     empty = {"Data": {"STATS": {"TOTAL_ASSETS": 1000}, "LIST": []}, "Err": {}}
     with aioresponses() as m:
