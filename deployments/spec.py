@@ -117,10 +117,14 @@ class ProjectSpec:
         return tuple(dict.fromkeys(d.work_pool for d in self.deployments if d.work_pool))
 
     def by_series(self) -> dict[str, list[DeploymentSpec]]:
-        """The deployments grouped by the series they feed (several deployments may feed one series)."""
+        """The deployments grouped by the series they feed (several may feed one; a check such as
+        ``validate_shadow`` writes no data and feeds none)."""
+        from flows._registry import OTHER_FLOWS
+
         groups: dict[str, list[DeploymentSpec]] = {}
         for dep in self.deployments:
-            groups.setdefault(dep.series, []).append(dep)
+            if dep.dataset not in OTHER_FLOWS:
+                groups.setdefault(dep.series, []).append(dep)
         return groups
 
 

@@ -16,6 +16,9 @@ from ingestion_core.snapshots import SNAPSHOTS
 
 _built: dict[str, Any] = {}
 
+#: Flow modules that are not a dataset: written by hand, not built from a spec.
+OTHER_FLOWS = ("validate_shadow",)
+
 
 def build_flow(name: str) -> Any:
     """The Prefect flow of the time-series or snapshot dataset ``name`` (built once per process)."""

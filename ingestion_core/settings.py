@@ -145,6 +145,14 @@ class DatabaseSettings(_DomainSettings):
         validation_alias=_env("DB_NAME"),
         description="Database the legacy tables live in (the `market` schema of the table names).",
     )
+    target_schema: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        validation_alias=_env("TARGET_SCHEMA"),
+        description="Schema (server database) every table is read from and written to, e.g. market_shadow for a "
+        "parallel run beside the legacy market tables; unset = the URL's database or DB_NAME. On SQLite it names "
+        "the file (SCHEMA.sqlite3 beside the default one).",
+    )
     pool_size: int = Field(
         default=4,
         ge=1,

@@ -25,13 +25,14 @@ import polars as pl
 from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, UpsertResult
-from ingestion_core.db.schema_sql import Dialect, create_staging, create_table
+from ingestion_core.db.schema_sql import Dialect, create_staging, create_table, quote, quote_list
 from ingestion_core.db.tables import (
     BOOKKEEPING_TABLES,
     INGEST_QUARANTINE,
     INGEST_SCHEMA_VERSION,
     TABLES,
     TableSpec,
+    check_identifier,
     get_table,
 )
 from ingestion_core.errors import ConfigurationError, DatabaseError
@@ -459,6 +460,56 @@ class Warehouse(ABC):
             return [tuple(row) for row in cursor.fetchall()]
 
         return frames.to_frame(spec, cols, await self._run(work))
+
+    async def read_schema(
+        self,
+        table: str,
+        schema: str,
+        *,
+        time_range: tuple[datetime, datetime] | None = None,
+    ) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+        """Rows of ``table`` in another schema of the same server, exactly as the driver reads them (no casting).
+
+        For comparing a shadow run with the legacy tables: the legacy side may hold values the spec's types refuse
+        (zero dates, text in a BIGINT), so nothing is converted. Only the spec's columns that exist there are read.
+
+        Args:
+            table: qualified name of the table's spec.
+            schema: the schema (server database) to read from.
+            time_range: inclusive ``(start, end)`` on the table's time column (time series only).
+
+        Returns:
+            The columns read and the rows, or None when the table does not exist in ``schema``.
+
+        Raises:
+            ConfigurationError: on SQLite (one file holds one schema), or a time range for a table without time.
+        """
+        spec = get_table(table)
+        if self.dialect == "sqlite":
+            raise ConfigurationError("comparing schemas needs a server (MariaDB, MySQL or SingleStore)")
+        check_identifier(schema)
+        if time_range is not None and spec.time_column is None:
+            raise ConfigurationError(f"{table} has no time column: compare it whole (no --start/--end)")
+
+        def work(cursor: Any) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+            cursor.execute(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                [schema, spec.name],
+            )
+            present = {str(r[0]) for r in cursor.fetchall()}
+            if not present:
+                return None
+            cols = [c for c in spec.column_names if c in present]
+            source = f"{quote(schema, self.dialect)}.{quote(spec.name, self.dialect)}"
+            sql = f"SELECT {quote_list(cols, self.dialect)} FROM {source}"
+            params: list[Any] = []
+            if time_range is not None and spec.time_column is not None:
+                sql += f" WHERE {quote(spec.time_column, self.dialect)} BETWEEN %s AND %s"
+                params = list(time_range)
+            cursor.execute(sql, params)
+            return cols, [tuple(r) for r in cursor.fetchall()]
+
+        return await self._run(work)
 
     async def has_rows(self, table: str) -> bool:
         """Whether ``table`` holds at least one row (one indexed probe, not a count)."""

@@ -2,10 +2,12 @@
 
 ``sqlite:///relative/path`` or ``sqlite:////absolute/path``; ``singlestoredb://user:pass@host:port/db``,
 ``singlestore://``, ``mysql://`` or ``mariadb://``. Unset URL and no ``DB_HOST``: an SQLite file under ``data_dir``.
+``TARGET_SCHEMA`` (shadow mode) replaces the database every table lives in, whatever the URL or ``DB_NAME`` say.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -49,6 +51,16 @@ def resolve_target(settings: DatabaseSettings) -> Target:
     Raises:
         ConfigurationError: unknown scheme, missing host or path, bad port or database name (password masked).
     """
+    target = _resolve(settings)
+    schema = settings.target_schema
+    if schema is None:
+        return target
+    if target.backend == "sqlite" and target.path is not None:
+        return dataclasses.replace(target, path=target.path.with_name(f"{schema}.sqlite3"))
+    return dataclasses.replace(target, database=schema)  # shadow mode: every table in this schema, nothing else
+
+
+def _resolve(settings: DatabaseSettings) -> Target:
     if settings.database_url is not None:
         return _parse_url(settings.database_url.get_secret_value(), settings)
     if settings.host:

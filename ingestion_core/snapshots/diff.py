@@ -7,10 +7,8 @@ from collections.abc import Sequence
 import polars as pl
 
 from ingestion_core.db.tables import TableSpec
+from ingestion_core.db.tables.columns import WALL_CLOCK_NAMES
 from ingestion_core.snapshots.spec import NOT_LISTED, Tracked
-
-#: Columns that hold the run's clock: a re-run changes them and nothing else.
-WALL_CLOCK = frozenset({"created_at", "updated_at", "api_data_retrieved_datetime", "collected_at", "last_seen"})
 
 
 def key_text(row: Sequence[object]) -> str:
@@ -21,7 +19,7 @@ def key_text(row: Sequence[object]) -> str:
 def count_changed(table: TableSpec, before: pl.DataFrame, after: pl.DataFrame) -> int:
     """Rows of ``after`` already stored in ``before`` whose values differ, the wall-clock columns aside."""
     keys = list(table.primary_key)
-    values = [c for c in after.columns if c not in keys and c not in WALL_CLOCK and c in before.columns]
+    values = [c for c in after.columns if c not in keys and c not in WALL_CLOCK_NAMES and c in before.columns]
     if before.height == 0 or after.height == 0 or not values:
         return 0
     joined = after.select(keys + values).join(before.select(keys + values), on=keys, how="inner", suffix="_old")

@@ -23,6 +23,7 @@ INGEST_QUARANTINE = TableSpec(
     sort_key=("dataset", "record_key"),
     refresh_columns=("last_seen",),
     insert_only_columns=("first_seen",),
+    legacy=False,
 )
 
 #: When each schema version was first applied: ``applied_at`` is set once (a later start does not move it).
@@ -40,6 +41,7 @@ INGEST_SCHEMA_VERSION = TableSpec(
     reference=True,
     refresh_columns=(),
     insert_only_columns=("applied_at",),
+    legacy=False,
 )
 
 #: One row per flow run: what it did and how fast; trends are one SQL query away (python -m ingestion_core.db.runs).
@@ -76,6 +78,7 @@ INGEST_RUN_LOG = TableSpec(
     sort_key=("started_at",),
     refresh_columns=(),
     insert_only_columns=(),
+    legacy=False,
 )
 
 BOOKKEEPING_TABLES: tuple[TableSpec, ...] = (INGEST_QUARANTINE, INGEST_SCHEMA_VERSION, INGEST_RUN_LOG)

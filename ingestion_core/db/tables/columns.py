@@ -36,6 +36,9 @@ def join_columns(*parts: tuple[Column, ...]) -> tuple[Column, ...]:
     return tuple(c for part in parts for c in part)
 
 
+#: Columns holding the time a run wrote a row, never a fact from the API: two runs cannot agree on them (X-7).
+WALL_CLOCK_NAMES = frozenset({"created_at", "updated_at", "api_data_retrieved_datetime", "collected_at", "last_seen"})
+
 WALL_CLOCK = parse_columns(
     """
     created_at DATETIME !

@@ -46,6 +46,7 @@ PRICES_BY_INTERVAL: Mapping[Interval, TableSpec] = MappingProxyType(
             interval=interval,
             entity_columns=("exchange", "fsym", "tsym"),
             insert_only_columns=(),
+            legacy=False,
         )
         for interval in INTERVALS
     }

@@ -84,6 +84,7 @@ class TableSpec:
         insert_only_columns: set on insert, never overwritten by an upsert.
         reference: a SingleStore REFERENCE table (replicated, no shard key), for small tables whose unique keys
             share no column.
+        legacy: a table the legacy scripts wrote (its contract is theirs; a shadow run is compared with it).
     """
 
     schema: str
@@ -99,6 +100,7 @@ class TableSpec:
     refresh_columns: tuple[str, ...] = ("collected_at",)
     insert_only_columns: tuple[str, ...] = ("created_at",)
     reference: bool = False
+    legacy: bool = True
     _index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.objects import State
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
 from ingestion_core.api.pacing import reset_pacer
@@ -130,7 +131,9 @@ def flow_env(
 async def artifact_rows(key: str) -> list[dict[str, object]]:
     """The rows of the newest table artifact with ``key``."""
     async with get_client() as client:
-        found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC
+        )  # the server is shared by the whole session: other tests' runs wrote artifacts under the same key
     assert found, f"no artifact with key {key}"
     data = found[0].data
     rows = json.loads(data) if isinstance(data, str) else data

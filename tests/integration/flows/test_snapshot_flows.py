@@ -20,9 +20,9 @@ from flows._registry import build_flow
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.schema_sql import column_definition
 from ingestion_core.db.tables import get_table
+from ingestion_core.db.tables.columns import WALL_CLOCK_NAMES
 from ingestion_core.errors import DatabaseError, RunFailed
 from ingestion_core.snapshots import SNAPSHOTS
-from ingestion_core.snapshots.diff import WALL_CLOCK
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from tests.integration.flows.conftest import FlowEnv, artifact_rows, events, run_flow
 
@@ -66,7 +66,7 @@ def calls_needed(env: FlowEnv, name: str) -> int:
 
 def stored(env: FlowEnv, table: str) -> pl.DataFrame:
     keys = list(get_table(table).primary_key)
-    return env.table(table, keys).drop([c for c in WALL_CLOCK if c in get_table(table).column_names])
+    return env.table(table, keys).drop([c for c in WALL_CLOCK_NAMES if c in get_table(table).column_names])
 
 
 # Frozen: live fields (an ACTIVE instrument's LAST_* time, trade counters, prices) move with "now" in the real API

@@ -46,6 +46,26 @@ def test_url_without_database_uses_db_name() -> None:
     assert resolve_target(_settings(database_url="mysql://u@h", name="t_abc")).database == "t_abc"
 
 
+@pytest.mark.parametrize(
+    "source",
+    [{"database_url": "mysql://u@h/market"}, {"host": "h", "name": "market"}, {"database_url": "mysql://u@h"}],
+)
+def test_target_schema_replaces_the_database_whatever_names_it(source: dict[str, object]) -> None:
+    assert resolve_target(_settings(**source)).database == "market"
+    assert resolve_target(_settings(**source, target_schema="market_shadow")).database == "market_shadow"
+
+
+def test_target_schema_on_sqlite_names_the_file(tmp_path: Path) -> None:
+    assert resolve_target(_settings(data_dir=tmp_path, target_schema="shadow")).path == tmp_path / "shadow.sqlite3"
+
+
+def test_target_schema_must_be_an_identifier() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="target_schema"):
+        _settings(target_schema="market-shadow; DROP")
+
+
 def test_legacy_db_host_selects_the_server_backend() -> None:
     t = resolve_target(_settings(host="10.0.0.5", port=3310, user="ing", password="pw", name="market"))
     assert (t.backend, t.host, t.port, t.database) == ("server", "10.0.0.5", 3310, "market")
