@@ -25,12 +25,13 @@ import pytest
 from singlestoredb.connection import connect
 
 from flows._registry import build_flow
+from flows.validate_shadow import validate_shadow
 from ingestion_core.db.compare import compare_schemas
 from ingestion_core.db.schema_sql import column_definition, quote
 from ingestion_core.db.tables import TABLES, TableSpec, get_table
 from ingestion_core.db.tables.columns import WALL_CLOCK_NAMES
 from ingestion_core.settings import load_settings
-from tests.integration.flows.conftest import FlowEnv, run_flow
+from tests.integration.flows.conftest import FlowEnv, artifact_rows, run_flow
 from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -205,3 +206,13 @@ def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes(
     assert "3 tables: " in done.stdout and " 2 unexpected" in done.stdout
     assert f'{ohlcv.qualified_name} unexpected: {{"key": ' in done.stdout and '"column": "close"' in done.stdout
     assert '"difference": "only in legacy"' in done.stdout
+
+    tables = [ohlcv.qualified_name, "market.cc_assets", "market.cc_exchanges_general"]
+    check = run_flow(validate_shadow, legacy_schema=legacy, tables=tables, days=30)
+    assert check.is_failed() and (check.message or "").startswith("3 tables: ")
+    rows = asyncio.run(artifact_rows("validate-shadow-report"))
+    assert {str(r["table"]): int(str(r["unexpected_total"])) for r in rows} == {
+        ohlcv.qualified_name: 1,
+        "market.cc_assets": 1,
+        "market.cc_exchanges_general": 0,
+    }
