@@ -13,15 +13,19 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Failed
+from pydantic import BaseModel
 
 from ingestion_core.errors import IngestError
+from ingestion_core.logging_setup import configure_logging
+from ingestion_core.pipeline.parameters import validate_parameters
 from ingestion_core.pipeline.runlog import RunRecord
-from ingestion_core.settings import Settings
+from ingestion_core.settings import Settings, load_settings
 from tasks.runlog import record_run_task
 from tasks.snapshot import record_usage_task
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def run_clock() -> int:
@@ -102,3 +106,13 @@ def log_run(
     problem = record_run_task(settings, record)
     if problem:
         logger.warning("run log not written: %s", problem)
+
+
+def begin_run(model: type[M], values: dict[str, Any], logger: Logger) -> tuple[Settings, M] | State[Any]:
+    """Load the settings and validate the parameters at the door; a Failed state (no retry) when either is wrong."""
+    try:
+        settings = load_settings()
+        configure_logging(settings.logging)
+        return settings, validate_parameters(model, values)
+    except IngestError as exc:
+        return fail_run(exc, logger)

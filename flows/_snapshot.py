@@ -12,11 +12,8 @@ from prefect.events import emit_event
 from prefect.states import Failed
 from pydantic import BaseModel
 
-from flows._common import fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
+from flows._common import begin_run, fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
 from ingestion_core.errors import IngestError, RunFailed
-from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.parameters import validate_parameters
-from ingestion_core.settings import load_settings
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
 from tasks.snapshot import refresh_snapshot_task
@@ -45,12 +42,10 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
     """The body of every snapshot flow."""
     logger = get_run_logger()
     started = utc_now()
-    try:
-        settings = load_settings()
-        configure_logging(settings.logging)
-        parameters = validate_parameters(spec.parameters, values)
-    except IngestError as exc:
-        return fail_run(exc, logger)
+    opened = begin_run(spec.parameters, values, logger)
+    if isinstance(opened, State):
+        return opened
+    settings, parameters = opened
 
     def refresh() -> object:
         state = refresh_snapshot_task(settings, spec.name, parameters.model_dump(), return_state=True)

@@ -20,16 +20,24 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from flows._common import Logger, fail_run, forbid_flow_retry, log_run, run_clock, utc_now, with_usage_records
+from flows._common import (
+    Logger,
+    begin_run,
+    fail_run,
+    forbid_flow_retry,
+    log_run,
+    run_clock,
+    utc_now,
+    with_usage_records,
+)
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
-from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.parameters import RunParameters, form_order, validate_parameters
+from ingestion_core.pipeline.parameters import RunParameters, form_order
 from ingestion_core.pipeline.plan import split_groups
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan
 from ingestion_core.pipeline.summary import RunSummary, summarize_plan, summarize_run
-from ingestion_core.settings import Settings, load_settings
+from ingestion_core.settings import Settings
 from tasks.progress import ProgressTracker
 from tasks.timeseries import ingest_series_group, ledger_for, plan_whole_run
 
@@ -53,12 +61,10 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
     """The body of every time-series flow (see the module docstring)."""
     logger = get_run_logger()
     started = utc_now()
-    try:
-        settings = load_settings()
-        configure_logging(settings.logging)
-        parameters = validate_parameters(spec.parameters, values)
-    except IngestError as exc:
-        return fail_run(exc, logger)
+    opened = begin_run(spec.parameters, values, logger)
+    if isinstance(opened, State):
+        return opened
+    settings, parameters = opened
     request = RunRequest.of(parameters, dataset=spec.name, now=run_clock(), settings=settings)
     planned = plan_whole_run(settings, request, return_state=True)
     plan = planned.result(raise_on_failure=False)

@@ -7,39 +7,10 @@ keep their bounds for backfills; an instrument no longer listed at all keeps its
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict, Field
-
 from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
-from ingestion_core.snapshots.markets import fetch_markets, parse_markets
-from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
-from ingestion_core.statuses import INSTRUMENT_STATUSES, InstrumentStatus
-
-if TYPE_CHECKING:
-    from ingestion_core.api.client import CcdataClient
+from ingestion_core.snapshots.markets import markets_snapshot
 
 PATH = "/futures/v1/markets/instruments"
-
-
-def _all_statuses() -> list[InstrumentStatus]:
-    return list(INSTRUMENT_STATUSES)
-
-
-class MarketsParameters(BaseModel):
-    """Which markets and statuses a markets/instruments snapshot refreshes."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    markets: list[str] | None = Field(
-        None, min_length=1, description="Exchanges to refresh (e.g. binance); empty = every exchange in one call."
-    )
-    instrument_status: list[InstrumentStatus] = Field(
-        default_factory=_all_statuses,
-        min_length=1,
-        description="Instrument statuses to request; default all six, so instruments that stopped trading stay known.",
-    )
 
 
 EXCHANGE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -89,36 +60,14 @@ INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-async def fetch(client: CcdataClient, parameters: BaseModel) -> Fetched:
-    """Every futures market (or the named ones) with the requested statuses."""
-    chosen = MarketsParameters.model_validate(parameters.model_dump())
-    return await fetch_markets(client, PATH, chosen.markets, chosen.instrument_status)
-
-
-def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Parsed:
-    """Both tables' frames from the fetched catalogue."""
-    return parse_markets(
-        fetched.data,
-        dataset="futures_instruments",
-        exchanges=EXCHANGES_FUTURES_DETAILS,
-        instruments=INSTRUMENTS_FUTURES,
-        exchange_fields=EXCHANGE_FIELDS,
-        instrument_fields=INSTRUMENT_FIELDS,
-        retrieved_at=retrieved_at,
-    )
-
-
-FUTURES_INSTRUMENTS = SnapshotSpec(
+FUTURES_INSTRUMENTS = markets_snapshot(
     name="futures_instruments",
     title="futures markets and instruments (all statuses)",
-    tables=(EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES),
-    parameters=MarketsParameters,
-    fetch=fetch,
-    parse=parse,
-    tracked=(
-        Tracked(EXCHANGES_FUTURES_DETAILS, "exchange_internal_name", "exchange_status"),
-        Tracked(INSTRUMENTS_FUTURES, "exchange_internal_name", "instrument_status_on_exchange"),
-    ),
+    path=PATH,
+    exchanges=EXCHANGES_FUTURES_DETAILS,
+    instruments=INSTRUMENTS_FUTURES,
+    exchange_fields=EXCHANGE_FIELDS,
+    instrument_fields=INSTRUMENT_FIELDS,
     use_case="ingest_futures_exchange_instrument_data",
     upstream_of=("futures_ohlcv", "futures_funding_rate", "futures_open_interest"),
 )

@@ -17,18 +17,84 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import naive_utc_second
 from ingestion_core.errors import IngestError
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.snapshots.convert import Converter, unkeyable, usable_key
-from ingestion_core.snapshots.spec import Fetched, Parsed
-from ingestion_core.statuses import INSTRUMENT_STATUSES
+from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
+from ingestion_core.statuses import INSTRUMENT_STATUSES, InstrumentStatus
 
 if TYPE_CHECKING:
     from ingestion_core.api.client import CcdataClient
 
 FieldMap = Mapping[str, tuple[str, ...]]
+
+
+def _all_statuses() -> list[InstrumentStatus]:
+    return list(INSTRUMENT_STATUSES)
+
+
+class MarketsParameters(BaseModel):
+    """Which markets and statuses a markets/instruments snapshot refreshes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    markets: list[str] | None = Field(
+        None, min_length=1, description="Exchanges to refresh (e.g. binance); empty = every exchange in one call."
+    )
+    instrument_status: list[InstrumentStatus] = Field(
+        default_factory=_all_statuses,
+        min_length=1,
+        description="Instrument statuses to request; default all six, so instruments that stopped trading stay known.",
+    )
+
+
+def markets_snapshot(
+    *,
+    name: str,
+    title: str,
+    path: str,
+    exchanges: TableSpec,
+    instruments: TableSpec,
+    exchange_fields: FieldMap,
+    instrument_fields: FieldMap,
+    use_case: str,
+    upstream_of: tuple[str, ...],
+) -> SnapshotSpec:
+    """The snapshot of one markets/instruments catalogue (futures or spot): its fetch, parse and tracked tables."""
+
+    async def fetch(client: CcdataClient, parameters: BaseModel) -> Fetched:
+        chosen = MarketsParameters.model_validate(parameters.model_dump())
+        return await fetch_markets(client, path, chosen.markets, chosen.instrument_status)
+
+    def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Parsed:
+        return parse_markets(
+            fetched.data,
+            dataset=name,
+            exchanges=exchanges,
+            instruments=instruments,
+            exchange_fields=exchange_fields,
+            instrument_fields=instrument_fields,
+            retrieved_at=retrieved_at,
+        )
+
+    return SnapshotSpec(
+        name=name,
+        title=title,
+        tables=(exchanges, instruments),
+        parameters=MarketsParameters,
+        fetch=fetch,
+        parse=parse,
+        tracked=(
+            Tracked(exchanges, "exchange_internal_name", "exchange_status"),
+            Tracked(instruments, "exchange_internal_name", "instrument_status_on_exchange"),
+        ),
+        use_case=use_case,
+        upstream_of=upstream_of,
+    )
 
 
 async def fetch_markets(

@@ -7,18 +7,8 @@ absent timestamps are NULL. The spot daily OHLCV selection reads ``cc_instrument
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel
-
 from ingestion_core.db.tables.spot import EXCHANGE_SPOT_DETAILS, INSTRUMENTS_SPOT
-from ingestion_core.snapshots.futures_instruments import MarketsParameters
-from ingestion_core.snapshots.markets import fetch_markets, parse_markets
-from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
-
-if TYPE_CHECKING:
-    from ingestion_core.api.client import CcdataClient
+from ingestion_core.snapshots.markets import markets_snapshot
 
 PATH = "/spot/v1/markets/instruments"
 
@@ -53,36 +43,14 @@ INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-async def fetch(client: CcdataClient, parameters: BaseModel) -> Fetched:
-    """Every spot market (or the named ones) with the requested statuses."""
-    chosen = MarketsParameters.model_validate(parameters.model_dump())
-    return await fetch_markets(client, PATH, chosen.markets, chosen.instrument_status)
-
-
-def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Parsed:
-    """Both tables' frames from the fetched catalogue."""
-    return parse_markets(
-        fetched.data,
-        dataset="spot_instruments",
-        exchanges=EXCHANGE_SPOT_DETAILS,
-        instruments=INSTRUMENTS_SPOT,
-        exchange_fields=EXCHANGE_FIELDS,
-        instrument_fields=INSTRUMENT_FIELDS,
-        retrieved_at=retrieved_at,
-    )
-
-
-SPOT_INSTRUMENTS = SnapshotSpec(
+SPOT_INSTRUMENTS = markets_snapshot(
     name="spot_instruments",
     title="spot markets and instruments (all statuses)",
-    tables=(EXCHANGE_SPOT_DETAILS, INSTRUMENTS_SPOT),
-    parameters=MarketsParameters,
-    fetch=fetch,
-    parse=parse,
-    tracked=(
-        Tracked(EXCHANGE_SPOT_DETAILS, "exchange_internal_name", "exchange_status"),
-        Tracked(INSTRUMENTS_SPOT, "exchange_internal_name", "instrument_status_on_exchange"),
-    ),
+    path=PATH,
+    exchanges=EXCHANGE_SPOT_DETAILS,
+    instruments=INSTRUMENTS_SPOT,
+    exchange_fields=EXCHANGE_FIELDS,
+    instrument_fields=INSTRUMENT_FIELDS,
     use_case="ingest_spot_exchange_instrument_data",
     upstream_of=("spot_ohlcv",),
 )

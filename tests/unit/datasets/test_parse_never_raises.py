@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ingestion_core.datasets import DATASETS
 from ingestion_core.snapshots import SNAPSHOTS
-from ingestion_core.snapshots.futures_instruments import MarketsParameters
+from ingestion_core.snapshots.markets import MarketsParameters
 from ingestion_core.snapshots.spec import Fetched
 from tests.unit.datasets.fixture_files import example_series
 

@@ -12,7 +12,7 @@ from ingestion_core.db.tables import polars_schema
 from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
 from ingestion_core.db.tables.spot import EXCHANGE_SPOT_DETAILS, INSTRUMENTS_SPOT
 from ingestion_core.snapshots import SNAPSHOTS
-from ingestion_core.snapshots.futures_instruments import MarketsParameters
+from ingestion_core.snapshots.markets import MarketsParameters
 from ingestion_core.snapshots.spec import Fetched, Parsed
 from tests.unit.datasets.fixture_files import load_fixture
 
