@@ -25,7 +25,7 @@ import polars as pl
 from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, UpsertResult
-from ingestion_core.db.schema_sql import Dialect, create_staging, create_table, quote, quote_list
+from ingestion_core.db.schema_sql import Dialect, create_staging, quote, quote_list, table_ddl
 from ingestion_core.db.tables import (
     BOOKKEEPING_TABLES,
     INGEST_QUARANTINE,
@@ -47,6 +47,8 @@ WhereValue = Any
 SCHEMA_VERSION = 1
 SCHEMA_DESCRIPTION = "keyed legacy tables, ingest_quarantine, ingest_schema_version"
 _ENTITY_CHUNK = 500
+#: Series per newest-per-series statement (SQLite allows 500 terms in one compound SELECT).
+_SERIES_CHUNK = 200
 
 
 def utc_now() -> datetime:
@@ -71,6 +73,7 @@ class Warehouse(ABC):
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        self._indexed: dict[str, bool] = {}
 
     # -- backend hooks -------------------------------------------------------------------------------------------
 
@@ -209,7 +212,8 @@ class Warehouse(ABC):
         def work(cursor: Any) -> None:
             self._create_databases(cursor)
             for spec in specs:
-                cursor.execute(create_table(spec, self.dialect, renderer.database))
+                for statement in table_ddl(spec, self.dialect, renderer.database):
+                    cursor.execute(statement)
 
         await self._run(work)
         version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
@@ -234,6 +238,39 @@ class Warehouse(ABC):
             [database, spec.name],
         )
         return tuple(str(r[0]) for r in cursor.fetchall())
+
+    async def series_indexed(self, table: str | TableSpec) -> bool:
+        """Whether the stored table has an index leading with its series index columns (read once per warehouse)."""
+        spec = get_table(table)
+        if not spec.series_index:
+            return False
+        if spec.qualified_name not in self._indexed:
+            indexes = await self._run(functools.partial(self._stored_indexes, spec))
+            wanted = spec.series_index
+            self._indexed[spec.qualified_name] = any(columns[: len(wanted)] == wanted for columns in indexes)
+        return self._indexed[spec.qualified_name]
+
+    async def execute_ddl(self, spec: TableSpec, statement: str) -> None:
+        """Run one schema statement on ``spec``'s table and forget what was read of its indexes."""
+
+        def work(cursor: Any) -> None:
+            cursor.execute(statement)
+
+        self._indexed.pop(spec.qualified_name, None)
+        await self._run(work)
+        self._indexed.pop(spec.qualified_name, None)
+
+    def _stored_indexes(self, spec: TableSpec, cursor: Any) -> list[tuple[str, ...]]:
+        """The columns of every stored index of ``spec``'s table, in index order."""
+        cursor.execute(
+            "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            [self.renderer.database, spec.name],
+        )
+        indexes: dict[str, list[str]] = {}
+        for index, column in cursor.fetchall():
+            indexes.setdefault(str(index), []).append(str(column))
+        return [tuple(columns) for columns in indexes.values()]
 
     async def require_key(self, table: str) -> None:
         """Refuse to write into a table that lacks its primary key (an upsert there silently appends duplicates).
@@ -351,8 +388,9 @@ class Warehouse(ABC):
             conditions: rendered conditions (built from spec identifiers and placeholders only).
             params: values for the placeholders.
         """
-        sql = self.renderer.named(name, get_table(table), conditions)
+        return await self._fetch(self.renderer.named(name, get_table(table), conditions), params)
 
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         def work(cursor: Any) -> list[tuple[Any, ...]]:
             cursor.execute(sql, list(params))
             return [tuple(r) for r in cursor.fetchall()]
@@ -387,9 +425,26 @@ class Warehouse(ABC):
         Returns:
             Watermark per series that has rows; series without rows are absent.
         """
-        width = len(get_table(table).entity_columns)
+        spec = get_table(table)
+        width = len(spec.entity_columns)
+        if entities is not None and await self.series_indexed(spec):
+            return await self._newest_per_series(spec, entities)
         rows = await self._grouped("watermarks", table, entities, (), [])
         return {tuple(r[:width]): _as_datetime(r[width]) for r in rows}
+
+    async def _newest_per_series(
+        self, spec: TableSpec, entities: Sequence[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], datetime]:
+        """``MAX(time)`` per series through the series index: time independent of the table's size."""
+        unique = list(dict.fromkeys(tuple(e) for e in entities))
+        if any(len(e) != len(spec.entity_columns) for e in unique):
+            raise ConfigurationError(f"{spec.qualified_name}: entities must be tuples of {spec.entity_columns}")
+        marks: dict[tuple[Any, ...], datetime] = {}
+        for start in range(0, len(unique), _SERIES_CHUNK):
+            part = unique[start : start + _SERIES_CHUNK]
+            rows = await self._fetch(self.renderer.newest_per_series(spec, len(part)), [v for e in part for v in e])
+            marks.update({part[int(i)]: _as_datetime(newest) for i, newest in rows if newest is not None})
+        return marks
 
     async def range_stats(
         self,

@@ -3,8 +3,11 @@
     python -m ingestion_core.db.migrate              # create what is missing, record the schema version
     python -m ingestion_core.db.migrate --dry-run    # change nothing; list missing tables and duplicate keys
     python -m ingestion_core.db.migrate --apply-keys market.cc_assets [--chunk-rows 50000]
+    python -m ingestion_core.db.migrate --apply-index market.cc_futures_ohlcv_1m
 
-An existing table is never altered silently. ``--apply-keys`` (an operator step, never run by ingestion) builds a
+An existing table is never altered silently. ``--apply-index`` (an operator step) adds a time-series table's series
+index online (``ALGORITHM=INPLACE, LOCK=NONE``: reads and writes go on while it builds); without it, planning a run
+reads the whole table (docs/warehouse.md, "Planning on large tables"). ``--apply-keys`` (an operator step, never run by ingestion) builds a
 keyed copy ``<table>__keyed`` in chunks ordered oldest-first by the refresh column (so the newest row per key wins),
 then swaps it in once, keeping the original as ``<table>__legacy`` for the operator to drop after checking.
 """
@@ -14,13 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
-from ingestion_core.db.schema_sql import create_table, key_text_columns, quote_list
+from ingestion_core.db.schema_sql import add_series_index, create_table, key_text_columns, quote_list
 from ingestion_core.db.tables import TABLES, TableSpec, get_table
 from ingestion_core.errors import ConfigurationError, IngestError
 from ingestion_core.settings import load_settings
@@ -37,6 +41,7 @@ class TableState:
     duplicate_keys: int = 0
     surplus_rows: int = 0
     loose_columns: tuple[tuple[str, str], ...] = ()
+    missing_index: tuple[str, ...] = ()
 
     @property
     def keyed(self) -> bool:
@@ -97,7 +102,13 @@ async def inspect(wh: Warehouse, specs: Sequence[TableSpec]) -> list[TableState]
             continue
         dup = (0, 0) if key == spec.primary_key else await duplicates(wh, spec)
         loose = await loose_key_columns(wh, spec)
-        states.append(TableState(spec.qualified_name, True, key, spec.primary_key, *dup, loose_columns=loose))
+        declared = add_series_index(spec, wh.dialect) is not None
+        missing = spec.series_index if declared and not await wh.series_indexed(spec) else ()
+        states.append(
+            TableState(
+                spec.qualified_name, True, key, spec.primary_key, *dup, loose_columns=loose, missing_index=missing
+            )
+        )
     return states
 
 
@@ -147,6 +158,23 @@ async def apply_keys(wh: Warehouse, table: str, chunk_rows: int = 50_000) -> tup
     return await wh._run(work)
 
 
+async def apply_index(wh: Warehouse, table: str) -> None:
+    """Add ``table``'s series index (online on MariaDB/MySQL).
+
+    Raises:
+        ConfigurationError: the table is missing, declares no series index here, or already has it.
+    """
+    spec = get_table(table)
+    statement = add_series_index(spec, wh.dialect, wh.renderer.database)
+    if statement is None:
+        raise ConfigurationError(f"{table}: no series index is declared for it on {wh.dialect}")
+    if await stored_primary_key(wh, spec) is None:
+        raise ConfigurationError(f"{table}: does not exist")
+    if await wh.series_indexed(spec):
+        raise ConfigurationError(f"{table}: already has its series index")
+    await wh.execute_ddl(spec, statement)
+
+
 def describe(states: Sequence[TableState]) -> list[str]:
     """Human-readable lines for the unkeyed and missing tables."""
     lines = []
@@ -159,6 +187,11 @@ def describe(states: Sequence[TableState]) -> list[str]:
                 f"{s.duplicate_keys} duplicate keys, {s.surplus_rows} rows to collapse; "
                 f"run --apply-keys {s.table} (operator step)"
             )
+        if s.missing_index:
+            lines.append(
+                f"NOINDEX  {s.table}: no index on ({', '.join(s.missing_index)}), so planning a run reads the whole "
+                f"table; run --apply-index {s.table} (operator step, online)"
+            )
         if s.exists and s.loose_columns:
             columns = ", ".join(f"{name} ({collation})" for name, collation in s.loose_columns)
             lines.append(
@@ -168,10 +201,15 @@ def describe(states: Sequence[TableState]) -> list[str]:
     return lines
 
 
-async def run(dry_run: bool, apply_table: str | None, chunk_rows: int) -> int:
+async def run(dry_run: bool, apply_table: str | None, chunk_rows: int, index_table: str | None = None) -> int:
     """Run the migration; returns the process exit code (3 when a table lacks its key or has loose key columns)."""
     specs = list(TABLES.values())
     async with open_warehouse(load_settings().database) as wh:
+        if index_table is not None:
+            started = time.monotonic()
+            await apply_index(wh, index_table)
+            print(f"{index_table}: series index added in {time.monotonic() - started:.1f} s")
+            return 0
         if apply_table is not None:
             before, after = await apply_keys(wh, apply_table, chunk_rows)
             print(f"{apply_table}: keyed copy swapped in ({before} rows -> {after} rows); legacy kept as __legacy")
@@ -188,10 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingestion_core.db.migrate", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="change nothing; report")
     parser.add_argument("--apply-keys", metavar="TABLE", default=None, help="add the key to one legacy table")
+    parser.add_argument("--apply-index", metavar="TABLE", default=None, help="add the series index to one table")
     parser.add_argument("--chunk-rows", type=int, default=50_000)
     args = parser.parse_args(argv)
     try:
-        return asyncio.run(run(args.dry_run, args.apply_keys, args.chunk_rows))
+        return asyncio.run(run(args.dry_run, args.apply_keys, args.chunk_rows, args.apply_index))
     except IngestError as exc:
         parser.exit(2, f"error: {exc}\n")
 

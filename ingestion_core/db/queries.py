@@ -81,6 +81,18 @@ class Renderer:
             where=where,
         )
 
+    def newest_per_series(self, spec: TableSpec, count: int) -> str:
+        """``MAX(time)`` of ``count`` series, one index lookup each: ``SELECT i, (SELECT MAX(time) ...)`` per series.
+
+        Parameters: the entity values of series 0, 1, ... in order; row ``i`` answers series ``i`` (NULL when it
+        has no rows). Only worth it where the series index exists: without it each lookup reads the whole table.
+        """
+        if not spec.series_index:
+            raise ConfigurationError(f"{spec.qualified_name} has no series index")
+        match = " AND ".join(f"{self.q(e)} = {self.ph}" for e in spec.entity_columns)
+        one = f"(SELECT MAX({self.q(spec.series_index[-1])}) FROM {self.table(spec)} WHERE {match})"
+        return " UNION ALL ".join(f"SELECT {i}, {one}" for i in range(count))
+
     def latest(self, spec: TableSpec, columns: Sequence[str]) -> str:
         """The newest row of every series (``MAX(time)`` per entity), joined back for its other columns.
 

@@ -30,6 +30,9 @@ KEY_COLLATION: dict[Dialect, str | None] = {
 #: The character set every server database and table is created with (never the server's default).
 CHARSET = "utf8mb4"
 
+#: The name of a time-series table's series index (``TableSpec.series_index``).
+SERIES_INDEX = "ix_series"
+
 
 def quote(name: str, dialect: Dialect) -> str:
     """Quote one identifier for ``dialect`` after validating it."""
@@ -99,6 +102,8 @@ def create_table(spec: TableSpec, dialect: Dialect, database: str | None = None)
         else:
             name = quote("uq_" + "_".join(unique), dialect)
             lines.append(f"UNIQUE KEY {name} ({quote_list(unique, dialect)})")
+    if dialect == "mysql" and spec.series_index:
+        lines.append(f"KEY {quote(SERIES_INDEX, dialect)} ({quote_list(spec.series_index, dialect)})")
     if dialect == "singlestore":
         if spec.shard_key:
             lines.append(f"SHARD KEY ({quote_list(spec.shard_key, dialect)})")
@@ -108,6 +113,34 @@ def create_table(spec: TableSpec, dialect: Dialect, database: str | None = None)
     body = ",\n  ".join(lines)
     options = f" DEFAULT CHARSET={CHARSET}" if dialect == "mysql" else ""
     return f"CREATE {kind} IF NOT EXISTS {physical_name(spec, dialect, database)} (\n  {body}\n){options}"
+
+
+def table_ddl(spec: TableSpec, dialect: Dialect, database: str | None = None) -> list[str]:
+    """What creates ``spec`` when missing: its ``CREATE TABLE`` and, on SQLite, its series index."""
+    statements = [create_table(spec, dialect, database)]
+    index = add_series_index(spec, dialect, database) if dialect == "sqlite" else None
+    return [*statements, index] if index else statements
+
+
+def series_index_name(spec: TableSpec, dialect: Dialect) -> str:
+    """The series index's name as stored: per table on MySQL/MariaDB, prefixed on SQLite (names are global there)."""
+    return f"{spec.name}__{SERIES_INDEX}" if dialect == "sqlite" else SERIES_INDEX
+
+
+def add_series_index(spec: TableSpec, dialect: Dialect, database: str | None = None) -> str | None:
+    """The statement that adds ``spec``'s series index to an existing table, or None where none is declared.
+
+    On MySQL/MariaDB it is an online ``ALTER`` (readers and writers go on while the index builds); on SQLite a
+    ``CREATE INDEX IF NOT EXISTS``. SingleStore declares no series index (see docs/warehouse.md).
+    """
+    if not spec.series_index or dialect == "singlestore":
+        return None
+    columns = quote_list(spec.series_index, dialect)
+    name = quote(series_index_name(spec, dialect), dialect)
+    table = physical_name(spec, dialect, database)
+    if dialect == "sqlite":
+        return f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"
+    return f"ALTER TABLE {table} ADD INDEX {name} ({columns}), ALGORITHM=INPLACE, LOCK=NONE"
 
 
 def create_database(name: str, dialect: Dialect) -> str:
@@ -131,7 +164,7 @@ def render_schema(dialect: Dialect, tables: Iterable[TableSpec] | None = None) -
         "-- Do not edit: change the specs and regenerate. The `market` schema maps to DB_NAME at run time.\n"
     )
     create_db = "" if dialect == "sqlite" else create_database("market", dialect) + ";\n"
-    return header + create_db + "".join(f"\n{create_table(s, dialect)};\n" for s in specs)
+    return header + create_db + "".join("\n" + "".join(f"{sql};\n" for sql in table_ddl(s, dialect)) for s in specs)
 
 
 def checked_in_path(dialect: Dialect) -> Path:

@@ -57,6 +57,15 @@ class SqliteWarehouse(Warehouse):
         ranked = sorted((row[5], row[1]) for row in cursor.fetchall() if row[5])
         return tuple(name for _, name in ranked)
 
+    def _stored_indexes(self, spec: TableSpec, cursor: Any) -> list[tuple[str, ...]]:
+        cursor.execute(f"PRAGMA index_list({self.renderer.q(spec.name)})")
+        names = [str(row[1]) for row in cursor.fetchall()]
+        indexes = []
+        for name in names:
+            cursor.execute(f"PRAGMA index_info({self.renderer.q(name)})")
+            indexes.append(tuple(str(row[2]) for row in sorted(cursor.fetchall())))
+        return indexes
+
     def _connect(self) -> Any:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

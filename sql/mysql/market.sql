@@ -115,7 +115,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1d` (
   `conversion_type` VARCHAR(32),
   `conversion_symbol` VARCHAR(64),
   `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`),
+  KEY `ix_series` (`exchange`, `fsym`, `tsym`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1h` (
@@ -132,7 +133,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1h` (
   `conversion_type` VARCHAR(32),
   `conversion_symbol` VARCHAR(64),
   `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`),
+  KEY `ix_series` (`exchange`, `fsym`, `tsym`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1m` (
@@ -149,7 +151,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_crypto_prices_1m` (
   `conversion_type` VARCHAR(32),
   `conversion_symbol` VARCHAR(64),
   `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`)
+  PRIMARY KEY (`datetime`, `exchange`, `fsym`, `tsym`),
+  KEY `ix_series` (`exchange`, `fsym`, `tsym`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_exchange_spot_details` (
@@ -246,7 +249,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_funding_rate_ohlc_1d` (
   `close_fr` DOUBLE,
   `total_funding_rate_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_funding_rate_ohlc_1h` (
@@ -267,7 +271,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_funding_rate_ohlc_1h` (
   `close_fr` DOUBLE,
   `total_funding_rate_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_funding_rate_ohlc_1m` (
@@ -288,7 +293,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_funding_rate_ohlc_1m` (
   `close_fr` DOUBLE,
   `total_funding_rate_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1d` (
@@ -328,7 +334,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1d` (
   `low_trade_timestamp` DATETIME,
   `last_trade_price` DOUBLE,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1h` (
@@ -368,7 +375,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1h` (
   `low_trade_timestamp` DATETIME,
   `last_trade_price` DOUBLE,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1m` (
@@ -408,7 +416,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_ohlcv_1m` (
   `low_trade_timestamp` DATETIME,
   `last_trade_price` DOUBLE,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1d` (
@@ -442,7 +451,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1d` (
   `close_mark_price` DOUBLE,
   `total_open_interest_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1h` (
@@ -476,7 +486,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1h` (
   `close_mark_price` DOUBLE,
   `total_open_interest_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1m` (
@@ -510,7 +521,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_futures_open_interest_ohlc_1m` (
   `close_mark_price` DOUBLE,
   `total_open_interest_updates` BIGINT,
   `collected_at` DATETIME DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`)
+  PRIMARY KEY (`datetime`, `market`, `mapped_instrument`),
+  KEY `ix_series` (`market`, `mapped_instrument`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_instruments_futures` (
@@ -604,7 +616,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_ohlcv_spot_1d_raw` (
   `volume_unknown` DOUBLE,
   `quote_volume_unknown` DOUBLE,
   `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `exchange`, `symbol`)
+  PRIMARY KEY (`datetime`, `exchange`, `symbol`),
+  KEY `ix_series` (`exchange`, `symbol`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_ohlcv_spot_indices_1d_raw` (
@@ -636,7 +649,8 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_ohlcv_spot_indices_1d_raw` (
   `volume_top_tier_direct` DOUBLE,
   `quote_volume_top_tier_direct` DOUBLE,
   `collected_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (`datetime`, `market`, `asset`)
+  PRIMARY KEY (`datetime`, `market`, `asset`),
+  KEY `ix_series` (`market`, `asset`, `datetime`)
 ) DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE IF NOT EXISTS `market`.`cc_rate_limit_status` (

@@ -83,9 +83,11 @@ async def test_redeploy_keeps_paused_schedules_and_scheduled_run_ids(stack: Stac
         automations = [a.name for a in await client.read_automations() if a.name.startswith(f"{PREFIX}:")]
     ours = {d.name for d in stack.project.deployments}
     assert {k: v for k, v in after_states.items() if k in ours} == {k: v for k, v in before_states.items() if k in ours}
-    assert {k: v for k, v in after_runs.items() if k in ours} == {k: v for k, v in before_runs.items() if k in ours}
+    # The scheduler keeps appending runs as time passes, so a run may be new; none may be gone.
+    lost = {name: before_runs[name] - after_runs[name] for name in ours if before_runs[name] - after_runs[name]}
+    assert not lost, lost
     assert len(automations) == len(set(automations))
-    kept = sum(len(ids) for name, ids in after_runs.items() if name in ours)
+    kept = sum(len(ids) for name, ids in before_runs.items() if name in ours)
     report(
         f"redeploy {seconds:.1f} s: {paused} still paused, {kept} future scheduled run ids unchanged "
         f"across {len(ours)} deployments"
@@ -128,7 +130,8 @@ async def test_a_changed_deployment_keeps_its_pause_and_its_new_runs_get_schedul
     assert states[changed][1] == {found[changed].schedules[0].slug: True}
     for name in (d.name for d in stack.project.deployments):
         if name not in (changed, paused):
-            assert others_after[name] == others_before[name], (name, again.stdout)
+            # Kept, not recreated; the scheduler may have appended a newer run meanwhile.
+            assert others_before[name] <= others_after[name], (name, again.stdout)
     assert runs, "the scheduler recreated the changed deployment's runs"
     assert {e.id for e in page.events} == set(state_ids), again.stdout
     assert all(e.event == "prefect.flow-run.Scheduled" for e in page.events)
@@ -263,8 +266,9 @@ async def test_late_alerts_of_runs_recreated_by_a_deploy_are_on_time(stack: Stac
     delay = notes[0].received - late_at
     # The control proves the hold is real: its run went Late as early, and its alert is still held.
     control_late = control.state.timestamp.timestamp()
+    # Hold the comparison open until the control has been Late for 20 s longer than the alert took to arrive.
+    await asyncio.sleep(max(0.0, control_late + delay + 21 - time.time()))
     held_for = time.time() - control_late
-    assert held_for > delay + 20, "wait long enough for the comparison to mean something"
     assert not stack.receiver.matching(f"late-probe {control.id}"), (
         "without the backfilled Scheduled event Prefect holds the Late event (up to 15 min); if this fails, Prefect "
         "changed and the backfill in deployments/apply.py may no longer be needed"

@@ -159,6 +159,17 @@ class TableSpec:
         return name in self._index
 
     @property
+    def series_index(self) -> tuple[str, ...]:
+        """The secondary index that makes a series' newest row one index lookup: entity columns, then time.
+
+        Empty for tables that are not interval time series. The key leads with the time column, so without this index
+        ``MAX(time)`` per series reads the whole table (docs/warehouse.md, "Planning on large tables").
+        """
+        if self.interval is None or self.time_column is None or not self.entity_columns:
+            return ()
+        return (*self.entity_columns, self.time_column)
+
+    @property
     def order_columns(self) -> tuple[str, ...]:
         """Key-time order: the time column first, then the other key columns."""
         if self.time_column is None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 import pytest
 
 from ingestion_core.db import Warehouse, get_table, migrate, open_warehouse
-from ingestion_core.db.schema_sql import column_definition
+from ingestion_core.db.schema_sql import column_definition, quote, series_index_name, table_ddl
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.settings import DatabaseSettings
 
@@ -73,3 +74,59 @@ async def test_inspect_reports_missing_tables(backend_settings: DatabaseSettings
     async with open_warehouse(backend_settings) as wh:
         states = await migrate.inspect(wh, [ASSETS])
         assert migrate.describe(states) == ["missing  market.cc_assets"]
+
+
+async def test_a_table_without_its_series_index_plans_the_same_and_apply_index_adds_it(
+    backend_settings: DatabaseSettings,
+) -> None:
+    spec = get_table("market.cc_futures_ohlcv_1m")
+    async with open_warehouse(backend_settings) as wh:
+        r = wh.renderer
+        index = quote(series_index_name(spec, wh.dialect), wh.dialect)
+        drop = f"DROP INDEX {index}" if wh.dialect == "sqlite" else f"ALTER TABLE {r.table(spec)} DROP INDEX {index}"
+
+        def legacy_shaped(cursor: Any) -> None:  # the legacy DDL: the key, no series index
+            wh._create_databases(cursor)
+            for statement in [*table_ddl(spec, wh.dialect, r.database), drop]:
+                cursor.execute(statement)
+
+        await wh._run(legacy_shaped)
+        rows = [(m, f"I{i}", datetime(2026, 1, 1, 0, m)) for m in range(5) for i in range(3) if (i, m) != (2, 4)]
+        frame = pl.DataFrame(rows, schema=["minute", "mapped_instrument", "datetime"], orient="row")
+        frame = frame.drop("minute").with_columns(market=pl.lit("binance"), instrument=pl.lit("x"))
+        await wh.upsert(spec.qualified_name, frame)
+        series = [("binance", "I0"), ("binance", "I2"), ("binance", "absent")]
+        expected = {("binance", "I0"): datetime(2026, 1, 1, 0, 4), ("binance", "I2"): datetime(2026, 1, 1, 0, 3)}
+
+        (state,) = await migrate.inspect(wh, [spec])
+        assert state.missing_index == ("market", "mapped_instrument", "datetime")
+        assert f"run --apply-index {spec.qualified_name}" in migrate.describe([state])[0]
+        assert not await wh.series_indexed(spec)
+        assert await wh.watermarks(spec.qualified_name, series) == expected
+
+    async with open_warehouse(backend_settings) as wh:  # a fresh warehouse reads the stored indexes again
+        await migrate.apply_index(wh, spec.qualified_name)
+        assert await wh.series_indexed(spec)
+        assert await wh.watermarks(spec.qualified_name, series) == expected
+        assert (await migrate.inspect(wh, [spec]))[0].missing_index == ()
+        with pytest.raises(ConfigurationError, match="already has its series index"):
+            await migrate.apply_index(wh, spec.qualified_name)
+
+
+async def test_newest_per_series_answers_more_series_than_one_statement_holds(backend_settings: DatabaseSettings) -> None:
+    spec = get_table("market.cc_futures_ohlcv_1m")
+    names = [f"I{i:03d}" for i in range(450)]  # three statements of at most 200 series
+    frame = pl.DataFrame(
+        {
+            "datetime": [datetime(2026, 1, 1, i // 60, i % 60) for i in range(len(names))],
+            "market": ["binance"] * len(names),
+            "mapped_instrument": names,
+            "instrument": names,
+        }
+    )
+    async with open_warehouse(backend_settings) as wh:
+        await wh.ensure_schema([spec.qualified_name])
+        await wh.upsert(spec.qualified_name, frame)
+        assert await wh.series_indexed(spec)
+        marks = await wh.watermarks(spec.qualified_name, [("binance", n) for n in [*names, "none"]])
+    assert marks == {("binance", n): t for n, t in zip(names, frame["datetime"].to_list(), strict=True)}
