@@ -63,6 +63,7 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
     from ingestion_core.datasets import get_dataset
     from ingestion_core.db import get_table, migrate, open_warehouse
     from ingestion_core.db.schema_sql import quote, series_index_name
+    from ingestion_core.db.singlestore import SingleStoreWarehouse
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.run import plan_run, plan_selected
     from ingestion_core.settings import load_settings
@@ -142,6 +143,7 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
                 print(json.dumps(entry), flush=True)
                 await wh.execute_ddl(spec, drop)
         finally:
+            assert isinstance(wh, SingleStoreWarehouse)
             await wh.drop_database()
     return out
 

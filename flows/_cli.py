@@ -162,9 +162,13 @@ def _door_check(name: str, parameters: Any, settings: Any) -> None:
     import asyncio
     import time
 
+    from ingestion_core.api.client import process_pacer
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.run import check_selection, check_target
 
+    shared = process_pacer(settings.api).shared
+    if shared is not None:
+        shared.check()
     if name in DATASETS:
         request = RunRequest.of(parameters, dataset=name, now=int(time.time()), settings=settings)
         asyncio.run(check_selection(settings, request))

@@ -84,7 +84,18 @@ class ApiSettings(_DomainSettings):
         gt=0,
         le=10_000,
         validation_alias=_env("API_REQUESTS_PER_SECOND"),
-        description="Process-wide request budget shared by every client; the pacer never exceeds it.",
+        description=(
+            "Request budget shared by every client of the process (of every process with API_SHARED_BUDGET_URL); "
+            "the pacer never exceeds it."
+        ),
+    )
+    shared_budget_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("API_SHARED_BUDGET_URL"),
+        description=(
+            "Redis URL (redis://host:6379/0) holding one request budget for every process using this API key; "
+            "API_REQUESTS_PER_SECOND is then the key's total. Unset: each process paces itself alone."
+        ),
     )
     max_connections: int = Field(
         default=32,
@@ -100,6 +111,17 @@ class ApiSettings(_DomainSettings):
         validation_alias=_env("API_MALFORMED_BODY_RETRIES"),
         description="How many times a truncated or malformed body is re-requested before it is a data error.",
     )
+
+    @field_validator("shared_budget_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        url = value.get_secret_value()
+        register_url_password(url)
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://, e.g. redis://127.0.0.1:6379/0")
+        return value
 
     @field_validator("data_api_base_url", "min_api_base_url")
     @classmethod

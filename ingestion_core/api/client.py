@@ -30,6 +30,7 @@ from ingestion_core.api.classify import Fatal, Malformed, NoDataBefore, Retriabl
 from ingestion_core.api.pacing import Pacer, get_pacer
 from ingestion_core.api.rate_limit_headers import RateLimitInfo, parse_rate_limit
 from ingestion_core.api.retry import build_retrying
+from ingestion_core.api.shared_budget import budget_name
 from ingestion_core.errors import (
     ConfigurationError,
     DataError,
@@ -103,6 +104,13 @@ def check_limit(interval: Interval, limit: int, *, min_api: bool = False) -> Non
         raise ParameterError(f"limit={limit} is out of range for {api} {interval}: must be between 1 and {maximum}")
 
 
+def process_pacer(settings: ApiSettings) -> Pacer:
+    """The process-wide pacer for ``settings``, sharing its budget through Redis when that is configured."""
+    shared = settings.shared_budget_url.get_secret_value() if settings.shared_budget_url is not None else None
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else None
+    return get_pacer(settings.requests_per_second, shared, budget_name(key, settings.data_api_base_url))
+
+
 class CcdataClient:
     """Async client of the CCData Data API and Min API.
 
@@ -135,7 +143,7 @@ class CcdataClient:
         self._settings = settings
         self._sleep = sleep
         self._clock = clock
-        self._pacer = pacer if pacer is not None else get_pacer(settings.requests_per_second)
+        self._pacer = pacer if pacer is not None else process_pacer(settings)
         self._rng = rng
         self._session: aiohttp.ClientSession | None = None
         self._headers: dict[str, str] = {"Accept": "application/json"}

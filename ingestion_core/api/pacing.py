@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from ingestion_core.api.rate_limit_headers import RateLimitInfo, parse_rate_limit
+from ingestion_core.api.shared_budget import SharedBudget
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -92,6 +93,7 @@ class Pacer:
         self._in_flight = 0
         self._sent = 0
         self._rate_limited = 0
+        self._shared: SharedBudget | None = None
 
     # -- configuration ---------------------------------------------------------------------------------------
 
@@ -103,6 +105,17 @@ class Pacer:
             self._budget = float(requests_per_second)
             self._rate = min(self._rate, self._budget) if self._rate > 0 else self._budget
             self._min_rate = min(self._min_rate, self._budget)
+
+    def share(self, shared: SharedBudget | None) -> None:
+        """Also reserve every send in ``shared`` (one budget across processes), or stop doing so (None)."""
+        if shared is not None:
+            shared.configure(self._budget, self._margin)
+        self._shared = shared
+
+    @property
+    def shared(self) -> SharedBudget | None:
+        """The budget shared with other processes, if any."""
+        return self._shared
 
     @property
     def budget(self) -> float:
@@ -168,12 +181,19 @@ class Pacer:
             with self._lock:
                 now = self._clock()
                 if now + 1e-9 >= slot and now >= self._paused_until:
-                    self._in_flight += 1
-                    self._sent += 1
-                    return
+                    break
                 if now < self._paused_until:
                     # A pause (429 or exhausted window) arrived while we waited: queue again behind it.
                     slot = self._reserve_locked(now)
+        shared = self._shared
+        if shared is not None:
+            # The local slot only bounds this process; the shared one bounds every process with the key.
+            wait = shared.reserve()
+            if wait > 0:
+                await do_sleep(wait)
+        with self._lock:
+            self._in_flight += 1
+            self._sent += 1
 
     def abandon(self) -> None:
         """Mark an acquired request as finished without a response (timeout, connection error)."""
@@ -197,6 +217,7 @@ class Pacer:
         info = parse_rate_limit(headers)
         with self._lock:
             now = self._clock()
+            paused_before = self._paused_until
             self._in_flight = max(0, self._in_flight - 1)
             if info is not None:
                 second = info.window(1)
@@ -233,6 +254,9 @@ class Pacer:
                     self._rate = min(self._rate, max(self._min_rate, current))
             elif self._rate < self._budget:
                 self._rate = min(self._budget, self._rate + 1.0 / max(self._rate, 1.0))
+            pause = self._paused_until - now if self._paused_until > paused_before else 0.0
+        if pause > 0 and self._shared is not None:
+            self._shared.pause(pause)  # one process's 429 pauses every process that shares the key
 
     def _observe_second_window_locked(self, now: float, remaining: int, reset: float | None, *, learn: bool) -> None:
         limit = remaining + 1
@@ -253,31 +277,46 @@ class Pacer:
 
 _default_lock = threading.Lock()
 _default: Pacer | None = None
+_shared_as: tuple[str, str] | None = None
 
 
-def get_pacer(requests_per_second: float) -> Pacer:
+def get_pacer(requests_per_second: float, shared_url: str | None = None, budget_name: str = "") -> Pacer:
     """Return the process-wide pacer, creating it on first use.
 
     Every client in the process shares it, whatever thread or event loop it runs on. When called with a different
     budget than the existing pacer's, the budget is updated (the last configured value wins).
 
     Args:
-        requests_per_second: the configured budget.
+        requests_per_second: the configured budget (with ``shared_url``: all processes together).
+        shared_url: a Redis URL holding one budget for every process with the key; None paces this process alone.
+        budget_name: the shared budget's key prefix (:func:`~ingestion_core.api.shared_budget.budget_name`).
 
     Returns:
         The shared pacer.
     """
-    global _default
+    global _default, _shared_as
     with _default_lock:
         if _default is None:
             _default = Pacer(requests_per_second)
         elif _default.budget != requests_per_second:
             _default.configure(requests_per_second)
+        wanted = (shared_url, budget_name) if shared_url else None
+        if wanted != _shared_as:
+            shared = None
+            if shared_url:
+                shared = SharedBudget(
+                    shared_url, budget_name, requests_per_second, margin_seconds=DEFAULT_MARGIN_SECONDS
+                )
+            _default.share(shared)
+            _shared_as = wanted
+        elif _default.shared is not None:
+            _default.shared.configure(requests_per_second, DEFAULT_MARGIN_SECONDS)
         return _default
 
 
 def reset_pacer() -> None:
     """Forget the process-wide pacer (tests and benchmarks that need a fresh budget)."""
-    global _default
+    global _default, _shared_as
     with _default_lock:
         _default = None
+        _shared_as = None

@@ -7,9 +7,11 @@
 
 An existing table is never altered silently. ``--apply-index`` (an operator step) adds a time-series table's series
 index online (``ALGORITHM=INPLACE, LOCK=NONE``: reads and writes go on while it builds); without it, planning a run
-reads the whole table (docs/warehouse.md, "Planning on large tables"). ``--apply-keys`` (an operator step, never run by ingestion) builds a
-keyed copy ``<table>__keyed`` in chunks ordered oldest-first by the refresh column (so the newest row per key wins),
-then swaps it in once, keeping the original as ``<table>__legacy`` for the operator to drop after checking.
+reads the whole table (docs/warehouse.md, "Planning on large tables").
+
+``--apply-keys`` (an operator step, never run by ingestion) builds a keyed copy ``<table>__keyed`` in chunks ordered
+oldest-first by the refresh column (so the newest row per key wins), then swaps it in once, keeping the original as
+``<table>__legacy`` for the operator to drop after checking.
 """
 
 from __future__ import annotations

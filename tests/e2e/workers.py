@@ -17,7 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """One worker polling one work queue of the pool, logging to a file."""
 
-    def __init__(self, env: dict[str, str], log: Path, *, queue: str, grace: float, pool: str = "ccdata-ingest"):
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        *,
+        queue: str,
+        grace: float,
+        pool: str = "ccdata-ingest",
+        name: str | None = None,
+        limit: int | None = None,
+    ):
         self.log = log
         self.stopped_at: float | None = None
         with log.open("wb") as out:
@@ -35,7 +45,8 @@ class WorkerProcess:
                     "--cancel-timeout-seconds",
                     "60",
                     "--name",
-                    f"e2e-{queue}",
+                    name or f"e2e-{queue}",
+                    *(["--limit", str(limit)] if limit is not None else []),
                 ],
                 env=env,
                 cwd=ROOT,

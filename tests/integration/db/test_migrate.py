@@ -113,7 +113,9 @@ async def test_a_table_without_its_series_index_plans_the_same_and_apply_index_a
             await migrate.apply_index(wh, spec.qualified_name)
 
 
-async def test_newest_per_series_answers_more_series_than_one_statement_holds(backend_settings: DatabaseSettings) -> None:
+async def test_newest_per_series_answers_more_series_than_one_statement_holds(
+    backend_settings: DatabaseSettings,
+) -> None:
     spec = get_table("market.cc_futures_ohlcv_1m")
     names = [f"I{i:03d}" for i in range(450)]  # three statements of at most 200 series
     frame = pl.DataFrame(

@@ -1,0 +1,123 @@
+"""One API budget across processes, kept in the local Redis server (real connections, real clocks).
+
+Each ``Pacer`` here stands for one process: they share nothing but the Redis budget. The cross-process run (separate
+worker processes against the simulator) is ``bench/shared_budget.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+import uuid
+
+import pytest
+
+from ingestion_core.api.pacing import DEFAULT_MARGIN_SECONDS, Pacer
+from ingestion_core.api.shared_budget import SharedBudget
+from ingestion_core.errors import ConfigurationError
+from ingestion_core.settings import load_settings
+
+pytestmark = pytest.mark.integration
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_up() -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.fixture
+def budget_name() -> str:
+    if not _redis_up():
+        pytest.fail("Redis is not running at 127.0.0.1:6379 (.ci/run starts it)")
+    return f"ccdata-ingest-test:{uuid.uuid4().hex}"
+
+
+def shared_pacer(rate: float, name: str, url: str = REDIS_URL) -> Pacer:
+    pacer = Pacer(rate)
+    pacer.share(SharedBudget(url, name, rate, margin_seconds=DEFAULT_MARGIN_SECONDS))
+    return pacer
+
+
+def most_in_any_second(times: list[float]) -> int:
+    ordered = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def burst(pacer: Pacer, n: int, sent: list[float]) -> None:
+    async def one() -> None:
+        await pacer.acquire()
+        sent.append(time.monotonic())
+        pacer.record({})
+
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def test_two_pacers_sharing_a_budget_stay_within_it_together(budget_name: str) -> None:
+    rate = 20
+    first, second = shared_pacer(rate, budget_name), shared_pacer(rate, budget_name)
+    sent: list[float] = []
+    started = time.monotonic()
+    await asyncio.gather(burst(first, 40, sent), burst(second, 40, sent))
+    elapsed = time.monotonic() - started
+    # Alone, each pacer would send its 40 in about 1 s (40 sends at 20/s each); together they get 20/s in all.
+    assert most_in_any_second(sent) <= rate
+    assert elapsed >= (80 - rate) / rate * (1 + DEFAULT_MARGIN_SECONDS) - 0.1
+    assert first.shared is not None and first.shared.reservations == 40
+
+
+async def test_without_sharing_the_same_two_pacers_exceed_the_budget_together() -> None:
+    rate = 20
+    first, second = Pacer(rate), Pacer(rate)
+    sent: list[float] = []
+    await asyncio.gather(burst(first, 40, sent), burst(second, 40, sent))
+    assert most_in_any_second(sent) > rate  # what the shared budget exists to prevent
+
+
+async def test_a_rate_limit_seen_by_one_pauses_the_other(budget_name: str) -> None:
+    first, second = shared_pacer(50, budget_name), shared_pacer(50, budget_name)
+    await first.acquire()
+    first.record({}, rate_limited=True, retry_after=1.5)
+    started = time.monotonic()
+    await second.acquire()
+    assert time.monotonic() - started >= 1.4
+
+
+async def test_an_unreachable_redis_fails_the_door_check_and_paces_locally_mid_run(
+    budget_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    budget = SharedBudget(f"redis://:s3cret-pw@127.0.0.1:{port}/0", budget_name, 10, margin_seconds=0.02)
+    with pytest.raises(ConfigurationError) as caught:
+        budget.check()
+    message = str(caught.value)
+    assert "API_SHARED_BUDGET_URL" in message and "\n" not in message and "s3cret-pw" not in message
+    pacer = Pacer(10)
+    pacer.share(budget)
+    with caplog.at_level(logging.WARNING):
+        sent: list[float] = []
+        await burst(pacer, 12, sent)
+    assert len(sent) == 12 and most_in_any_second(sent) <= 10  # the local pacer still holds
+    warnings = [r for r in caplog.records if "shared API budget unavailable" in r.getMessage()]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]  # once, then quiet for RETRY_AFTER_SECONDS
+    assert budget.failures == 1
+
+
+def test_the_setting_takes_only_redis_urls_and_hides_their_password() -> None:
+    settings = load_settings(env_file=None, api={"shared_budget_url": REDIS_URL})
+    assert settings.api.shared_budget_url is not None
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(env_file=None, api={"shared_budget_url": "http://user:hunter2-x@127.0.0.1:6379"})
+    assert "API_SHARED_BUDGET_URL" in str(caught.value) and "hunter2-x" not in str(caught.value)
+    assert load_settings(env_file=None, api={"shared_budget_url": ""}).api.shared_budget_url is None
