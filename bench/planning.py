@@ -175,9 +175,9 @@ def render(result: dict[str, Any], command: str) -> str:
             f"| {e['apply_index_s']} | {e['windows']:,} |"
         )
     first, last = result["sizes"][0], result["sizes"][-1]
+    lines.append("")
     for variant in ("key only", "series index"):
         ratio = last[variant]["plan_s"] / first[variant]["plan_s"]
-        lines.append("")
         lines.append(
             f"- {variant}: plan at {last['rows']:,} rows = **{ratio:.2f}x** the plan at {first['rows']:,} rows "
             f"(target <= 1.5x)."
