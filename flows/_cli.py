@@ -57,7 +57,7 @@ def _help(info: Any) -> str:
     return text.replace("%", "%%")
 
 
-class _OneLineParser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """A parser whose usage errors are one ``error:`` line (argparse prints the whole usage first)."""
 
     def error(self, message: str) -> typing.NoReturn:
@@ -71,7 +71,7 @@ def build_parser(model: type[BaseModel], prog: str, description: str, order: lis
     Options the user does not give are absent from the result (the model's defaults apply, one place). A usage
     error is one line on stderr and exit status 2.
     """
-    parser = _OneLineParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
+    parser = OneLineParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
     for name in order:
         info = model.model_fields[name]
         annotation = _strip_optional(info.annotation)

@@ -1,74 +1,65 @@
 """Validate a shadow run: compare every legacy table with the shadow schema and publish the report.
 
-During the parallel run every deployment writes into ``TARGET_SCHEMA`` (e.g. ``market_shadow``) beside the legacy
-``market`` tables; this flow compares them (``ingestion_core.db.compare``) over the last closed days for the time
-series and whole for the snapshots, publishes a table artifact and ends Failed when anything is unexpected.
-Deployed paused (``validate-shadow-daily``): resume it for the parallel run (docs/migration.md). Ad hoc:
-``python -m flows.validate_shadow`` (defaults) or ``python -m ingestion_core.db.compare`` (every option, same report).
+The flow itself lives in ``flows/_shadow.py`` and is loaded when first read, so ``python -m flows.validate_shadow
+--help`` answers without importing Prefect. Deployed paused as ``validate-shadow-daily`` (docs/migration.md).
+``python -m ingestion_core.db.compare`` prints the same report without Prefect and takes more options.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
-
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
-from prefect.client.schemas.objects import State
-from prefect.states import Failed
-from pydantic import Field
-
-from flows._common import fail_run
-from ingestion_core.errors import IngestError
-from ingestion_core.settings import load_settings
-from tasks.shadow import compare_shadow_task
+import argparse
+import re
+from typing import Any
 
 NAME = "validate_shadow"
 
 
-@flow(name="validate-shadow", retries=0, validate_parameters=True)
-def validate_shadow(
-    legacy_schema: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")] = "market",
-    days: Annotated[int, Field(ge=1, le=366)] = 2,
-    tables: list[str] | None = None,
-    tolerance: Annotated[float, Field(ge=0, le=1)] = 1e-9,
-) -> list[dict[str, Any]] | State[Any]:
-    """Compare the legacy tables with the shadow schema (TARGET_SCHEMA) and publish the differences.
+def __getattr__(attribute: str) -> Any:
+    if attribute != NAME:
+        raise AttributeError(f"flow module {NAME!r} has no attribute {attribute!r}")
+    from flows._shadow import validate_shadow
 
-    Args:
-        legacy_schema: Schema (server database) of the legacy tables.
-        days: Closed UTC days compared in the time-series tables, ending yesterday; snapshots are compared whole.
-        tables: Tables to compare, as market.name; empty = every legacy table.
-        tolerance: Relative tolerance of floating-point columns.
-    """
-    logger = get_run_logger()
-    try:
-        settings = load_settings()
-    except IngestError as exc:
-        return fail_run(exc, logger)
-    today = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    window = (today - timedelta(days=days), today - timedelta(seconds=1))
-    state = compare_shadow_task(settings, legacy_schema, tables, window, tolerance, return_state=True)
-    reports = state.result(raise_on_failure=False)
-    if isinstance(reports, IngestError):
-        return fail_run(reports, logger)
-    if not isinstance(reports, list):
-        raise TypeError(f"compare-shadow returned {type(reports).__name__}")  # a bug: let Prefect show it
-    rows = [
-        {k: r[k] for k in ("table", "legacy_rows", "shadow_rows", "compared", "intended_total", "unexpected_total")}
-        | {"unexpected": ", ".join(f"{k} x{v}" for k, v in r["unexpected"].items()) or r["error"]}
-        for r in reports
-    ]
-    unexpected = sum(r["unexpected_total"] for r in reports)
-    intended = sum(r["intended_total"] for r in reports)
-    headline = f"{len(reports)} tables: {intended} intended differences, {unexpected} unexpected"
-    create_table_artifact(table=rows, key="validate-shadow-report", description=headline)
-    logger.info("%s", headline)
-    if unexpected:
-        worst = ", ".join(r["table"] for r in reports if r["unexpected_total"])
-        return Failed(message=f"{headline}: {worst}")
-    return reports
+    return validate_shadow
 
 
-if __name__ == "__main__":  # the defaults; python -m ingestion_core.db.compare takes every option
-    raise SystemExit(0 if validate_shadow(return_state=True).is_completed() else 1)
+def _bounded(kind: type, low: float, high: float) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def _schema(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", text):
+        raise argparse.ArgumentTypeError(f"not a schema name: {text!r}")
+    return text
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line (the flow's parameters), built without importing Prefect."""
+    from flows._cli import OneLineParser
+
+    p = OneLineParser(prog="python -m flows.validate_shadow", description=__doc__.split("\n\n")[0])
+    p.add_argument("--legacy-schema", type=_schema, default="market", help="schema of the legacy tables")
+    p.add_argument("--days", type=_bounded(int, 1, 366), default=2, help="closed UTC days compared in the time series")
+    p.add_argument("--tables", nargs="+", default=None, help="tables to compare, as market.name (default: all)")
+    p.add_argument("--tolerance", type=_bounded(float, 0, 1), default=1e-9, help="relative tolerance of float columns")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, run the flow, return 0 when the shadow matches (1 when anything is unexpected, 2 on bad options)."""
+    args = vars(parser().parse_args(argv))
+    from flows._shadow import validate_shadow
+
+    return 0 if validate_shadow(**args, return_state=True).is_completed() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -40,14 +40,19 @@ def test_flow_modules_are_exactly_the_registry() -> None:
     assert modules == set(NAMES) | set(OTHER_FLOWS)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, "validate_shadow"])
 def test_every_flow_loads_from_its_entrypoint_as_a_worker_loads_it(name: str) -> None:
     from prefect.flows import load_flow_from_entrypoint
 
     flow: object = load_flow_from_entrypoint(
         f"{ROOT / 'flows' / name}.py:{name}"
     )  # a generated module name, not flows.X
-    assert flow is build_flow(name)
+    if name == "validate_shadow":
+        from flows._shadow import validate_shadow
+
+        assert flow is validate_shadow
+    else:
+        assert flow is build_flow(name)
 
 
 def test_options_are_typed() -> None:
@@ -93,14 +98,29 @@ def _run(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_module_help_runs_without_importing_prefect_or_polars() -> None:
+FLOW_MODULES = sorted(p.stem for p in (ROOT / "flows").glob("*.py") if not p.stem.startswith("_") and p.stem != "demo")
+
+
+def test_module_help_shows_the_options() -> None:
     done = _run("-m", "flows.futures_ohlcv", "--help")
     assert done.returncode == 0, done.stderr
     assert "--dry-run" in done.stdout and "--instruments-per-task" in done.stdout
+    shadow = _run("-m", "flows.validate_shadow", "--help")
+    assert shadow.returncode == 0 and "--legacy-schema" in shadow.stdout and "--tolerance" in shadow.stdout
+
+
+def test_validate_shadow_rejects_a_bad_option_in_one_line() -> None:
+    done = _run("-m", "flows.validate_shadow", "--days", "0")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--days: must be between 1 and 366, got 0" in done.stderr
+
+
+@pytest.mark.parametrize("module", FLOW_MODULES)
+def test_module_help_runs_without_importing_prefect_or_polars(module: str) -> None:
     probe = (
         "import sys, runpy\n"
         "sys.argv = ['x', '--help']\n"
-        "try:\n    runpy.run_module('flows.futures_ohlcv', run_name='__main__')\n"
+        f"try:\n    runpy.run_module('flows.{module}', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'prefect', 'polars', 'aiohttp', 'singlestoredb'})\n"
         "sys.stderr.write(repr(heavy))\n"
