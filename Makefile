@@ -8,7 +8,10 @@ setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	@# Bytecode at install time: with PYTHONDONTWRITEBYTECODE=1 (common in containers) Python would otherwise compile
+	@# every module from source in every process, ~1.3 CPU-s per run (bench/RESULTS.md, "Start-up and CPU").
+	$(PY) -m compileall -q ingestion_core tasks flows deployments
 	@touch $@
 
 demo: setup
