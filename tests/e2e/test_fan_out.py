@@ -1,8 +1,11 @@
-"""Fan-out on a real server: one flow run per market group through ``run_deployment``, two workers, one API budget.
+"""Fan-out on a real server: one deployment per market group, one ``run_deployment`` each, two workers, one budget.
 
-Each worker takes one run at a time (``--limit 1``), so the two runs land on different worker processes; both
-workers share one request budget through the local Redis (``API_SHARED_BUDGET_URL``). The budget's arithmetic
-across processes is measured in ``bench/shared_budget.py``; this test proves the wiring on a deployed flow.
+Every deployment of ``prefect.yaml`` runs one at a time (a concurrency limit of 1 with CANCEL_NEW), so a second run
+of the same deployment would be cancelled: fanning out means one deployment per market group, as
+docs/operations.md shows, each keeping that limit. Each worker takes one run at a time (``--limit 1``), so the two
+runs land on different worker processes; both share one request budget through the local Redis
+(``API_SHARED_BUDGET_URL``). The budget's arithmetic across processes is measured in ``bench/shared_budget.py``;
+this test proves the wiring with deployed flows.
 """
 
 from __future__ import annotations
@@ -46,18 +49,25 @@ async def test_one_run_per_market_group_on_two_workers_with_one_shared_budget(st
             ready = await create_run(client, stack.spec("futures_instruments").name, QUEUE)
             done = await wait_until(client, ready, {"Completed"}, seconds=120)
             assert done.state is not None and done.state.name == "Completed", done.state
-            dep = await deployment(client, series.name)
+            base = await deployment(client, series.name)
+            groups = {}
+            for market in ("binance", "bybit"):  # what a `- <<: *futures_1h` entry per group in prefect.yaml makes
+                groups[market] = await client.create_deployment(
+                    flow_id=base.flow_id,
+                    name=f"{series.name}-{market}",
+                    entrypoint=base.entrypoint,
+                    work_pool_name=base.work_pool_name,
+                    work_queue_name=FAN_QUEUE,
+                    pull_steps=base.pull_steps,
+                    job_variables=base.job_variables,
+                    parameters={**base.parameters, "markets": [market]},
+                    concurrency_limit=base.global_concurrency_limit.limit if base.global_concurrency_limit else 1,
+                    concurrency_options=base.concurrency_options,
+                )
             t0 = time.monotonic()
             runs = [
-                await arun_deployment(
-                    dep.id,
-                    client=client,
-                    parameters={"markets": markets},
-                    timeout=0,
-                    work_queue_name=FAN_QUEUE,
-                    as_subflow=False,
-                )
-                for markets in (["binance"], ["bybit"])
+                await arun_deployment(groups[market], client=client, timeout=0, as_subflow=False)
+                for market in ("binance", "bybit")
             ]
             finished = [await wait_until(client, run.id, {"Completed"}, seconds=180) for run in runs]
             seconds = time.monotonic() - t0
@@ -73,7 +83,8 @@ async def test_one_run_per_market_group_on_two_workers_with_one_shared_budget(st
         for worker in workers:
             worker.close()
     print(
-        f"\nE2E fan-out: 2 runs of {series.name} (binance, bybit) created with run_deployment, one on each of 2 "
+        f"\nE2E fan-out: one deployment per market group of {series.name} (binance, bybit), one run_deployment each, "
+        f"one run on each of 2 "
         f"workers, Completed in {seconds:.1f} s; {slots} sends in the shared budget's window at the end",
         flush=True,
     )
