@@ -24,15 +24,15 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
-import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
+
+from bench.publish import provenance, publish
 
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results" / "planning.json"
@@ -150,12 +150,11 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
 
 def render(result: dict[str, Any], command: str) -> str:
     """The RESULTS.md section for one run."""
-    dirty = ", with uncommitted code changes" if result["code"]["uncommitted_code_changes"] else ""
     lines = [
         HEADING,
         "",
-        f"Command: `{command}` (writes `bench/results/planning.json` and this section; measured "
-        f"{result['measured_at']} at commit {result['code']['head'][:7]}{dirty}). {result['server']}, one market "
+        f"Command: `{command}` (writes `bench/results/planning.json` and this section; "
+        f"{provenance(result)}). {result['server']}, one market "
         f"with {result['instruments']:,} active instruments, `cc_futures_ohlcv_1m` holding the same minutes for "
         "each, the newest 5 minutes before now (one "
         f'window per instrument). Median of {result["repeats"]} runs each. "plan" = `plan_run` (the flow\'s plan '
@@ -200,21 +199,10 @@ def main() -> None:
     if sizes != sorted(set(sizes)) or sizes[0] <= 0:
         parser.error("--sizes must be increasing positive integers")
     result = asyncio.run(measure(args.host, args.port, sizes, args.instruments, args.repeats))
-    from bench.flows import git_state, write_section
+    from bench.flows import server_version
 
-    server = subprocess.run(
-        ["mysql", "-h", args.host, "-P", str(args.port), "-uroot", "-N", "-e", "SELECT VERSION()"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    result.update(measured_at=datetime.now(UTC).isoformat(timespec="seconds"), code=git_state(), server=server)
-    if args.no_write:
-        print(json.dumps(result, indent=2))
-        return
-    RESULTS_JSON.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    write_section(render(result, "python -m bench.planning " + " ".join(sys.argv[1:])).rstrip(), HEADING)
-    print(render(result, "python -m bench.planning"))
+    result["server"] = asyncio.run(server_version(args.host, args.port))
+    publish(result, json_path=RESULTS_JSON, heading=HEADING, render=render, no_write=args.no_write)
 
 
 if __name__ == "__main__":

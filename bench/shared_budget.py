@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.publish import provenance, publish
+
 HERE = Path(__file__).resolve().parent
 RESULTS_JSON = HERE / "results" / "shared_budget.json"
 HEADING = "## Shared API budget"
@@ -174,12 +176,11 @@ def measure(worker_counts: list[int], instruments: int) -> dict[str, Any]:
 
 def render(result: dict[str, Any], command: str) -> str:
     """The RESULTS.md section for one run."""
-    dirty = ", with uncommitted code changes" if result["code"]["uncommitted_code_changes"] else ""
     lines = [
         HEADING,
         "",
-        f"Command: `{command}` (writes `bench/results/shared_budget.json` and this section; measured "
-        f"{result['measured_at']} at commit {result['code']['head'][:7]}{dirty}). The simulator limits one key to "
+        f"Command: `{command}` (writes `bench/results/shared_budget.json` and this section; "
+        f"{provenance(result)}). The simulator limits one key to "
         f"{result['limit_per_second']} requests/s; each worker is its own process ingesting its own futures market "
         f"({result['instruments_per_market']} perpetuals and a few dated contracts, one 1h call each: the core of "
         "`futures_ohlcv`, 4 task threads, its own MariaDB database), all with `API_REQUESTS_PER_SECOND="
@@ -219,16 +220,7 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker))), flush=True)
         return
     result = measure([int(x) for x in args.workers.split(",")], args.instruments)
-    from bench.flows import git_state, write_section
-
-    result.update(measured_at=datetime.now(UTC).isoformat(timespec="seconds"), code=git_state())
-    if args.no_write:
-        print(json.dumps(result, indent=2))
-        return
-    RESULTS_JSON.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    section = render(result, "python -m bench.shared_budget " + " ".join(sys.argv[1:]))
-    write_section(section.rstrip(), HEADING)
-    print(section)
+    publish(result, json_path=RESULTS_JSON, heading=HEADING, render=render, no_write=args.no_write)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
@@ -31,9 +30,10 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.publish import provenance, publish
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -154,13 +154,12 @@ def measure(instruments: int, repeats: int) -> dict[str, Any]:
 
 def render(result: dict[str, Any], command: str) -> str:
     """The RESULTS.md section for one run."""
-    dirty = ", with uncommitted code changes" if result["code"]["uncommitted_code_changes"] else ""
     m = result["medians"]
     lines = [
         HEADING,
         "",
-        f"Command: `{command}` (writes `bench/results/startup.json` and this section; measured "
-        f"{result['measured_at']} at commit {result['code']['head'][:7]}{dirty}). One local Prefect server "
+        f"Command: `{command}` (writes `bench/results/startup.json` and this section; "
+        f"{provenance(result)}). One local Prefect server "
         f"(started in {result['server_start_s']} s, outside every figure), the simulator limited to {result['rate']} "
         f"requests/s, MariaDB; one market with {result['instruments']} perpetuals. Every figure is a fresh process "
         "spawned as a user would (`python -m flows.futures_ohlcv --interval 1h --markets binance`); wall = spawn to "
@@ -203,16 +202,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     result = measure(args.instruments, args.repeats)
-    from bench.flows import git_state, write_section
-
-    result.update(measured_at=datetime.now(UTC).isoformat(timespec="seconds"), code=git_state())
-    if args.no_write:
-        print(json.dumps(result, indent=2))
-        return
-    RESULTS_JSON.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    section = render(result, "python -m bench.startup " + " ".join(sys.argv[1:]))
-    write_section(section.rstrip(), HEADING)
-    print(section)
+    publish(result, json_path=RESULTS_JSON, heading=HEADING, render=render, no_write=args.no_write)
 
 
 if __name__ == "__main__":
