@@ -11,7 +11,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -30,13 +30,25 @@ def mariadb_reachable() -> bool:
         return False
 
 
-def require_mariadb() -> None:
-    if mariadb_reachable():
-        return
-    reason = f"MariaDB not reachable at {MARIADB_HOST}:{MARIADB_PORT}"
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for a missing local server, or fail it under ``CI=true`` (CI never passes by skipping)."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason + " (CI=true: failing instead of skipping)")
     pytest.skip(reason)
+
+
+def require_port(host: str, port: int, what: str) -> None:
+    """Go on when ``host:port`` accepts a connection, else :func:`unavailable`."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError:
+        unavailable(f"{what} not reachable at {host}:{port}")
+
+
+def require_mariadb() -> None:
+    if not mariadb_reachable():
+        unavailable(f"MariaDB not reachable at {MARIADB_HOST}:{MARIADB_PORT}")
 
 
 def mariadb_settings_for(name: str, **overrides: Any) -> DatabaseSettings:

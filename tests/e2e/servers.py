@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
-import pytest
+
+from tests.plugin_db import require_port
 
 PG_HOST = os.environ.get("PG_TEST_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("PG_TEST_PORT", "5432"))
@@ -37,15 +38,7 @@ def free_port() -> int:
 
 
 def require_postgres() -> None:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
-            return
-    except OSError:
-        pass
-    reason = f"PostgreSQL not reachable at {PG_HOST}:{PG_PORT}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason + " (CI=true: failing instead of skipping)")
-    pytest.skip(reason)
+    require_port(PG_HOST, PG_PORT, "PostgreSQL")
 
 
 async def _admin(statement: str) -> None:

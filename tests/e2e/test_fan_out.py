@@ -22,6 +22,7 @@ from ingestion_core.api.shared_budget import budget_name
 from tests.e2e.conftest import QUEUE, Stack
 from tests.e2e.runs import create_run, deployment, wait_until
 from tests.e2e.workers import WorkerProcess
+from tests.plugin_db import require_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,6 +31,7 @@ FAN_QUEUE = "fan-out"
 
 
 async def test_one_run_per_market_group_on_two_workers_with_one_shared_budget(stack: Stack) -> None:
+    require_port("127.0.0.1", 6379, "Redis")
     key = f"fan-out-{uuid.uuid4().hex[:8]}"
     env = {
         **stack.worker_env,

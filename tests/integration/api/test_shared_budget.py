@@ -18,22 +18,16 @@ from ingestion_core.api.pacing import DEFAULT_MARGIN_SECONDS, Pacer
 from ingestion_core.api.shared_budget import SharedBudget
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.settings import load_settings
+from tests.plugin_db import require_port
 
 pytestmark = pytest.mark.integration
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def _redis_up() -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", 6379)) == 0
-
-
 @pytest.fixture
 def budget_name() -> str:
-    if not _redis_up():
-        pytest.fail("Redis is not running at 127.0.0.1:6379 (.ci/run starts it)")
+    require_port("127.0.0.1", 6379, "Redis")
     return f"ccdata-ingest-test:{uuid.uuid4().hex}"
 
 
