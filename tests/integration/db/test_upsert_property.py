@@ -1,4 +1,8 @@
-"""Property: any sequence of overlapping batches, on either path, leaves "last write wins" per key, no duplicates."""
+"""Property: any sequence of overlapping batches, on either path, leaves "last write wins" per key, no duplicates.
+
+Batches carry either some columns or every column of the table; both paths must count inserted and updated rows
+exactly.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingestion_core.db import UpsertResult, get_table, open_warehouse
+from ingestion_core.db.tables import polars_schema
 from ingestion_core.settings import DatabaseSettings
 
 pytestmark = pytest.mark.integration
@@ -25,10 +30,10 @@ row = st.tuples(
     st.sampled_from(INSTRUMENTS),
     st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64)),
 )
-batch = st.tuples(st.lists(row, min_size=1, max_size=12), st.booleans())
+batch = st.tuples(st.lists(row, min_size=1, max_size=12), st.booleans(), st.booleans())
 
 
-async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, float | None]], bool]]) -> None:
+async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, float | None]], bool, bool]]) -> None:
     async with open_warehouse(db) as wh:
         await wh.ensure_schema([OHLCV])
         table = wh.renderer.table(get_table(OHLCV))
@@ -38,7 +43,7 @@ async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, fl
 
         await wh._run(clear)
         model: dict[tuple[datetime, str], float | None] = {}
-        for rows, bulk in batches:
+        for rows, bulk, every_column in batches:
             frame = pl.DataFrame(
                 {
                     "datetime": [T0 + timedelta(hours=h) for h, _, _ in rows],
@@ -49,6 +54,11 @@ async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, fl
                 },
                 schema_overrides={"open": pl.Float64},
             )
+            if every_column:
+                schema = polars_schema(get_table(OHLCV))
+                frame = frame.with_columns(
+                    pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns
+                )
             keys = {(T0 + timedelta(hours=h), i) for h, i, _ in rows}
             expected = UpsertResult(inserted=len(keys - model.keys()), updated=len(keys & model.keys()))
             assert await wh.upsert(OHLCV, frame, bulk=bulk) == expected
@@ -67,7 +77,9 @@ async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, fl
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(batch, min_size=1, max_size=5))
 def test_overlapping_batches_end_as_last_write_wins(
-    backend: str, request: pytest.FixtureRequest, batches: list[tuple[list[tuple[int, str, float | None]], bool]]
+    backend: str,
+    request: pytest.FixtureRequest,
+    batches: list[tuple[list[tuple[int, str, float | None]], bool, bool]],
 ) -> None:
     db: DatabaseSettings = request.getfixturevalue(f"{backend}_settings")
     asyncio.run(_run(db, batches))
