@@ -1,6 +1,6 @@
 """The alert automations of ccdata-ingest, derived from ``prefect.yaml``.
 
-Self-hosted Prefect has no metric triggers, so every alert is an event trigger (docs/prefect-notes.md A7). One
+Self-hosted Prefect has no metric triggers, so every alert is an event trigger (docs/prefect-facts.md A7). One
 failed run is exactly one notification: the only failure alert reacts to the run's *terminal* state event
 (``Failed``, ``Crashed`` or ``TimedOut``), which Prefect emits once per run however many flow retries came before
 (a retried attempt passes through ``AwaitingRetry``, not ``Failed``). Our own ``ccdata.dataset.partial-failure``

@@ -5,7 +5,7 @@ concurrency options), run on a copy of ``prefect.yaml`` in which, for deployment
 schedule's ``active`` and the deployment's ``paused`` are replaced by the server's current values: a schedule an
 operator paused stays paused, a new schedule takes its ``active`` from the file.
 
-An update still makes the server delete and recreate that deployment's future runs (docs/prefect-notes.md A1).
+An update still makes the server delete and recreate that deployment's future runs (docs/prefect-facts.md A1).
 The recreated runs get no ``prefect.flow-run.Scheduled`` event, which delays the Late alert of any of them that
 falls due within five minutes by up to 15 minutes; :func:`backfill_scheduled_events` emits the missing events,
 with the state id as the event id as the server does (``server/models/events.py``), so the trigger service's

@@ -1,6 +1,6 @@
 """Make the server's ccdata-ingest automations equal the wanted ones, matched by name.
 
-The CLI's ``prefect automation create`` is not idempotent (two runs make two copies, docs/prefect-notes.md A7), so
+The CLI's ``prefect automation create`` is not idempotent (two runs make two copies, docs/prefect-facts.md A7), so
 automations are reconciled here: missing ones are created, differing ones updated, identical ones left alone (an
 update restarts a proactive trigger's window, so a redeploy must not touch an unchanged stale-data alert), and ones
 with our name prefix that are no longer wanted (a removed series, the old partial-failure alert) are deleted.

@@ -7,7 +7,7 @@ in well under a second. ``--debug`` (or ``LOG_LEVEL=DEBUG``) shows tracebacks.
 
 Without ``PREFECT_API_URL`` the run uses Prefect's temporary local server; its start-up timeout is raised here,
 before Prefect reads its settings, because the first start on a fresh ``PREFECT_HOME`` on a small, busy machine
-takes longer than Prefect's 20 s default (docs/prefect-notes.md A8).
+takes longer than Prefect's 20 s default (docs/prefect-facts.md A8).
 """
 
 from __future__ import annotations
@@ -166,9 +166,9 @@ def _door_check(name: str, parameters: Any, settings: Any) -> None:
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.run import check_selection, check_target
 
-    shared = process_pacer(settings.api).shared
-    if shared is not None:
-        shared.check()
+    budget = process_pacer(settings.api).cross_process
+    if budget is not None:
+        budget.check()
     if name in DATASETS:
         request = RunRequest.of(parameters, dataset=name, now=int(time.time()), settings=settings)
         asyncio.run(check_selection(settings, request))

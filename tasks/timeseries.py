@@ -1,7 +1,7 @@
 """Prefect tasks of the time-series flows: thin wrappers over ``ingestion_core.pipeline``.
 
-Each mapped task runs in its own thread with its own event loop (docs/prefect-notes.md A2), so a task opens its own
-client session and warehouse connection with ``asyncio.run``; the request pacer is process-wide and shared.
+Each mapped task runs in its own thread with its own event loop (docs/prefect-facts.md A2), so a task opens its own
+client session and warehouse connection with ``asyncio.run``; the request pacer is process-wide, one for every task.
 
 Retries follow the one rule of ``ingestion_core.errors.is_retriable``: a task is retried only when what failed may
 go away (a lost connection, a 5xx after the client's own retries); a permanent failure (a 400, access denied, an

@@ -106,9 +106,9 @@ def check_limit(interval: Interval, limit: int, *, min_api: bool = False) -> Non
 
 def process_pacer(settings: ApiSettings) -> Pacer:
     """The process-wide pacer for ``settings``, sharing its budget through Redis when that is configured."""
-    shared = settings.shared_budget_url.get_secret_value() if settings.shared_budget_url is not None else None
+    url = settings.shared_budget_url.get_secret_value() if settings.shared_budget_url is not None else None
     key = settings.api_key.get_secret_value() if settings.api_key is not None else None
-    return get_pacer(settings.requests_per_second, shared, budget_name(key, settings.data_api_base_url))
+    return get_pacer(settings.requests_per_second, url, budget_name(key, settings.data_api_base_url))
 
 
 class CcdataClient:

@@ -1,6 +1,6 @@
 """The process-wide request pacer shared by every :class:`~ingestion_core.api.client.CcdataClient`.
 
-Prefect runs each mapped async task in its own worker thread with its own event loop (docs/prefect-notes.md A2),
+Prefect runs each mapped async task in its own worker thread with its own event loop (docs/prefect-facts.md A2),
 so an ``asyncio`` limiter cannot be shared: the pacer keeps its state under a :class:`threading.Lock` and only
 *sleeps* on the caller's loop. The lock is never held across an ``await``.
 
@@ -93,7 +93,7 @@ class Pacer:
         self._in_flight = 0
         self._sent = 0
         self._rate_limited = 0
-        self._shared: SharedBudget | None = None
+        self._cross_process: SharedBudget | None = None
 
     # -- configuration ---------------------------------------------------------------------------------------
 
@@ -106,16 +106,16 @@ class Pacer:
             self._rate = min(self._rate, self._budget) if self._rate > 0 else self._budget
             self._min_rate = min(self._min_rate, self._budget)
 
-    def share(self, shared: SharedBudget | None) -> None:
-        """Also reserve every send in ``shared`` (one budget across processes), or stop doing so (None)."""
-        if shared is not None:
-            shared.configure(self._budget, self._margin)
-        self._shared = shared
+    def share(self, budget: SharedBudget | None) -> None:
+        """Also reserve every send in ``budget`` (one budget across processes), or stop doing so (None)."""
+        if budget is not None:
+            budget.configure(self._budget, self._margin)
+        self._cross_process = budget
 
     @property
-    def shared(self) -> SharedBudget | None:
-        """The budget shared with other processes, if any."""
-        return self._shared
+    def cross_process(self) -> SharedBudget | None:
+        """The budget this pacer has in common with other processes, if any."""
+        return self._cross_process
 
     @property
     def budget(self) -> float:
@@ -185,10 +185,10 @@ class Pacer:
                 if now < self._paused_until:
                     # A pause (429 or exhausted window) arrived while we waited: queue again behind it.
                     slot = self._reserve_locked(now)
-        shared = self._shared
-        if shared is not None:
-            # The local slot only bounds this process; the shared one bounds every process with the key.
-            wait = shared.reserve()
+        common = self._cross_process
+        if common is not None:
+            # The local slot only bounds this process; the common one bounds every process with the key.
+            wait = common.reserve()
             if wait > 0:
                 await do_sleep(wait)
         with self._lock:
@@ -255,8 +255,8 @@ class Pacer:
             elif self._rate < self._budget:
                 self._rate = min(self._budget, self._rate + 1.0 / max(self._rate, 1.0))
             pause = self._paused_until - now if self._paused_until > paused_before else 0.0
-        if pause > 0 and self._shared is not None:
-            self._shared.pause(pause)  # one process's 429 pauses every process that shares the key
+        if pause > 0 and self._cross_process is not None:
+            self._cross_process.pause(pause)  # one process's 429 pauses every process that shares the key
 
     def _observe_second_window_locked(self, now: float, remaining: int, reset: float | None, *, learn: bool) -> None:
         limit = remaining + 1
@@ -302,15 +302,15 @@ def get_pacer(requests_per_second: float, shared_url: str | None = None, budget_
             _default.configure(requests_per_second)
         wanted = (shared_url, budget_name) if shared_url else None
         if wanted != _shared_as:
-            shared = None
+            common = None
             if shared_url:
-                shared = SharedBudget(
+                common = SharedBudget(
                     shared_url, budget_name, requests_per_second, margin_seconds=DEFAULT_MARGIN_SECONDS
                 )
-            _default.share(shared)
+            _default.share(common)
             _shared_as = wanted
-        elif _default.shared is not None:
-            _default.shared.configure(requests_per_second, DEFAULT_MARGIN_SECONDS)
+        elif _default.cross_process is not None:
+            _default.cross_process.configure(requests_per_second, DEFAULT_MARGIN_SECONDS)
         return _default
 
 

@@ -2,7 +2,7 @@
 
 Runs created by the server's scheduler get no ``prefect.flow-run.Scheduled`` event; when such a run turns Late within
 five minutes, its Late event ``follows`` that missing event and the trigger service holds it up to 15 minutes
-(docs/prefect-notes.md A7, A12). Both probes get runs every 30 s on a queue no worker polls; for the first one the
+(docs/prefect-facts.md A7, A12). Both probes get runs every 30 s on a queue no worker polls; for the first one the
 missing events are emitted exactly as the deploy does after updating a deployment
 (:func:`deployments.apply.backfill_scheduled_events`), the second is left as Prefect makes it.
 """

@@ -66,7 +66,7 @@ async def test_two_pacers_sharing_a_budget_stay_within_it_together(budget_name: 
     # Alone, each pacer would send its 40 in about 1 s (40 sends at 20/s each); together they get 20/s in all.
     assert most_in_any_second(sent) <= rate
     assert elapsed >= (80 - rate) / rate * (1 + DEFAULT_MARGIN_SECONDS) - 0.1
-    assert first.shared is not None and first.shared.reservations == 40
+    assert first.cross_process is not None and first.cross_process.reservations == 40
 
 
 async def test_without_sharing_the_same_two_pacers_exceed_the_budget_together() -> None:

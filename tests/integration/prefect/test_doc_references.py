@@ -1,6 +1,6 @@
 """References to the reference docs resolve, and the repository's docs and tooling point nowhere outside it.
 
-Code and docs cite ``docs/ccdata-api.md §5.2``, ``docs/prefect-notes.md A2`` or ``field-mapping F-2``; each cited
+Code and docs cite ``docs/ccdata-api.md §5.2``, ``docs/prefect-facts.md A2`` or ``field-mapping F-2``; each cited
 section, label or defect id must exist in that document.
 """
 
@@ -14,9 +14,9 @@ import pytest
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
-DOCS = {"ccdata-api": "ccdata-api.md", "field-mapping": "field-mapping.md", "prefect-notes": "prefect-notes.md"}
+DOCS = {"ccdata-api": "ccdata-api.md", "field-mapping": "field-mapping.md", "prefect-facts": "prefect-facts.md"}
 REFERENCE = re.compile(
-    r"(ccdata-api|field-mapping|prefect-notes)(?:\.md)?((?:(?:,| and|;)? ?(?:§ ?[0-9]+(?:\.[0-9]+)*|\bA[0-9]+\b|"
+    r"(ccdata-api|field-mapping|prefect-facts)(?:\.md)?((?:(?:,| and|;)? ?(?:§ ?[0-9]+(?:\.[0-9]+)*|\bA[0-9]+\b|"
     r"\b[A-Z]{1,2}-[0-9]+\b))+)"
 )
 PART = re.compile(r"§ ?([0-9]+(?:\.[0-9]+)*)|\b(A[0-9]+)\b|\b([A-Z]{1,2}-[0-9]+)\b")
