@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import BaseModel
@@ -116,3 +117,18 @@ def begin_run(model: type[M], values: dict[str, Any], logger: Logger) -> tuple[S
         return settings, validate_parameters(model, values)
     except IngestError as exc:
         return fail_run(exc, logger)
+
+
+def emit_run_events(
+    resource: dict[str, str], metrics: Mapping[str, Any], *, ok: bool, wrote: bool, partial: bool = False
+) -> None:
+    """``ccdata.dataset.run-finished`` for every run, ``.upserted`` when it wrote rows, ``.partial-failure`` if asked.
+
+    The stale-data alerts (``deployments/alerts.py``) watch ``upserted``; every payload is the run's metrics.
+    """
+    payload = {**metrics, "state": "Completed" if ok else "Failed"}
+    emit_event("ccdata.dataset.run-finished", resource=resource, payload=payload)
+    if wrote:
+        emit_event("ccdata.dataset.upserted", resource=resource, payload=payload)
+    if partial:
+        emit_event("ccdata.dataset.partial-failure", resource=resource, payload=payload)

@@ -12,15 +12,15 @@ Deployed paused (``validate-shadow-daily``): resume it for the parallel run (doc
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
-from pydantic import Field
 
 from flows._common import fail_run
+from flows.validate_shadow import Days, LegacySchema, Tolerance
 from ingestion_core.errors import IngestError
 from ingestion_core.settings import load_settings
 from tasks.shadow import compare_shadow_task
@@ -28,10 +28,10 @@ from tasks.shadow import compare_shadow_task
 
 @flow(name="validate-shadow", retries=0, validate_parameters=True)
 def validate_shadow(
-    legacy_schema: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")] = "market",
-    days: Annotated[int, Field(ge=1, le=366)] = 2,
+    legacy_schema: LegacySchema = "market",
+    days: Days = 2,
     tables: list[str] | None = None,
-    tolerance: Annotated[float, Field(ge=0, le=1)] = 1e-9,
+    tolerance: Tolerance = 1e-9,
 ) -> list[dict[str, Any]] | State[Any]:
     """Compare the legacy tables with the shadow schema (TARGET_SCHEMA) and publish the differences.
 

@@ -12,7 +12,7 @@ from prefect.events import emit_event
 from prefect.states import Failed
 from pydantic import BaseModel
 
-from flows._common import begin_run, fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
+from flows._common import begin_run, emit_run_events, fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
 from ingestion_core.errors import IngestError, RunFailed
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
@@ -32,10 +32,8 @@ def publish(spec: SnapshotSpec, outcome: SnapshotOutcome) -> None:
             if items:
                 payload = {"table": table.table, "count": len(items), "items": list(items[:EVENT_ITEMS])}
                 emit_event(f"ccdata.{spec.name}.{event}", resource=resource, payload=payload)
-    payload = {**outcome.metrics(), "state": "Completed" if outcome.ok else "Failed"}
-    emit_event("ccdata.dataset.run-finished", resource=resource, payload=payload)
-    if any(t.inserted or t.updated for t in outcome.tables):
-        emit_event("ccdata.dataset.upserted", resource=resource, payload=payload)
+    wrote = any(t.inserted or t.updated for t in outcome.tables)
+    emit_run_events(resource, outcome.metrics(), ok=outcome.ok, wrote=wrote)
 
 
 def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome | State[Any]:

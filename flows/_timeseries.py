@@ -14,7 +14,6 @@ from typing import Annotated, Any, cast
 from prefect import Flow, flow, get_run_logger, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
-from prefect.events import emit_event
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import Failed
@@ -23,6 +22,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows._common import (
     Logger,
     begin_run,
+    emit_run_events,
     fail_run,
     forbid_flow_retry,
     log_run,
@@ -49,12 +49,8 @@ def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
         table=summary.rows, key=key, description=f"{spec.title} {summary.interval}: {summary.headline()}"
     )
     resource = {"prefect.resource.id": f"ccdata.dataset.{summary.dataset}.{summary.interval}"}
-    payload = {**summary.metrics(), "state": "Completed" if summary.ok else "Failed"}
-    emit_event("ccdata.dataset.run-finished", resource=resource, payload=payload)
-    if summary.rows_inserted or summary.rows_updated:
-        emit_event("ccdata.dataset.upserted", resource=resource, payload=payload)
-    if summary.failed:
-        emit_event("ccdata.dataset.partial-failure", resource=resource, payload=payload)
+    wrote = bool(summary.rows_inserted or summary.rows_updated)
+    emit_run_events(resource, summary.metrics(), ok=summary.ok, wrote=wrote, partial=bool(summary.failed))
 
 
 def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary | State[Any]:

@@ -8,8 +8,9 @@ The flow itself lives in ``flows/_shadow.py`` and is loaded when first read, so 
 from __future__ import annotations
 
 import argparse
-import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 NAME = "validate_shadow"
 
@@ -22,23 +23,23 @@ def __getattr__(attribute: str) -> Any:
     return validate_shadow
 
 
-def _bounded(kind: type, low: float, high: float) -> Any:
+#: The flow's parameter types, one definition for the flow (``flows/_shadow.py``) and this command line.
+LegacySchema = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
+Days = Annotated[int, Field(ge=1, le=366)]
+Tolerance = Annotated[float, Field(ge=0, le=1)]
+
+
+def _checked(kind: Any) -> Any:
+    """An argparse type that validates with the flow's own parameter type (one ``error:`` line when it fails)."""
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
     def parse(text: str) -> Any:
         try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, got {text}")
-        return value
+            return adapter.validate_python(text)
+        except ValidationError as exc:
+            raise argparse.ArgumentTypeError(f"{exc.errors()[0]['msg']}, got {text!r}") from None
 
     return parse
-
-
-def _schema(text: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", text):
-        raise argparse.ArgumentTypeError(f"not a schema name: {text!r}")
-    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,10 +47,10 @@ def parser() -> argparse.ArgumentParser:
     from flows._cli import OneLineParser
 
     p = OneLineParser(prog="python -m flows.validate_shadow", description=__doc__.split("\n\n")[0])
-    p.add_argument("--legacy-schema", type=_schema, default="market", help="schema of the legacy tables")
-    p.add_argument("--days", type=_bounded(int, 1, 366), default=2, help="closed UTC days compared in the time series")
+    p.add_argument("--legacy-schema", type=_checked(LegacySchema), default="market", help="schema of the legacy tables")
+    p.add_argument("--days", type=_checked(Days), default=2, help="closed UTC days compared in the time series")
     p.add_argument("--tables", nargs="+", default=None, help="tables to compare, as market.name (default: all)")
-    p.add_argument("--tolerance", type=_bounded(float, 0, 1), default=1e-9, help="relative tolerance of float columns")
+    p.add_argument("--tolerance", type=_checked(Tolerance), default=1e-9, help="relative tolerance of float columns")
     return p
 
 
