@@ -36,6 +36,7 @@ from ingestion_core.db.tables import (
     get_table,
 )
 from ingestion_core.errors import ConfigurationError, DatabaseError
+from ingestion_core.intervals import interval_info
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.redaction import redact
 from ingestion_core.settings import DatabaseSettings
@@ -112,6 +113,14 @@ class Warehouse(ABC):
         """Fill the staging table with ``params`` (LOAD DATA on servers, executemany on SQLite)."""
         marks = ", ".join([self.renderer.ph] * params.width)
         cursor.executemany(f"INSERT INTO {self.renderer.staging(staging)} VALUES ({marks})", params.rows())
+
+    def _replaces_rows(self, spec: TableSpec, columns: Sequence[str]) -> bool:
+        """Whether whole rows of ``spec`` may be loaded straight into the table, replacing stored ones."""
+        return False
+
+    def _replace_rows(self, cursor: Any, spec: TableSpec, params: pl.DataFrame) -> None:
+        """Load ``params`` into the table itself, a row with a stored key replacing the stored row."""
+        raise NotImplementedError(f"{type(self).__name__} does not load rows directly")
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -297,6 +306,12 @@ class Warehouse(ABC):
         Rows are written in key-time order, one transaction per batch, so a crash leaves a committed
         prefix. Every non-key column is updated on conflict except insert-only ones (``created_at``).
 
+        The bulk path stages the rows in a temporary table and merges them with ``INSERT ... SELECT``. On MySQL and
+        MariaDB a frame that carries every column of a time-series table without insert-only columns, and holds
+        each series' buckets without a gap (``frames.on_grid``), is instead loaded straight into the table with
+        ``LOAD DATA ... REPLACE`` (the same end state: every column is written); the rows already stored are
+        counted first with one range read per series, so the counts stay exact (docs/warehouse.md).
+
         Args:
             table: qualified table name.
             frame: rows; columns must be table columns and include the key.
@@ -314,30 +329,32 @@ class Warehouse(ABC):
         if prepared.height == 0:
             return UpsertResult(rejected=tuple(rejected))
         use_bulk = prepared.height >= self.settings.bulk_threshold_rows if bulk is None else bulk
-        params = frames.parameter_frame(spec, prepared)
-        write = self._bulk_batch if use_bulk else self._plain_batch
+        direct = use_bulk and self._replaces_rows(spec, prepared.columns) and frames.on_grid(spec, prepared)
+        staged = use_bulk and not direct
+        write = self._replace_batch if direct else self._bulk_batch if staged else self._plain_batch
         size = self.settings.bulk_batch_rows if use_bulk else self.settings.upsert_batch_rows
 
         def work(cursor: Any) -> UpsertResult:
             total = UpsertResult()
-            if use_bulk:
+            if staged:
                 cursor.execute(self._drop_staging_sql(_staging(spec)))
                 cursor.execute(
-                    create_staging(spec, self.renderer.staging(_staging(spec)), params.columns, self.dialect)
+                    create_staging(spec, self.renderer.staging(_staging(spec)), prepared.columns, self.dialect)
                 )
-            for index, batch in enumerate(frames.batches(params, size)):
+            for index, batch in enumerate(frames.batches(prepared, size)):
                 done = self._transaction(cursor, functools.partial(write, cursor, spec, batch))
                 total += done
                 if on_batch is not None:
                     on_batch(index, done)
-            if use_bulk:
+            if staged:
                 cursor.execute(self._drop_staging_sql(_staging(spec)))
             return total
 
         return await self._run(work) + UpsertResult(rejected=tuple(rejected))
 
-    def _plain_batch(self, cursor: Any, spec: TableSpec, batch: pl.DataFrame) -> UpsertResult:
+    def _plain_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
         renderer = self.renderer
+        batch = frames.parameter_frame(spec, prepared)
         keys = batch.select(list(spec.primary_key)).rows()
         existing = 0
         step = max(1, 30_000 // len(spec.primary_key))  # under SQLite's 32766-parameter limit
@@ -348,14 +365,27 @@ class Warehouse(ABC):
         cursor.executemany(renderer.insert_values(spec, batch.columns), batch.rows())
         return UpsertResult(inserted=batch.height - existing, updated=existing)
 
-    def _bulk_batch(self, cursor: Any, spec: TableSpec, batch: pl.DataFrame) -> UpsertResult:
+    def _bulk_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
         renderer, staging = self.renderer, _staging(spec)
+        batch = frames.parameter_frame(spec, prepared)
         cursor.execute(f"DELETE FROM {renderer.staging(staging)}")
         self._load_staging(cursor, staging, batch)
         cursor.execute(renderer.count_staged_existing(spec, staging))
         existing = int(cursor.fetchone()[0])
         cursor.execute(renderer.insert_select(spec, batch.columns, staging))
         return UpsertResult(inserted=batch.height - existing, updated=existing)
+
+    def _replace_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
+        """Count the stored rows among the batch's keys (it is on the grid), then load it over them."""
+        bounds = frames.grid_bounds(spec, prepared)
+        unit = interval_info(spec.interval or "").seconds
+        existing = 0
+        for start in range(0, len(bounds), _SERIES_CHUNK):
+            part = bounds[start : start + _SERIES_CHUNK]
+            cursor.execute(self.renderer.count_on_grid(spec, len(part), unit), [v for row in part for v in row])
+            existing += sum(int(r[0]) for r in cursor.fetchall())
+        self._replace_rows(cursor, spec, frames.parameter_frame(spec, prepared))
+        return UpsertResult(inserted=prepared.height - existing, updated=existing)
 
     async def quarantine(self, records: Sequence[QuarantineRecord]) -> int:
         """Store rejected records keyed by (dataset, record_key): first_seen kept, last_seen/reason refreshed.

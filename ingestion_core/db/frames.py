@@ -18,6 +18,7 @@ import polars as pl
 from ingestion_core.db.results import RejectedRow
 from ingestion_core.db.tables import TableSpec, polars_type
 from ingestion_core.errors import DataError
+from ingestion_core.intervals import interval_info
 
 SQL_DATETIME = "%Y-%m-%d %H:%M:%S"
 #: LOAD DATA escaping (ESCAPED BY '\\'): the backslash first, then the field/line separators and NUL.
@@ -164,6 +165,41 @@ def batches(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
     """Consecutive slices of at most ``rows`` rows."""
     for offset in range(0, frame.height, rows):
         yield frame.slice(offset, rows)
+
+
+def on_grid(spec: TableSpec, frame: pl.DataFrame) -> bool:
+    """Whether every series in a prepared frame holds each bucket of its interval from its first row to its last.
+
+    Then the stored rows matching the frame's keys are exactly the stored rows of each series inside its
+    ``[first, last]`` on the interval's grid: :func:`grid_bounds` gives what that count needs. Slices of such a
+    frame in key-time order have the property too. False for tables without an interval or series.
+
+    | frame (one series, 1h)      | result |
+    |-----------------------------|--------|
+    | 00:00, 01:00, 02:00         | True   |
+    | 00:00, 02:00                | False (gap) |
+    | 00:30                       | False (off the grid) |
+    | 05:00                       | True (one bucket) |
+    """
+    if spec.interval is None or spec.time_column is None or not spec.entity_columns or frame.height == 0:
+        return False
+    if set(spec.primary_key) != {spec.time_column, *spec.entity_columns}:
+        return False
+    unit = interval_info(spec.interval).seconds
+    epoch = pl.col(spec.time_column).dt.epoch("s")
+    stats = frame.group_by(list(spec.entity_columns)).agg(
+        span=(epoch.max() - epoch.min()) // unit + 1, rows=pl.len(), aligned=(epoch % unit == 0).all()
+    )
+    return bool(stats.get_column("aligned").all()) and bool((stats["span"] == stats["rows"]).all())
+
+
+def grid_bounds(spec: TableSpec, frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """Per series of a prepared frame: its entity values, then its first and last time as SQL DATETIME text."""
+    time = pl.col(spec.time_column or "")
+    bounds = frame.group_by(list(spec.entity_columns)).agg(
+        time.min().dt.strftime(SQL_DATETIME).alias("_first"), time.max().dt.strftime(SQL_DATETIME).alias("_last")
+    )
+    return bounds.rows()
 
 
 def sql_datetime(value: datetime | int) -> str:

@@ -93,6 +93,21 @@ class Renderer:
         one = f"(SELECT MAX({self.q(spec.series_index[-1])}) FROM {self.table(spec)} WHERE {match})"
         return " UNION ALL ".join(f"SELECT {i}, {one}" for i in range(count))
 
+    def count_on_grid(self, spec: TableSpec, count: int, unit: int) -> str:
+        """Stored rows of ``count`` series inside each one's ``[first, last]`` and on the ``unit``-second grid.
+
+        Parameters: per series its entity values, then first and last time (see ``frames.grid_bounds``); one
+        ``COUNT`` row per series, to be summed. Each part is a range read of the series index (servers only).
+        """
+        if not spec.series_index or spec.time_column is None or self.dialect == "sqlite":
+            raise ConfigurationError(f"{spec.qualified_name}: no grid count here")
+        time = self.q(spec.time_column)
+        match = " AND ".join(f"{self.q(e)} = {self.ph}" for e in spec.entity_columns)
+        within = f"{time} BETWEEN {self.ph} AND {self.ph}"
+        grid = f"MOD(TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {time}), {int(unit)}) = 0"
+        one = f"SELECT COUNT(*) FROM {self.table(spec)} WHERE {match} AND {within} AND {grid}"
+        return " UNION ALL ".join([one] * count)
+
     def latest(self, spec: TableSpec, columns: Sequence[str]) -> str:
         """The newest row of every series (``MAX(time)`` per entity), joined back for its other columns.
 

@@ -2,12 +2,14 @@
 
 The logical schema ``market`` maps to the physical database ``settings.name`` (or the URL's database). The dialect
 (SingleStore DDL clauses or plain MySQL) is detected from the server at connect. Large upserts stream a
-``LOAD DATA LOCAL INFILE`` body from memory into a temporary staging table (``infile_stream`` with ``:stream:``).
+``LOAD DATA LOCAL INFILE`` body from memory (``infile_stream`` with ``:stream:``) into a temporary staging table,
+or on MySQL/MariaDB, for gap-free time-series frames, straight into the table with ``REPLACE``.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -18,6 +20,7 @@ from ingestion_core.db import frames
 from ingestion_core.db.base import Clock, Warehouse, utc_now
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.schema_sql import CHARSET, Dialect, create_database, quote_list
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.db.target import Target
 from ingestion_core.errors import DatabaseError
 from ingestion_core.redaction import redact, register_secret
@@ -86,9 +89,21 @@ class SingleStoreWarehouse(Warehouse):
         cursor.execute(create_database(self.target.database, self.dialect))
 
     def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
+        self._load(cursor, f"INTO TABLE {self.renderer.staging(staging)}", params)
+
+    def _replaces_rows(self, spec: TableSpec, columns: Sequence[str]) -> bool:
+        # REPLACE writes every column, so a column the frame lacks would be reset and an insert-only one
+        # overwritten. Tried on MariaDB only: SingleStore keeps the staged merge.
+        whole = set(columns) == set(spec.column_names) and not spec.insert_only_columns
+        return self.dialect == "mysql" and whole and bool(spec.series_index)
+
+    def _replace_rows(self, cursor: Any, spec: TableSpec, params: pl.DataFrame) -> None:
+        self._load(cursor, f"REPLACE INTO TABLE {self.renderer.table(spec)}", params)
+
+    def _load(self, cursor: Any, into: str, params: pl.DataFrame) -> None:
         body = frames.load_data_bytes(params)
         sql = (
-            f"LOAD DATA LOCAL INFILE ':stream:' INTO TABLE {self.renderer.staging(staging)} CHARACTER SET utf8mb4 "
+            f"LOAD DATA LOCAL INFILE ':stream:' {into} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
             f"({quote_list(params.columns, self.dialect)})"
         )

@@ -10,6 +10,7 @@ import pytest
 
 from ingestion_core.db import TABLES, UpsertResult, Warehouse, open_warehouse
 from ingestion_core.db.coverage import coverage
+from ingestion_core.db.tables import polars_schema
 from ingestion_core.errors import DatabaseError
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.settings import DatabaseSettings
@@ -28,7 +29,22 @@ HOSTILE = [
 T0 = datetime(2024, 1, 1)
 
 
-def ohlcv_frame(instruments: list[str], hours: range, price: float = 1.0) -> pl.DataFrame:
+def ohlcv_frame(instruments: list[str], hours: range, price: float = 1.0, *, whole: bool = False) -> pl.DataFrame:
+    """Rows of a few columns; ``whole`` adds the table's other columns as NULLs (a frame the direct load takes)."""
+    frame = _some_columns(instruments, hours, price)
+    if not whole:
+        return frame
+    missing = [pl.lit(None, t).alias(n) for n, t in polars_schema(TABLES[OHLCV]).items() if n not in frame.columns]
+    return frame.with_columns(missing)
+
+
+#: The upsert paths: batched, staged bulk, and bulk with every column (loaded straight into the table on MariaDB).
+PATHS = pytest.mark.parametrize(
+    "bulk,whole", [(False, False), (True, False), (True, True)], ids=["batched", "bulk", "bulk-whole"]
+)
+
+
+def _some_columns(instruments: list[str], hours: range, price: float) -> pl.DataFrame:
     rows = [
         {
             "datetime": T0 + timedelta(hours=h),
@@ -68,12 +84,14 @@ async def test_the_schema_version_keeps_when_it_was_first_applied(warehouse: War
     assert stored.get_column("applied_at").to_list() == [datetime(2020, 1, 2, 3, 4, 5)]
 
 
-@pytest.mark.parametrize("bulk", [False, True], ids=["batched", "bulk"])
-async def test_upsert_inserts_then_updates_with_counts(warehouse: Warehouse, bulk: bool) -> None:
-    first = await warehouse.upsert(OHLCV, ohlcv_frame(["A", "B"], range(60)), bulk=bulk)
+@PATHS
+async def test_upsert_inserts_then_updates_with_counts(warehouse: Warehouse, bulk: bool, whole: bool) -> None:
+    first = await warehouse.upsert(OHLCV, ohlcv_frame(["A", "B"], range(60), whole=whole), bulk=bulk)
     assert first == UpsertResult(inserted=120, updated=0)
-    second = await warehouse.upsert(OHLCV, ohlcv_frame(["B", "C"], range(50, 70), price=100.0), bulk=bulk)
+    second = await warehouse.upsert(OHLCV, ohlcv_frame(["B", "C"], range(50, 70), 100.0, whole=whole), bulk=bulk)
     assert second == UpsertResult(inserted=30, updated=10)
+    again = await warehouse.upsert(OHLCV, ohlcv_frame(["B", "C"], range(50, 70), 100.0, whole=whole), bulk=bulk)
+    assert again == UpsertResult(inserted=0, updated=40)  # identical rows count as updated too
     stored = await warehouse.select(OHLCV, ["mapped_instrument", "datetime", "open", "close"])
     assert stored.height == 150
     b55 = stored.filter((pl.col("mapped_instrument") == "B") & (pl.col("datetime") == T0 + timedelta(hours=55)))
@@ -81,9 +99,9 @@ async def test_upsert_inserts_then_updates_with_counts(warehouse: Warehouse, bul
     assert stored["close"].null_count() == 150
 
 
-@pytest.mark.parametrize("bulk", [False, True], ids=["batched", "bulk"])
-async def test_hostile_strings_round_trip_byte_for_byte(warehouse: Warehouse, bulk: bool) -> None:
-    frame = ohlcv_frame(HOSTILE, range(2)).with_columns(pl.col("mapped_instrument").alias("type"))
+@PATHS
+async def test_hostile_strings_round_trip_byte_for_byte(warehouse: Warehouse, bulk: bool, whole: bool) -> None:
+    frame = ohlcv_frame(HOSTILE, range(2), whole=whole).with_columns(pl.col("mapped_instrument").alias("type"))
     assert (await warehouse.upsert(OHLCV, frame, bulk=bulk)).inserted == 2 * len(HOSTILE)
     stored = await warehouse.select(OHLCV, ["mapped_instrument", "type"], where={"mapped_instrument": HOSTILE})
     assert sorted(stored["mapped_instrument"].to_list()) == sorted(HOSTILE * 2)
@@ -136,9 +154,9 @@ async def test_created_at_is_kept_and_updated_at_refreshed(backend_settings: Dat
         assert row == ("b", datetime(2025, 1, 1), datetime(2025, 6, 1, 12))
 
 
-@pytest.mark.parametrize("bulk", [False, True], ids=["batched", "bulk"])
-async def test_crash_between_batches_leaves_a_key_time_prefix(warehouse: Warehouse, bulk: bool) -> None:
-    frame = ohlcv_frame(["B", "A"], range(100)).sample(fraction=1.0, shuffle=True, seed=7)
+@PATHS
+async def test_crash_between_batches_leaves_a_key_time_prefix(warehouse: Warehouse, bulk: bool, whole: bool) -> None:
+    frame = ohlcv_frame(["B", "A"], range(100), whole=whole).sample(fraction=1.0, shuffle=True, seed=7)
     committed: list[int] = []
 
     def crash_after_two(index: int, done: UpsertResult) -> None:
@@ -231,3 +249,40 @@ async def test_statement_error_is_a_database_error_and_the_warehouse_recovers(wa
         await warehouse.upsert("market.cc_assets", pl.DataFrame({"asset_id": [1]}), bulk=bulk)
     assert (await warehouse.select("market.cc_assets")).height == 0
     assert (await warehouse.upsert(OHLCV, ohlcv_frame(["A"], range(3)), bulk=bulk)).inserted == 3
+
+
+async def _statements(wh: Warehouse) -> dict[str, int]:
+    """This session's count of LOAD DATA and INSERT ... SELECT statements (the warehouse has one connection)."""
+    rows = await raw(wh, "SHOW SESSION STATUS WHERE Variable_name IN ('Com_load', 'Com_insert_select')")
+    return {str(name): int(value) for name, value in rows}
+
+
+async def test_whole_gap_free_frames_load_straight_into_the_table_with_exact_counts(
+    mariadb_settings: DatabaseSettings,
+) -> None:
+    async with open_warehouse(mariadb_settings.model_copy(update={"pool_size": 1})) as wh:
+        await wh.ensure_schema([OHLCV])
+        table = wh.renderer.table(TABLES[OHLCV])
+        # A stored row off the hourly grid inside the frame's range: not one of its keys, so not counted as updated.
+        off_grid = "('2024-01-01 02:30:00', 'binance', 'A', 'A')"
+        await raw(wh, f"INSERT INTO {table} (datetime, market, instrument, mapped_instrument) VALUES {off_grid}")
+        await wh.upsert(OHLCV, ohlcv_frame(["A"], range(3, 5), whole=True), bulk=True)  # 03:00, 04:00 stored
+        before = await _statements(wh)
+        result = await wh.upsert(OHLCV, ohlcv_frame(["A", "B"], range(120), 7.0, whole=True), bulk=True)
+        after = await _statements(wh)
+        assert result == UpsertResult(inserted=238, updated=2)
+        assert after["Com_insert_select"] == before["Com_insert_select"]  # no staged merge
+        assert after["Com_load"] - before["Com_load"] == 5  # 240 rows in batches of 50, each loaded once
+        stored = await wh.select(OHLCV, ["mapped_instrument", "open"], where={"mapped_instrument": ["A", "B"]})
+        assert stored.height == 241 and stored["open"].null_count() == 1  # every frame row written, 02:30 kept
+
+        gap = ohlcv_frame(["A"], range(200, 210), whole=True).filter(pl.col("datetime") != T0 + timedelta(hours=205))
+        before = await _statements(wh)
+        assert await wh.upsert(OHLCV, gap, bulk=True) == UpsertResult(inserted=9, updated=0)
+        after = await _statements(wh)
+        assert after["Com_insert_select"] - before["Com_insert_select"] == 1  # a gap: the staged merge
+
+        some = ohlcv_frame(["A"], range(300, 310))  # not every column: the staged merge keeps the others
+        before = await _statements(wh)
+        assert await wh.upsert(OHLCV, some, bulk=True) == UpsertResult(inserted=10, updated=0)
+        assert (await _statements(wh))["Com_insert_select"] - before["Com_insert_select"] == 1

@@ -93,3 +93,46 @@ def test_integer_datetimes_are_rejected_not_read_as_microseconds() -> None:
     frame = _frame().with_columns(pl.lit(1_700_000_000).alias("datetime"))
     with pytest.raises(DataError, match="expected a datetime column"):
         frames.prepare_frame(OHLCV, frame, NOW)
+
+
+def _series(*points: tuple[str, int, int]) -> pl.DataFrame:
+    """(instrument, hour, minute) rows of market ``m``."""
+    return pl.DataFrame(
+        {
+            "datetime": [datetime(2024, 1, 1, h, m) for _, h, m in points],
+            "market": ["m"] * len(points),
+            "mapped_instrument": [i for i, _, _ in points],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ([("A", 0, 0), ("A", 1, 0), ("A", 2, 0)], True),
+        ([("A", 2, 0), ("A", 0, 0), ("A", 1, 0)], True),  # order does not matter
+        ([("A", 5, 0)], True),
+        ([("A", 0, 0), ("A", 2, 0)], False),  # a gap
+        ([("A", 0, 30)], False),  # off the hourly grid
+        ([("A", 0, 0), ("A", 1, 0), ("B", 7, 0), ("B", 8, 0)], True),  # each series whole on its own range
+        ([("A", 0, 0), ("A", 1, 0), ("B", 7, 0), ("B", 9, 0)], False),  # one series with a gap
+    ],
+)
+def test_on_grid_means_every_bucket_of_each_series_from_its_first_to_its_last(
+    points: list[tuple[str, int, int]], expected: bool
+) -> None:
+    assert frames.on_grid(OHLCV, _series(*points)) is expected
+
+
+def test_on_grid_is_false_for_tables_without_an_interval_and_for_empty_frames() -> None:
+    assets = get_table("market.cc_assets")
+    assert frames.on_grid(assets, pl.DataFrame({"asset_id": [1]})) is False
+    assert frames.on_grid(OHLCV, _series()) is False
+
+
+def test_grid_bounds_are_entity_values_then_first_and_last_as_sql_text() -> None:
+    bounds = frames.grid_bounds(OHLCV, _series(("A", 3, 0), ("A", 1, 0), ("B", 4, 0)))
+    assert sorted(bounds) == [
+        ("m", "A", "2024-01-01 01:00:00", "2024-01-01 03:00:00"),
+        ("m", "B", "2024-01-01 04:00:00", "2024-01-01 04:00:00"),
+    ]
