@@ -8,7 +8,9 @@ Guarantees and behaviour:
 
 * **Budget.** No more than ``floor(rate)`` sends start in any window of ``1 s + margin``: every send reserves a
   slot at least one window after the send ``capacity`` slots earlier (a sliding window of send times, FIFO). The
-  small margin absorbs scheduling jitter between the pacer and the socket.
+  small margin absorbs scheduling jitter between the pacer and the socket; a caller that wakes later than its
+  slot (an event loop busy with other work) is recorded at the time it really sends, so later reservations are
+  spaced from that.
 * **Server headers.** Every response's ``X-RateLimit-Remaining-All`` / ``Reset-All`` is fed back: when any
   window reaches 0 everyone pauses until the binding (longest exhausted) window resets; the 1-second window's
   remaining count caps the sends of the current server window; the largest ``remaining + 1`` seen teaches the
@@ -192,8 +194,23 @@ class Pacer:
             if wait > 0:
                 await do_sleep(wait)
         with self._lock:
+            self._sent_late_locked(slot, self._clock())
             self._in_flight += 1
             self._sent += 1
+
+    def _sent_late_locked(self, slot: float, now: float) -> None:
+        """Count a send at the time it really starts when its caller woke after its slot (a busy event loop).
+
+        The sends ``capacity`` places later are then spaced from the real time: otherwise a send delayed past the
+        server's fixed second boundary and the full second that follows it add up to one too many (a 429).
+        """
+        if now <= slot:
+            return
+        slots = self._slots
+        for index in range(len(slots) - 1, -1, -1):
+            if slots[index] == slot:
+                slots[index] = now
+                return
 
     def abandon(self) -> None:
         """Mark an acquired request as finished without a response (timeout, connection error)."""

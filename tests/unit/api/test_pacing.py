@@ -230,3 +230,23 @@ async def test_a_429_does_not_teach_a_limit_of_one() -> None:
     assert pacer.stats().learned_limit is None
     times = await send(pacer, fake, 200)
     assert len(times) / (times[-1] - times[0]) > 40  # halved to 50/s, not capped at 1/s
+
+
+async def test_a_send_that_wakes_late_spaces_the_sends_after_it_from_when_it_really_went() -> None:
+    fake = FakeTime()
+    overslept = [0.3]
+
+    async def busy_loop_sleep(seconds: float) -> None:
+        await fake.pacer_sleep(seconds + overslept.pop() if overslept else seconds)
+
+    pacer = Pacer(2, clock=fake.monotonic, sleep=busy_loop_sleep)
+    times = []
+    for _ in range(5):
+        await pacer.acquire()
+        times.append(fake.now)
+        pacer.record({})
+    start = times[0]
+    # The third send's slot is one window after the first; its loop woke 0.3 s late and sent then.
+    assert times[2] == pytest.approx(start + 1 + MARGIN + 0.3)
+    # The fifth is two places after the third: one window after when the third really went, not after its slot.
+    assert times[4] == pytest.approx(times[2] + 1 + MARGIN)
