@@ -24,7 +24,7 @@ import polars as pl
 
 from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
-from ingestion_core.db.results import RangeStats, UpsertResult
+from ingestion_core.db.results import RangeStats, RejectedRow, UpsertResult
 from ingestion_core.db.schema_sql import Dialect, create_staging, quote, quote_list, table_ddl
 from ingestion_core.db.tables import (
     BOOKKEEPING_TABLES,
@@ -353,17 +353,82 @@ class Warehouse(ABC):
         return await self._run(work) + UpsertResult(rejected=tuple(rejected))
 
     def _plain_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
+        existing = sum(self._plain_write(cursor, spec, prepared, ()).values())
+        return UpsertResult(inserted=prepared.height - existing, updated=existing)
+
+    def _plain_write(
+        self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame, by: Sequence[str]
+    ) -> dict[tuple[Any, ...], int]:
+        """Count the stored keys among the rows (per value of ``by``), then upsert the rows with executemany."""
         renderer = self.renderer
         batch = frames.parameter_frame(spec, prepared)
         keys = batch.select(list(spec.primary_key)).rows()
-        existing = 0
+        existing: dict[tuple[Any, ...], int] = {}
         step = max(1, 30_000 // len(spec.primary_key))  # under SQLite's 32766-parameter limit
         for start in range(0, len(keys), step):
             part = keys[start : start + step]
-            cursor.execute(renderer.count_existing(spec, len(part)), [v for key in part for v in key])
-            existing += int(cursor.fetchone()[0])
+            cursor.execute(renderer.count_existing(spec, len(part), by), [v for key in part for v in key])
+            for row in cursor.fetchall():
+                group = tuple(row[:-1])
+                existing[group] = existing.get(group, 0) + int(row[-1])
         cursor.executemany(renderer.insert_values(spec, batch.columns), batch.rows())
-        return UpsertResult(inserted=batch.height - existing, updated=existing)
+        return existing
+
+    async def upsert_series(self, table: str, parts: Sequence[pl.DataFrame]) -> list[UpsertResult]:
+        """Upsert small frames of different series of one time-series table in one statement and one transaction.
+
+        Many one- or two-row windows (an incremental run) then cost one count, one ``executemany`` and one commit
+        together instead of one each. All the parts are committed or none is, so each series' stored rows stay a
+        prefix of its range (design invariant 3).
+
+        Args:
+            table: qualified name of a time-series table.
+            parts: frames as for :meth:`upsert`, each holding rows of one series (one window), no series twice;
+                together at most ``upsert_batch_rows`` rows (one batch).
+
+        Returns:
+            One result per part, in order: its rows inserted and updated, and its rows refused.
+
+        Raises:
+            ConfigurationError: not a time-series table, a part mixes series, a series is in two parts, or the parts
+                are too large.
+        """
+        spec = get_table(table)
+        if spec.time_column is None or not spec.entity_columns:
+            raise ConfigurationError(f"{table} is not a time series (no time/entity columns)")
+        entity = list(spec.entity_columns)
+        owners: dict[tuple[str, ...], int] = {}
+        for index, part in enumerate(parts):
+            series = part.select(entity).unique().rows() if part.height else []
+            if len(series) > 1 or (series and _text(series[0]) in owners):
+                raise ConfigurationError(f"{table}: each part must hold one series, and no series twice")
+            if series:
+                owners[_text(series[0])] = index
+        combined = [p for p in parts if p.height]
+        if not combined:
+            return [UpsertResult() for _ in parts]
+        if sum(p.height for p in combined) > self.settings.upsert_batch_rows:
+            raise ConfigurationError(f"{table}: more than DB_UPSERT_BATCH_ROWS rows for one transaction")
+        frame = pl.concat(combined, how="diagonal_relaxed")
+        prepared, rejected = frames.split_storable(spec, frames.prepare_frame(spec, frame, self.clock()))
+        existing: dict[tuple[Any, ...], int] = {}
+        if prepared.height:
+
+            def work(cursor: Any) -> dict[tuple[Any, ...], int]:
+                return self._transaction(cursor, lambda: self._plain_write(cursor, spec, prepared, entity))
+
+            existing = await self._run(work)
+        rows = {_text(k): n for *k, n in prepared.group_by(entity).len().rows()}
+        stored = {_text(k): n for k, n in existing.items()}
+        at = [spec.primary_key.index(e) for e in entity]
+        refused: dict[tuple[str, ...], list[RejectedRow]] = {}
+        for row in rejected:
+            refused.setdefault(tuple(row.key[i] for i in at), []).append(row)
+        results = [UpsertResult() for _ in parts]
+        for owner, index in owners.items():
+            found = stored.get(owner, 0)
+            results[index] = UpsertResult(rows.get(owner, 0) - found, found, tuple(refused.get(owner, ())))
+        return results
 
     def _bulk_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
         renderer, staging = self.renderer, _staging(spec)
@@ -623,6 +688,11 @@ class Warehouse(ABC):
 
 def _staging(spec: TableSpec) -> str:
     return f"stage_{spec.name}"[:64]
+
+
+def _text(values: Sequence[Any]) -> tuple[str, ...]:
+    """A series' entity values as text (how rejected rows carry their key)."""
+    return tuple(str(v) for v in values)
 
 
 def _param(kind: str, value: Any) -> Any:

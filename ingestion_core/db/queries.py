@@ -151,9 +151,13 @@ class Renderer:
             updates = [spec.primary_key[0]]
         return " ON DUPLICATE KEY UPDATE " + ", ".join(f"{self.q(c)} = VALUES({self.q(c)})" for c in updates)
 
-    def count_existing(self, spec: TableSpec, count: int) -> str:
-        """Count stored rows whose key is one of ``count`` parameter tuples."""
-        return f"SELECT COUNT(*) FROM {self.table(spec)} WHERE {self.row_in(spec.primary_key, count)}"
+    def count_existing(self, spec: TableSpec, count: int, by: Sequence[str] = ()) -> str:
+        """Count stored rows whose key is one of ``count`` parameter tuples (per value of the ``by`` columns)."""
+        where = f"FROM {self.table(spec)} WHERE {self.row_in(spec.primary_key, count)}"
+        if not by:
+            return f"SELECT COUNT(*) {where}"
+        groups = quote_list(by, self.dialect)
+        return f"SELECT {groups}, COUNT(*) {where} GROUP BY {groups}"
 
     def count_staged_existing(self, spec: TableSpec, staging: str) -> str:
         """Count staged rows whose key is already stored."""

@@ -25,6 +25,7 @@ from ingestion_core.db.base import Warehouse
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import FatalApiError, error_kind, is_retriable
 from ingestion_core.intervals import Interval
+from ingestion_core.pipeline.commits import WindowCommits
 from ingestion_core.pipeline.plan import SeriesPlan
 from ingestion_core.pipeline.results import GroupMetrics, SeriesResult, describe_failure, skipped_result
 from ingestion_core.quarantine import rejected_record
@@ -70,6 +71,7 @@ class _Walk:
     on_window: WindowCallback | None
     metrics: GroupMetrics
     result: SeriesResult
+    commits: WindowCommits
 
     async def write(self, window: Window, records: Sequence[Mapping[str, Any]]) -> int | None:
         """Parse, quarantine and upsert one window; returns rows written, None when only zeros came back."""
@@ -89,7 +91,7 @@ class _Walk:
         if frame.height == 0:
             return None if self.spec.layout.zero_rows and parsed.dropped == len(records) and records else 0
         started = time.monotonic()
-        upserted = await self.warehouse.upsert(self.spec.table_for(self.interval).qualified_name, frame)
+        upserted = await self.commits.commit(frame)
         self.metrics.upsert_seconds += time.monotonic() - started
         if upserted.rejected:  # values the table cannot hold (text too long): kept out, never the whole window
             dataset = self.spec.dataset_for(self.interval)
@@ -184,6 +186,7 @@ async def ingest_series(
     metrics: GroupMetrics | None = None,
     clock: Callable[[], float] = time.time,
     on_window: WindowCallback | None = None,
+    commits: WindowCommits | None = None,
 ) -> SeriesResult:
     """Walk one series' windows oldest first, committing each before requesting the next.
 
@@ -196,6 +199,7 @@ async def ingest_series(
         metrics: where the upsert time is added.
         clock: the run's clock, for ``collected_at``.
         on_window: called after each committed window with the rows it wrote (progress reporting).
+        commits: where windows are committed, together with other series' (default: each window alone).
 
     Returns:
         The series' result; failures are returned, not raised, so other series go on.
@@ -203,8 +207,12 @@ async def ingest_series(
     if not plan.windows:
         return skipped_result(plan)
     start = SeriesResult(plan.key, "ok", watermark_before=plan.watermark_before, watermark_after=plan.watermark_before)
-    walk = _Walk(plan, spec, interval, client, warehouse, clock, on_window, metrics or GroupMetrics(), start)
+    own = commits or window_commits(warehouse, spec, interval)
+    walk = _Walk(plan, spec, interval, client, warehouse, clock, on_window, metrics or GroupMetrics(), start, own)
     try:
+        if commits is None:
+            with own.walking():
+                return await (walk.discover() if plan.discover else walk.forward())
         return await (walk.discover() if plan.discover else walk.forward())
     except FatalApiError as exc:
         if exc.status == 404 and exc.param == "instrument" and spec.source.skip_unknown:
@@ -243,20 +251,33 @@ async def ingest_group(
         raise ValueError("max_concurrency must be >= 1")
     gate = asyncio.Semaphore(max_concurrency)
     shared = metrics or GroupMetrics()
+    commits = window_commits(warehouse, spec, interval)
 
     async def one(plan: SeriesPlan) -> SeriesResult:
         if not plan.windows:
             return skipped_result(plan)
         async with gate:
-            return await ingest_series(
-                plan,
-                spec=spec,
-                interval=interval,
-                client=client,
-                warehouse=warehouse,
-                metrics=shared,
-                clock=clock,
-                on_window=on_window,
-            )
+            with commits.walking():
+                return await ingest_series(
+                    plan,
+                    spec=spec,
+                    interval=interval,
+                    client=client,
+                    warehouse=warehouse,
+                    metrics=shared,
+                    clock=clock,
+                    on_window=on_window,
+                    commits=commits,
+                )
 
     return list(await asyncio.gather(*(one(p) for p in plans)))
+
+
+def window_commits(warehouse: Warehouse, spec: TimeSeriesSpec, interval: Interval) -> WindowCommits:
+    """Where a group's windows are committed: windows under the bulk threshold are gathered (``pipeline.commits``).
+
+    Gathered rows stay within one plain batch: a window just under the limit can join rows just under it.
+    """
+    settings = warehouse.settings
+    limit = min(settings.bulk_threshold_rows, settings.upsert_batch_rows // 2)
+    return WindowCommits(warehouse, spec.table_for(interval).qualified_name, max_rows=limit)

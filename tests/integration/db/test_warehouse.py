@@ -11,7 +11,7 @@ import pytest
 from ingestion_core.db import TABLES, UpsertResult, Warehouse, open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.db.tables import polars_schema
-from ingestion_core.errors import DatabaseError
+from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.settings import DatabaseSettings
 
@@ -286,3 +286,28 @@ async def test_whole_gap_free_frames_load_straight_into_the_table_with_exact_cou
         before = await _statements(wh)
         assert await wh.upsert(OHLCV, some, bulk=True) == UpsertResult(inserted=10, updated=0)
         assert (await _statements(wh))["Com_insert_select"] - before["Com_insert_select"] == 1
+
+
+async def test_upsert_series_commits_several_series_at_once_with_counts_and_refusals_per_part(
+    warehouse: Warehouse,
+) -> None:
+    await warehouse.upsert(OHLCV, ohlcv_frame(["B"], range(2)))
+    too_long = ohlcv_frame(["C"], range(2)).with_columns(
+        pl.when(pl.col("datetime") == T0).then(pl.lit("x" * 300)).otherwise(pl.lit("ok")).alias("type")
+    )
+    parts = [ohlcv_frame(["A"], range(3)), ohlcv_frame(["B"], range(1, 4)), too_long, ohlcv_frame(["D"], range(0))]
+    results = await warehouse.upsert_series(OHLCV, parts)
+    assert [(r.inserted, r.updated, len(r.rejected)) for r in results] == [(3, 0, 0), (2, 1, 0), (1, 0, 1), (0, 0, 0)]
+    assert "300 characters" in results[2].rejected[0].reason
+    stored = await warehouse.select(OHLCV, ["mapped_instrument"])
+    assert sorted(stored["mapped_instrument"].to_list()) == ["A"] * 3 + ["B"] * 4 + ["C"]
+
+
+async def test_upsert_series_refuses_parts_that_are_not_one_series_each(warehouse: Warehouse) -> None:
+    with pytest.raises(ConfigurationError, match="one series"):
+        await warehouse.upsert_series(OHLCV, [ohlcv_frame(["A", "B"], range(1))])
+    with pytest.raises(ConfigurationError, match="one series"):
+        await warehouse.upsert_series(OHLCV, [ohlcv_frame(["A"], range(1)), ohlcv_frame(["A"], range(1, 2))])
+    with pytest.raises(ConfigurationError, match="not a time series"):
+        await warehouse.upsert_series("market.cc_assets", [pl.DataFrame({"asset_id": [1]})])
+    assert (await warehouse.select(OHLCV, ["datetime"])).height == 0

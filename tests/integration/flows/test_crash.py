@@ -3,8 +3,10 @@
 Each backfill runs as ``python -m flows.<dataset>`` in a child process (the way a worker runs it) against the simulator
 and MariaDB, with small committed batches and a slowed simulator so that kills land between windows, between batches
 and inside transactions. After the kills, one more run completes the backfill; the table must then equal a clean run's
-table (every column but ``collected_at``), with zero gaps and zero duplicate keys. Two datasets, 22 kill points in
-all: futures 1m candles (Data API, walked forwards) and Min API 1m prices (paged backwards by ``toTs``).
+table (every column but ``collected_at``), with zero gaps and zero duplicate keys. Three cases, 28 kill points in
+all: futures 1m candles (Data API, walked forwards, small batches), Min API 1m prices (paged backwards by ``toTs``),
+and futures 1h candles in windows small enough to be committed several series per transaction
+(``pipeline.commits``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ class Case:
     seed: int
     parameters: dict[str, Any]
     metadata: tuple[str, ...] = ()  # tables the run selects from: filled by a flow, copied to the crash database
+    bucket_seconds: int = 60
+    windows: int = 3  # full windows of WINDOW_MINUTES buckets per series
+    settings: tuple[tuple[str, str], ...] = (
+        # Small committed batches on the plain path: each 2000-row window commits in 10 transactions.
+        ("DB_UPSERT_BATCH_ROWS", "200"),
+        ("DB_BULK_THRESHOLD_ROWS", "1000000"),
+    )
+    gathered: bool = False  # windows of several series share transactions
+    kill_between: tuple[float, float] = (0.05, 0.95)  # kills once this share of the clean run's rows is stored
 
 
 CASES = [
@@ -70,6 +81,20 @@ CASES = [
         kills=8,
         seed=20261130,
         parameters={"interval": "1m", "pairs": ["BTC/USD", "ETH/USD", "BTC/EUR"], "instruments_per_task": 1},
+    ),
+    Case(
+        "futures_ohlcv",
+        "market.cc_futures_ohlcv_1h",
+        ("market", "mapped_instrument", "datetime"),
+        kills=6,
+        seed=20261201,
+        parameters={"interval": "1h"},  # one group, 8 series walking at once
+        metadata=("market.cc_instruments_futures",),
+        bucket_seconds=3600,
+        windows=1,  # 100 hourly rows per series: one window each, committed two series per transaction
+        settings=(("DB_BULK_THRESHOLD_ROWS", "150"),),
+        gathered=True,
+        kill_between=(0.05, 0.6),  # three transactions per run: a kill after the second still leaves work
     ),
 ]
 
@@ -113,6 +138,18 @@ async def _read(settings: DatabaseSettings, case: Case) -> tuple[pl.DataFrame, l
     return frame.sort(list(case.key)), gaps
 
 
+def _commits() -> int:
+    """The server's count of COMMIT statements so far (the tests run one at a time)."""
+    conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
+    try:
+        cursor = conn.cursor()
+        cursor.execute("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'COM_COMMIT'")
+        (count,) = cursor.fetchone() or (0,)
+        return int(str(count))
+    finally:
+        conn.close()
+
+
 def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -125,35 +162,50 @@ def _argv(parameters: dict[str, Any]) -> list[str]:
     return argv
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.dataset for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.dataset}-{c.table.rsplit('_', 1)[-1]}" for c in CASES])
 @pytest.mark.sim(anchor_days_ago=6, history_days=1, faults={"latency_seconds": 0.15})
 def test_sigkill_at_random_points_then_rerun_equals_a_clean_run(
     case: Case, flow_env: FlowEnv, crash_database: DatabaseSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Small committed batches on the plain path: each 2000-row window commits in 10 transactions.
-    monkeypatch.setenv("DB_UPSERT_BATCH_ROWS", "200")
-    monkeypatch.setenv("DB_BULK_THRESHOLD_ROWS", "1000000")
+    for name, value in case.settings:
+        monkeypatch.setenv(name, value)
     if case.metadata:
         assert run_flow(build_flow("futures_instruments").with_options(retries=0)).is_completed()
     start = flow_env.sim.simulator.config.anchor  # every perpetual and every asset has data since (history_days=1)
-    end = start + 3 * WINDOW_MINUTES * 60 - 60  # three full 1m windows per series, all in the past
+    if case.gathered:
+        end = start + 100 * case.bucket_seconds - case.bucket_seconds
+    else:
+        end = start + case.windows * WINDOW_MINUTES * case.bucket_seconds - case.bucket_seconds  # all in the past
     parameters = {
         **case.parameters,
         "start": datetime.fromisoformat(_iso(start)),
         "end": datetime.fromisoformat(_iso(end)),
     }
 
+    commits_before = _commits()
     clean = run_flow(build_flow(case.dataset).with_options(retries=0), **parameters)
     assert clean.is_completed(), clean.message
     expected, _ = asyncio.run(_read(flow_env.database, case))
     total = expected.height
-    assert total >= 3 * 3 * WINDOW_MINUTES  # at least three series, three full windows each
+    series = expected.select(list(case.key[:-1])).n_unique()
+    assert series >= 3
+    if case.gathered:
+        assert total == series * 100
+        run_commits = _commits() - commits_before
+        commits_before = _commits()
+        assert run_flow(build_flow(case.dataset).with_options(retries=0), **parameters).is_completed()
+        idle_commits = _commits() - commits_before  # the same run with nothing to fetch: schema check, run log
+        # Fewer transactions than windows (one per series): windows of several series were committed together.
+        assert run_commits - idle_commits < series, (run_commits, idle_commits, series)
+    else:
+        assert total >= series * case.windows * WINDOW_MINUTES
 
     if case.metadata:
         asyncio.run(_copy(flow_env.database, crash_database, case.metadata))
     env = {**os.environ, "DB_NAME": crash_database.name, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", f"flows.{case.dataset}", *_argv(parameters)]
-    thresholds = sorted(random.Random(case.seed).sample(range(total // 20, total * 19 // 20), case.kills))
+    low, high = (int(total * share) for share in case.kill_between)
+    thresholds = sorted(random.Random(case.seed).sample(range(low, high), case.kills))
     killed_at: list[int] = []
     for threshold in thresholds:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
