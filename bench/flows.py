@@ -289,6 +289,8 @@ async def task_timings(flow_run_id: Any, expected_tasks: int, call_started: floa
         "task_runs_seen": len(runs),
         "task_runs_expected": expected_tasks,
         "flow_run_start_after_call_s": rel(flow.start_time),
+        # When the server recorded the run Completed: the call returns later (Prefect joins its heartbeat thread).
+        "flow_run_end_after_call_s": rel(flow.end_time),
         "plan_task_start_after_call_s": rel(plan[0].start_time) if plan else None,
     }
     if ingest:
@@ -720,7 +722,11 @@ def scenario_s2(h: Harness, scale: Scale) -> dict[str, Any]:
         )
     flow, core = summary(runs["flow"], floor), summary(runs["core"], floor)
     startups = [r["prefect"].get("first_ingest_start_after_call_s") or 0.0 for r in runs["flow"]]
-    startup = statistics.median(startups)
+    spans = [
+        r["prefect"]["last_ingest_end_after_call_s"] - r["prefect"]["first_ingest_start_after_call_s"]
+        for r in runs["flow"]
+    ]
+    completed = [r["prefect"]["flow_run_end_after_call_s"] for r in runs["flow"]]
     return {
         "instruments": instruments,
         "rate_limit_per_s": scale.s2_rate,
@@ -731,8 +737,13 @@ def scenario_s2(h: Harness, scale: Scale) -> dict[str, Any]:
         "flow": flow,
         "core": core,
         "flow_call_to_first_ingest_task_s": startups,
-        "target_s": round(1.25 * floor + startup, 3),
-        "target_met_by_median": flow["median_wall_s"] <= 1.25 * floor + startup,
+        # The target of issue 10: 1.1 x the floor. Three readings of the flow's time, from the widest to the work.
+        "target_over_floor": 1.1,
+        "call_to_return_over_floor": flow["median_wall_over_floor"],
+        "call_to_completed_s": completed,
+        "call_to_completed_over_floor": ratio(statistics.median(completed), floor),
+        "ingest_span_s": [round(x, 3) for x in spans],
+        "ingest_span_over_floor": ratio(statistics.median(spans), floor),
         "runs": runs,
     }
 
@@ -952,9 +963,14 @@ def render_section(r: dict[str, Any]) -> str:
         f"**{fmt(f2['median_wall_over_floor'])}x** the floor of {fmt(s2['floor_s'])} s (core: "
         f"{fmt(s2['core']['median_wall_s'])} s, {fmt(s2['core']['median_wall_over_floor'])}x). Prefect start-up inside "
         f"the run (flow call to the first ingest task running): {s2['flow_call_to_first_ingest_task_s']} s (flow run "
-        f"running after {[x['flow_run_start_after_call_s'] for x in p2]} s). Target 1.25 x floor + start-up = "
-        f"{fmt(s2['target_s'])} s: **{'met' if s2['target_met_by_median'] else 'not met'}** by the median "
-        f"(runs: {f2['wall_s']}). Outside the runs: Prefect server start-up {fmt(r['prefect_server_startup_s'])} s "
+        f"running after {[x['flow_run_start_after_call_s'] for x in p2]} s). Against the target of "
+        f"{fmt(s2['target_over_floor'])}x the floor (medians): call to return "
+        f"**{fmt(s2['call_to_return_over_floor'])}x** (runs: {f2['wall_s']}); "
+        "call to the run's Completed state on the server "
+        f"**{fmt(s2['call_to_completed_over_floor'])}x** ({s2['call_to_completed_s']} s: the call returns ~1 s later, "
+        f"when Prefect has joined its heartbeat thread); first ingest task start to last ingest task end "
+        f"**{fmt(s2['ingest_span_over_floor'])}x** ({s2['ingest_span_s']} s). "
+        f"Outside the runs: Prefect server start-up {fmt(r['prefect_server_startup_s'])} s "
         f"(once); importing Prefect and the flows in a fresh process {fmt(first['prefect_and_flows_import_s'])} s.",
         f"- **S3** ({short['rows']:,} rows): flow {short['flow']['median_rows_per_s']:,} rows/s, core "
         f"{short['core']['median_rows_per_s']:,} rows/s (medians): Prefect overhead "
