@@ -63,7 +63,7 @@ class GroupMetrics:
         rate_limited: rate-limit answers (429 or Min API Type 99).
         waited_seconds: time spent waiting for the pacer's budget.
         latencies: seconds per answered request.
-        upsert_seconds: time spent writing windows.
+        upsert_seconds: time from handing windows in to their commit (a gathered window waits for others too).
         lowest_remaining: per rate-limit window length, the lowest remaining budget seen.
     """
 

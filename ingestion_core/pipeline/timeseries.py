@@ -1,11 +1,11 @@
 """Execute series plans: for each window, oldest first, fetch → transform → upsert, then the next window.
 
 Crash safety (design invariant 3) comes from the order: one series' windows run strictly in sequence, each window
-is committed (in ascending time, per batch) before the next is requested, so the stored rows are always a prefix
-of the range and ``MAX(datetime)`` is a correct resume point after a ``kill -9``. A discovery plan (a Min API pair
-with no known start) walks back from "now" in memory until the data starts, then writes oldest first, so the
-same holds. Series run concurrently under a bound; one failing series is recorded and never stops the others
-(invariant 7).
+is committed (in ascending time, per batch; small windows in one transaction with other series' windows,
+``pipeline.commits``) before the next is requested, so the stored rows are always a prefix of the range and
+``MAX(datetime)`` is a correct resume point after a ``kill -9``. A discovery plan (a Min API pair with no known
+start) walks back from "now" in memory until the data starts, then writes oldest first, so the same holds. Series
+run concurrently under a bound; one failing series is recorded and never stops the others (invariant 7).
 """
 
 from __future__ import annotations
