@@ -13,10 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-import singlestoredb.exceptions
-from singlestoredb.connection import connect as singlestore_connect
 
-from ingestion_core.db import frames
+from ingestion_core.db import driver, frames
 from ingestion_core.db.base import Clock, Warehouse, utc_now
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.schema_sql import CHARSET, Dialect, create_database, quote_list
@@ -54,19 +52,17 @@ class SingleStoreWarehouse(Warehouse):
         return f"database server {t.host}:{t.port} (user {t.user!r}, database {t.database!r})"
 
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
-        return (singlestoredb.exceptions.Error,)
+        return (driver.errors.Error,)
 
     def _transient(self, exc: BaseException) -> bool:
         # The driver's InterfaceError is about the connection object (closed under it by a server crash), never
         # about the statement: a new connection may succeed.
-        return isinstance(exc, singlestoredb.exceptions.InterfaceError) or (
-            getattr(exc, "errno", None) in TRANSIENT_ERRNOS
-        )
+        return isinstance(exc, driver.errors.InterfaceError) or (getattr(exc, "errno", None) in TRANSIENT_ERRNOS)
 
     def _connect(self) -> Any:
         t = self.target
         try:
-            conn = singlestore_connect(
+            conn = driver.connect(
                 host=t.host,
                 port=t.port,
                 user=t.user,
@@ -76,7 +72,7 @@ class SingleStoreWarehouse(Warehouse):
                 charset=CHARSET,  # explicit: text must reach the server as utf8mb4 whatever its default
                 connect_timeout=int(max(1, self.settings.connect_timeout_seconds)),
             )
-        except singlestoredb.exceptions.Error as exc:
+        except driver.errors.Error as exc:
             # from None: the driver's exception chain can carry connection arguments.
             message = f"cannot connect to {self._describe()}: {redact(str(exc))}"
             raise DatabaseError(message, retriable=self._transient(exc)) from None
@@ -123,7 +119,7 @@ def _detect_dialect(conn: Any) -> Dialect:
     try:
         cursor.execute("SELECT @@memsql_version")
         return "singlestore"
-    except singlestoredb.exceptions.Error:
+    except driver.errors.Error:
         return "mysql"
     finally:
         with contextlib.suppress(Exception):
