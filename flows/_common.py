@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -12,6 +13,7 @@ from uuid import UUID, uuid4
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import BaseModel
@@ -25,7 +27,6 @@ from tasks.runlog import record_run_task
 from tasks.snapshot import record_usage_task
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
-T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -56,22 +57,60 @@ def fail_run(error: IngestError, logger: Logger) -> State[Any]:
     return Failed(message=str(error), data=error)
 
 
-def with_usage_records(settings: Settings, use_case: str, logger: Logger, work: Callable[[], T]) -> T:
-    """Run ``work`` between a ``pre`` and a ``post`` API-usage record (best effort: a failed record is a warning)."""
-    record = bool(use_case) and settings.ingestion.record_api_usage
-    if record:
-        _record(settings, use_case, "pre", logger)
-    try:
-        return work()
-    finally:
-        if record:
-            _record(settings, use_case, "post", logger)
+class UsageRecords:
+    """A run's ``pre`` and ``post`` API-usage records, each written beside work that makes no API call.
 
+    Entering submits ``pre``, which runs while the run plans (planning reads only the database); :meth:`calls`
+    waits for it, brackets the work that calls the API, and submits ``post`` when that work ends, so ``post`` runs
+    while the run publishes its outcome and writes its run log; leaving waits for it. A run that never reaches its
+    calls (its plan failed) still writes ``post`` on the way out, so the records stay paired. Best effort: a failed
+    record is a warning. Disabled (no record) for a run without a use case, a dry run, or
+    ``INGESTION_RECORD_API_USAGE=false``.
 
-def _record(settings: Settings, use_case: str, timing: str, logger: Logger) -> None:
-    problem = record_usage_task(settings, use_case, timing)
-    if problem:
-        logger.warning("API usage not recorded: %s", problem)
+    Args:
+        settings: The run's settings.
+        use_case: The legacy label the records are stored under ("" for none).
+        logger: Where a failed record is reported.
+        enabled: False for a run that makes no call at all (a dry run).
+    """
+
+    def __init__(self, settings: Settings, use_case: str, logger: Logger, *, enabled: bool = True) -> None:
+        self._settings, self._use_case, self._logger = settings, use_case, logger
+        self._on = enabled and bool(use_case) and settings.ingestion.record_api_usage
+        self._pending: PrefectFuture[Any] | None = None
+        self._posted = False
+
+    def __enter__(self) -> UsageRecords:
+        if self._on:
+            self._pending = record_usage_task.submit(self._settings, self._use_case, "pre")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._post()
+        self._wait()
+
+    @contextmanager
+    def calls(self) -> Iterator[None]:
+        """Bracket the work that calls the API: ``pre`` is written before it starts, ``post`` submitted after."""
+        self._wait()
+        try:
+            yield
+        finally:
+            self._post()
+
+    def _post(self) -> None:
+        if self._on and not self._posted:
+            self._posted = True
+            self._wait()
+            self._pending = record_usage_task.submit(self._settings, self._use_case, "post")
+
+    def _wait(self) -> None:
+        if self._pending is None:
+            return
+        problem = self._pending.result(raise_on_failure=False)
+        self._pending = None
+        if problem:
+            self._logger.warning("API usage not recorded: %s", problem)
 
 
 def utc_now() -> datetime:

@@ -12,7 +12,7 @@ from prefect.events import emit_event
 from prefect.states import Failed
 from pydantic import BaseModel
 
-from flows._common import begin_run, emit_run_events, fail_run, forbid_flow_retry, log_run, utc_now, with_usage_records
+from flows._common import UsageRecords, begin_run, emit_run_events, fail_run, forbid_flow_retry, log_run, utc_now
 from ingestion_core.errors import IngestError, RunFailed
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
@@ -45,21 +45,20 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
         return opened
     settings, parameters = opened
 
-    def refresh() -> object:
-        state = refresh_snapshot_task(settings, spec.name, parameters.model_dump(), return_state=True)
-        return state.result(raise_on_failure=False)
-
-    result = with_usage_records(settings, spec.use_case, logger, refresh)
-    if isinstance(result, IngestError):
-        log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=False, figures={},
-                failure=str(result))  # fmt: skip
-        return fail_run(result, logger)
-    if not isinstance(result, SnapshotOutcome):
-        raise TypeError(f"refresh-snapshot returned {type(result).__name__}")  # a bug: let Prefect show it
-    publish(spec, result)
-    logger.info("%s", result.headline())
-    log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=result.ok,
-            figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
+    with UsageRecords(settings, spec.use_case, logger) as usage:
+        with usage.calls():
+            state = refresh_snapshot_task(settings, spec.name, parameters.model_dump(), return_state=True)
+            result = state.result(raise_on_failure=False)
+        if isinstance(result, IngestError):
+            log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=False, figures={},
+                    failure=str(result))  # fmt: skip
+            return fail_run(result, logger)
+        if not isinstance(result, SnapshotOutcome):
+            raise TypeError(f"refresh-snapshot returned {type(result).__name__}")  # a bug: let Prefect show it
+        publish(spec, result)
+        logger.info("%s", result.headline())
+        log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=result.ok,
+                figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
     if result.failures:
         if not result.retriable:
             forbid_flow_retry()

@@ -21,6 +21,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows._common import (
     Logger,
+    UsageRecords,
     begin_run,
     emit_run_events,
     fail_run,
@@ -28,7 +29,6 @@ from flows._common import (
     log_run,
     run_clock,
     utc_now,
-    with_usage_records,
 )
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
@@ -62,31 +62,31 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
         return opened
     settings, parameters = opened
     request = RunRequest.of(parameters, dataset=spec.name, now=run_clock(), settings=settings)
-    planned = plan_whole_run(settings, request, return_state=True)
-    plan = planned.result(raise_on_failure=False)
-    if isinstance(plan, IngestError):
-        log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=False,
-                figures={}, failure=str(plan), dry_run=parameters.dry_run)  # fmt: skip
-        return fail_run(plan, logger)
-    if not isinstance(plan, RunPlan):
-        raise TypeError(f"plan-run returned {type(plan).__name__}")  # a bug: let Prefect show the traceback
-    table = spec.table_for(request.interval)
-    if parameters.dry_run:
-        summary = summarize_plan(
-            spec.name, request.interval, table.entity_columns, plan.plans, settings.api.requests_per_second
-        )
-        logger.info("dry run: %s", summary.headline())
-        log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=True,
-                figures=summary.metrics(), dry_run=True)  # fmt: skip
-        return summary
-    use_case = spec.use_case_for(request.interval)
-    summary = with_usage_records(
-        settings, use_case, logger, lambda: _execute(spec, settings, request, parameters, plan, logger)
-    )
-    publish(summary, spec)
-    logger.info("%s", summary.headline())
-    log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=summary.ok,
-            figures=summary.metrics(), failure="" if summary.ok else summary.failure_message())  # fmt: skip
+    usage = UsageRecords(settings, spec.use_case_for(request.interval), logger, enabled=not parameters.dry_run)
+    with usage:
+        planned = plan_whole_run(settings, request, return_state=True)
+        plan = planned.result(raise_on_failure=False)
+        if isinstance(plan, IngestError):
+            log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=False,
+                    figures={}, failure=str(plan), dry_run=parameters.dry_run)  # fmt: skip
+            return fail_run(plan, logger)
+        if not isinstance(plan, RunPlan):
+            raise TypeError(f"plan-run returned {type(plan).__name__}")  # a bug: let Prefect show the traceback
+        table = spec.table_for(request.interval)
+        if parameters.dry_run:
+            summary = summarize_plan(
+                spec.name, request.interval, table.entity_columns, plan.plans, settings.api.requests_per_second
+            )
+            logger.info("dry run: %s", summary.headline())
+            log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=True,
+                    figures=summary.metrics(), dry_run=True)  # fmt: skip
+            return summary
+        with usage.calls():
+            summary = _execute(spec, settings, request, parameters, plan, logger)
+        publish(summary, spec)
+        logger.info("%s", summary.headline())
+        log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=summary.ok,
+                figures=summary.metrics(), failure="" if summary.ok else summary.failure_message())  # fmt: skip
     if summary.failed:
         if not summary.retriable:
             forbid_flow_retry()

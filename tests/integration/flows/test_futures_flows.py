@@ -42,6 +42,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HOUR = 3600
 OHLCV_1H = "market.cc_futures_ohlcv_1h"
+USAGE = "market.cc_rate_limit_status"
 KEY = ["market", "mapped_instrument", "datetime"]
 
 discover = futures_instruments.with_options(retries=0)
@@ -155,6 +156,15 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     assert {r["status"] for r in artifact} == {"ok"}
     assert sum(int(str(r["inserted"])) for r in artifact) == first_table.height
     assert asyncio.run(_progress(state)) == [100.0]
+    # The usage records run beside the plan and the run log, never beside a call: pre ends before the first ingest
+    # task starts, post starts after the last one ends, and the pair is stored.
+    spans = asyncio.run(_task_spans(state))
+    ingest = [span for name, span in spans.items() if name.startswith("ingest-")]
+    assert len(ingest) == math.ceil(len(active) / 2)
+    assert spans["record-api-usage-pre"][1] <= min(start for start, _ in ingest)
+    assert spans["record-api-usage-post"][0] >= max(end for _, end in ingest)
+    usage = flow_env.table(USAGE, ["timestamp", "record_timing"]).filter(pl.col("use_case").str.contains("ohlcv"))
+    assert sorted(usage["record_timing"].to_list()) == ["post", "pre"]
 
     flow_env.sim.reset_stats()
     rerun = run_flow(ohlcv, interval="1h", instruments_per_task=2)
@@ -201,6 +211,7 @@ def test_dry_run_plans_without_history_calls(flow_env: FlowEnv) -> None:
     assert planned == expected
     assert plan.planned_calls == sum(expected.values())
     assert plan.estimated_seconds > 0
+    assert flow_env.table(USAGE, ["timestamp"]).filter(pl.col("use_case").str.contains("ohlcv")).height == 0
 
 
 def _failed_summary(state: State[Any]) -> RunSummary:
@@ -355,6 +366,20 @@ def test_funding_rate_and_open_interest_flows_fill_their_range(
         assert _hours_of(stored, item) == expected, item.mapped_instrument
     assert summary.rows_inserted == stored.height
     assert set(stored["mapped_instrument"]) == {i.mapped_instrument for i in with_data}
+
+
+async def _task_spans(state: State[Any]) -> dict[str, tuple[datetime, datetime]]:
+    """(start, end) of every task run of one flow run, by task run name (ingest names made unique)."""
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    async with get_client() as client:
+        runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for n, run in enumerate(runs):
+        assert run.start_time is not None and run.end_time is not None, run.name
+        name = f"{run.name}#{n}" if run.name.startswith("ingest-") else run.name
+        spans[name] = (run.start_time, run.end_time)
+    return spans
 
 
 async def _task_runs(state: State[Any]) -> list[tuple[int, str]]:
