@@ -23,6 +23,7 @@ Every time-series dataset goes through :func:`parse_records` with its :class:`~i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from itertools import repeat
@@ -79,18 +80,87 @@ def _ts_expr(raw: pl.Expr) -> pl.Expr:
     return (raw * 1_000_000).cast(pl.Datetime("us"))
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A layout's whole row check and output, as expressions over the batch frame (built once, ~2 ms)."""
+
+    drop: pl.Expr
+    checks: tuple[pl.Expr, ...]
+    duplicate: pl.Expr
+    outputs: tuple[pl.Expr, ...]
+
+
 @cache
-def _layout_exprs(layout: Layout) -> tuple[dict[str, pl.Expr], tuple[pl.Expr, ...]]:
-    """The layout's value expressions by column and its row rules, built once per layout (~1 ms to build)."""
+def _plan(
+    layout: Layout, table: TableSpec, unit_seconds: int, constants: tuple[str, ...], pre: bool, batch: bool
+) -> _Plan:
+    """Every expression of a parse, by layout, table, bucket, constant columns and whether early reasons exist.
+
+    Window bounds, the series' constant columns and the collection time are columns of the batch frame (``_start``,
+    ``_end``, ``_k_<column>``, ``_collected``), never literals, so one plan serves every window of every series.
+    Rules that look along a window (duplicate times, leading empty points) are evaluated ``over("_win")`` in a
+    ``batch`` of several windows (over one window that is the plain expression, which is cheaper).
+    """
+    time_field = layout.time_field
+    ts = pl.col("_ts")
+    checks: list[pl.Expr] = [pl.col("_pre")] if pre else []
+    checks += [
+        pl.when(ts.is_null()).then(pl.lit(f"missing {time_field}")),
+        pl.when((ts < 0) | (ts > _TS_MAX)).then(pl.lit(f"{time_field} out of range")),
+        pl.when(ts % unit_seconds != 0).then(pl.lit(f"{time_field} not aligned to the {unit_seconds}s bucket")),
+    ]
+    start, end = pl.col("_start"), pl.col("_end")
+    outside = (ts < start) | (ts > end)
+    if layout.overflow == "quarantine":
+        reason = pl.format(f"{time_field} outside the requested window [{{}}, {{}}]", start, end)
+        checks.append(pl.when(outside).then(reason))
+    drop = outside.fill_null(False) if layout.overflow == "drop" else pl.lit(False)
+    if layout.zero_rows:
+        zero = _all_zero(layout)
+        # "Before first data": zeros before the first point with any price. Later zeros are holes: quarantined.
+        leading = zero & _along_window((~zero).cast(pl.Int32).cum_sum(), batch).eq(0)
+        drop = drop | leading
+        checks.append(pl.when(zero & ~leading).then(pl.lit(_ZERO)))
     values: dict[str, pl.Expr] = {}
-    checks: list[pl.Expr] = []
     for item in layout.fields:
         expr, rules = _convert(item)
         values[item.column] = expr.alias(item.column)
         checks += rules
     checks += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
     checks += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
-    return values, tuple(checks)
+    # Of several good rows with one time the first is kept: rows that break no rule and share a bucket are the
+    # same bucket sent twice, and dropping all of them would leave a gap below the watermark.
+    reason = pl.col("_reason")
+    first = _along_window(pl.when(reason.is_null()).then(ts).is_first_distinct(), batch)
+    duplicate = (
+        pl.when(reason.is_null() & ~first)
+        .then(pl.lit(f"duplicate {time_field} in response (first occurrence kept)"))
+        .otherwise(reason)
+    )
+    return _Plan(drop, tuple(checks), duplicate.alias("_reason"), tuple(_outputs(table, values, constants)))
+
+
+def _along_window(expr: pl.Expr, batch: bool) -> pl.Expr:
+    return expr.over("_win") if batch else expr
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRecords:
+    """The records of one history answer and what they were asked for.
+
+    Attributes:
+        records: the answer's records, ascending by time as the API sends them.
+        series: the requested series; its constant columns are written into every row.
+        window_start: first bucket start requested (inclusive), Unix seconds or datetime (naive = UTC).
+        window_end: last bucket start requested (inclusive).
+        collected_at: the fetch time, one value for every row (stored naive UTC, to the second).
+    """
+
+    records: Sequence[Mapping[str, Any]]
+    series: Series
+    window_start: datetime | int
+    window_end: datetime | int
+    collected_at: datetime
 
 
 def parse_records(
@@ -121,22 +191,62 @@ def parse_records(
     Returns:
         The frame in the table's schema (ascending time, unique key) and the quarantined records.
     """
-    schema = polars_schema(table)
-    n = len(records)
-    if n == 0:
-        return ParseResult(pl.DataFrame(schema=schema))
-    start, end = to_epoch(window_start), to_epoch(window_end)
-    constants = series.column_values()
+    window = WindowRecords(records, series, window_start, window_end, collected_at)
+    (result,) = parse_windows([window], layout=layout, table=table, dataset=dataset, unit_seconds=unit_seconds)
+    return result
 
+
+def parse_windows(
+    windows: Sequence[WindowRecords], *, layout: Layout, table: TableSpec, dataset: str, unit_seconds: int
+) -> list[ParseResult]:
+    """Parse several history answers (of different series) in one pass: one result per window, in order.
+
+    Each window's result is exactly what parsing it alone gives (the rules look at one window at a time); the
+    batch only shares the work: building the frame and planning the Polars query once instead of once per window,
+    which is most of the cost of a one- or two-row window (~5 ms alone, ~0.3 ms in a batch of 25).
+
+    Args:
+        windows: the answers with what was requested for each.
+        layout: the dataset's field map and rules.
+        table: the target table (its column order and types are the frames').
+        dataset: per-interval dataset name (``futures_ohlcv_1h``), names the quarantine records.
+        unit_seconds: the bucket length.
+
+    Returns:
+        Per window: the frame in the table's schema (ascending time, unique key) and the quarantined records.
+    """
+    schema = polars_schema(table)
+    sizes = [len(w.records) for w in windows]
+    n = sum(sizes)
+    if n == 0:
+        return [ParseResult(pl.DataFrame(schema=schema)) for _ in windows]
+    records: list[Any] = [r for w in windows for r in w.records]
     reasons: Bad = {}
     rows: Sequence[Mapping[str, Any]] = records
     if not all(type(r) is dict for r in records):
         rows = [dict(r) if isinstance(r, Mapping) else {} for r in records]
         reasons.update({i: "record is not an object" for i, r in enumerate(records) if not isinstance(r, Mapping)})
+    constants = [w.series.column_values() for w in windows]
+    names = tuple(constants[0])
+    if any(tuple(c) != names for c in constants):
+        raise ValueError("every window of a batch must have the same constant columns")
+    win = pl.Series("_win", list(range(len(windows))), dtype=pl.UInt32).gather(
+        pl.Series([i for i, size in enumerate(sizes) for _ in range(size)], dtype=pl.UInt32)
+    )
+
+    def per_row(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
+        return pl.Series(name, values, dtype=dtype).gather(win)
 
     ts_series, bad = int_values(_pull(rows, layout.time_field), layout.time_field, what="timestamp")
     _merge(reasons, bad)
-    raw: list[pl.Series] = [ts_series.alias("_ts")]
+    raw: list[pl.Series] = [
+        ts_series.alias("_ts"),
+        win,
+        per_row("_start", [to_epoch(w.window_start) for w in windows], pl.Int64()),
+        per_row("_end", [to_epoch(w.window_end) for w in windows], pl.Int64()),
+        per_row("_collected", [naive_utc_second(w.collected_at) for w in windows], pl.Datetime("us")),
+        *(per_row(f"_k_{name}", [c[name] for c in constants], pl.String()) for name in names),
+    ]
     for item in layout.fields:
         values, bad = _raw(item, _pull(rows, item.source))
         _merge(reasons, bad)
@@ -144,82 +254,98 @@ def parse_records(
     echoed: dict[str, str] = {}
     for source, column in layout.echo:
         values_echo = _pull(rows, source)
-        if not _only(values_echo, constants[column]):  # only then is a flag possible; the common case skips it
-            echoed[source] = column
+        offsets = _offsets(sizes)
+        if not all(_only(values_echo[a:b], c[column]) for (a, b), c in zip(offsets, constants, strict=True)):
+            echoed[source] = column  # only then is a flag possible; the common case skips it
             # Compared with the request (flags), never stored: junk here does not reject the row.
             raw.append(text_values(values_echo, source)[0].alias(f"_echo_{source}"))
     if reasons:
         raw.append(pl.Series("_pre", [reasons.get(i) for i in range(n)], dtype=pl.String))
-    frame = pl.DataFrame(raw)
-
-    ts = pl.col("_ts")
-    value_exprs, value_checks = _layout_exprs(layout)
-    outputs = _outputs(table, value_exprs, constants, collected_at)
-    checks: list[pl.Expr] = [pl.col("_pre")] if reasons else []
-    checks += [
-        pl.when(ts.is_null()).then(pl.lit(f"missing {layout.time_field}")),
-        pl.when((ts < 0) | (ts > _TS_MAX)).then(pl.lit(f"{layout.time_field} out of range")),
-        pl.when(ts % unit_seconds != 0).then(pl.lit(f"{layout.time_field} not aligned to the {unit_seconds}s bucket")),
-    ]
-    outside = (ts < start) | (ts > end)
-    if layout.overflow == "quarantine":
-        checks.append(
-            pl.when(outside).then(pl.lit(f"{layout.time_field} outside the requested window [{start}, {end}]"))
-        )
-    drop = outside.fill_null(False) if layout.overflow == "drop" else pl.lit(False)
-    if layout.zero_rows:
-        zero = _all_zero(layout)
-        # "Before first data": zeros before the first point with any price. Later zeros are holes: quarantined.
-        leading = zero & (~zero).cast(pl.Int32).cum_sum().eq(0)
-        drop = drop | leading
-        checks.append(pl.when(zero & ~leading).then(pl.lit(_ZERO)))
-    checks += value_checks
+    plan = _plan(layout, table, unit_seconds, names, bool(reasons), len(windows) > 1)
     reason = pl.col("_reason")
     checked = (
-        frame.lazy()
+        pl.DataFrame(raw)
+        .lazy()
         .with_row_index("_row")
-        .with_columns(drop.alias("_drop"))
+        .with_columns(plan.drop.alias("_drop"))
         .filter(~pl.col("_drop"))
-        .with_columns(pl.coalesce(checks).alias("_reason"))
-        .with_columns(
-            # Of several good rows with one time the first is kept: rows that break no rule and share a bucket
-            # are the same bucket sent twice, and dropping all of them would leave a gap below the watermark.
-            pl.when(reason.is_null() & ~pl.when(reason.is_null()).then(ts).is_first_distinct())
-            .then(pl.lit(f"duplicate {layout.time_field} in response (first occurrence kept)"))
-            .otherwise(reason)
-            .alias("_reason")
-        )
+        .with_columns(pl.coalesce(plan.checks).alias("_reason"))
+        .with_columns(plan.duplicate)
         .collect()
     )
-    dropped = n - checked.height
+    kept = _counts(checked.get_column("_win"), len(windows))
     if checked.get_column("_reason").null_count() == checked.height:
-        good, quarantined = checked, []
+        good, bad_rows = checked, None
     else:
         good = checked.filter(reason.is_null())
-        bad_rows = checked.filter(reason.is_not_null()).select("_row", "_reason")
-        quarantined = _quarantine(records, bad_rows, dataset=dataset, series=series, time_field=layout.time_field)
-    if not good.get_column("_ts").is_sorted():
-        good = good.sort("_ts")
-    flags = _echo_flags(rows, good, echoed, constants, dataset=dataset, series=series)
-    return ParseResult(frame=good.select(outputs), quarantined=quarantined + flags, flagged=len(flags), dropped=dropped)
+        bad_rows = checked.filter(reason.is_not_null()).select("_win", "_row", "_reason")
+    order = good.get_column("_ts")
+    if (order.diff() < 0).any():  # out of order within a window (windows follow each other in the batch)
+        good = good.sort("_win", "_ts", maintain_order=True)
+    frame = good.select(plan.outputs)
+    counts = _counts(good.get_column("_win"), len(windows))
+    results: list[ParseResult] = []
+    offset = 0
+    bad_by_window = _group_rows(bad_rows, len(windows))
+    flags = _echo_flags(rows, good, echoed, windows, dataset=dataset)
+    for i, ((first, _), window) in enumerate(zip(_offsets(sizes), windows, strict=True)):
+        quarantined = _quarantine(
+            records, bad_by_window[i], offset=first, dataset=dataset, series=window.series, time_field=layout.time_field
+        )
+        results.append(
+            ParseResult(
+                frame=frame.slice(offset, counts[i]),
+                quarantined=quarantined + flags[i],
+                flagged=len(flags[i]),
+                dropped=sizes[i] - kept[i],
+            )
+        )
+        offset += counts[i]
+    return results
 
 
-def _outputs(
-    table: TableSpec, values: Mapping[str, pl.Expr], constants: Mapping[str, str], collected_at: datetime
-) -> list[pl.Expr]:
+def _offsets(sizes: Sequence[int]) -> list[tuple[int, int]]:
+    """Each window's (first, past-last) row in the batch."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for size in sizes:
+        out.append((start, start + size))
+        start += size
+    return out
+
+
+def _counts(win: pl.Series, windows: int) -> list[int]:
+    """Rows per window index (a window with none counts 0)."""
+    if windows == 1:
+        return [win.len()]
+    counts = [0] * windows
+    for index, count in zip(*win.value_counts(sort=False).to_dict(as_series=False).values(), strict=True):
+        counts[index] = count
+    return counts
+
+
+def _group_rows(bad_rows: pl.DataFrame | None, windows: int) -> list[list[tuple[int, str]]]:
+    """The (batch row, reason) pairs of the quarantined rows, per window, in row order."""
+    out: list[list[tuple[int, str]]] = [[] for _ in range(windows)]
+    if bad_rows is not None:
+        for index, row, why in bad_rows.iter_rows():
+            out[index].append((row, why))
+    return out
+
+
+def _outputs(table: TableSpec, values: Mapping[str, pl.Expr], constants: tuple[str, ...]) -> list[pl.Expr]:
     """One expression per table column, in table order (the spec guarantees each column has exactly one)."""
     ts = pl.col("_ts")
-    stamp = naive_utc_second(collected_at)
     out: list[pl.Expr] = []
     for column in table.column_names:
         if column == table.time_column:
             out.append(_ts_expr(pl.when((ts >= 0) & (ts <= _TS_MAX)).then(ts)).alias(column))
         elif column in constants:
-            out.append(pl.lit(constants[column], pl.String).alias(column))
+            out.append(pl.col(f"_k_{column}").alias(column))
         elif column in values:
             out.append(values[column])
         else:  # a refresh column: the run's clock
-            out.append(pl.lit(stamp, pl.Datetime("us")).alias(column))
+            out.append(pl.col("_collected").alias(column))
     return out
 
 
@@ -247,19 +373,27 @@ def _merge(reasons: Bad, bad: Mapping[int, str]) -> None:
 
 
 def _quarantine(
-    records: Sequence[Any], bad_rows: pl.DataFrame, *, dataset: str, series: Series, time_field: str
+    records: Sequence[Any],
+    bad_rows: Sequence[tuple[int, str]],
+    *,
+    offset: int,
+    dataset: str,
+    series: Series,
+    time_field: str,
 ) -> list[QuarantineRecord]:
+    """The quarantine records of one window's rejected rows (``bad_rows`` are batch rows; ``offset`` its first)."""
     out: list[QuarantineRecord] = []
     seen: set[str] = set()
-    for row, reason in bad_rows.iter_rows():
+    for row, reason in bad_rows:
         raw = records[row]
         payload: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"record": raw}
         stamp = payload.get(time_field)
+        local = row - offset  # the row within its own answer
         record = QuarantineRecord.of(
-            dataset, (*series.key, stamp if stamp is not None else f"row{row}"), reason, payload
+            dataset, (*series.key, stamp if stamp is not None else f"row{local}"), reason, payload
         )
         if record.record_key in seen:  # keys must be unique within one batch (duplicates, junk timestamps)
-            record = QuarantineRecord(dataset, f"{record.record_key}#{row}", reason, record.raw_payload)
+            record = QuarantineRecord(dataset, f"{record.record_key}#{local}", reason, record.raw_payload)
         seen.add(record.record_key)
         out.append(record)
     return out
@@ -269,25 +403,28 @@ def _echo_flags(
     rows: Sequence[Mapping[str, Any]],
     good: pl.DataFrame,
     echoed: Mapping[str, str],
-    constants: Mapping[str, str],
+    windows: Sequence[WindowRecords],
     *,
     dataset: str,
-    series: Series,
-) -> list[QuarantineRecord]:
-    """One flag per (field, differing response value) among loaded rows: the rows are kept under the request."""
-    flags: list[QuarantineRecord] = []
+) -> list[list[QuarantineRecord]]:
+    """Per window, one flag per (field, differing response value) among loaded rows, kept under the request."""
+    flags: list[list[QuarantineRecord]] = [[] for _ in windows]
     for source, column in echoed.items():
-        requested = constants[column]
         name = f"_echo_{source}"
+        requested = pl.col(f"_k_{column}")
         differing = (
             good.filter(pl.col(name).is_not_null() & (pl.col(name) != requested))
-            .group_by(name, maintain_order=True)
+            .group_by("_win", name, maintain_order=True)
             .agg(pl.col("_row").first(), pl.len())
         )
-        for text, row, count in differing.iter_rows():
+        for index, text, row, count in differing.iter_rows():
+            window = windows[index]
+            wanted = window.series.column_values()[column]
             reason = (
-                f"response {source} {text!r} differs from requested {requested!r} in {count} row(s); "
+                f"response {source} {text!r} differs from requested {wanted!r} in {count} row(s); "
                 "rows loaded under the requested value"
             )
-            flags.append(QuarantineRecord.of(dataset, (*series.key, f"{source}={text}"), reason, rows[row]))
+            flags[index].append(
+                QuarantineRecord.of(dataset, (*window.series.key, f"{source}={text}"), reason, rows[row])
+            )
     return flags

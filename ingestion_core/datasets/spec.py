@@ -32,6 +32,8 @@ from ingestion_core.sources.base import Series, SeriesSource
 if TYPE_CHECKING:
     import polars as pl
 
+    from ingestion_core.datasets.parse import WindowRecords
+
 Kind = Literal["text", "float", "int", "rounded_int", "ts", "epoch"]
 
 #: Which SQL column types each conversion kind may feed.
@@ -258,6 +260,18 @@ class TimeSeriesSpec:
             window_start=window_start,
             window_end=window_end,
             collected_at=collected_at,
+        )
+
+    def parse_many(self, windows: Sequence[WindowRecords], *, interval: Interval) -> list[ParseResult]:
+        """Parse several answers of the interval's table in one pass (``datasets.parse.parse_windows``)."""
+        from ingestion_core.datasets.parse import parse_windows
+
+        return parse_windows(
+            windows,
+            layout=self.layout,
+            table=self.table_for(interval),
+            dataset=self.dataset_for(interval),
+            unit_seconds=interval_info(interval).seconds,
         )
 
 

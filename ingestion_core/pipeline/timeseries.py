@@ -11,6 +11,7 @@ run concurrently under a bound; one failing series is recorded and never stops t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from typing import Any, cast
 
 from ingestion_core.api.classify import NoDataBefore
 from ingestion_core.api.client import CcdataClient
+from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.datasets.spec import DataApiHistory, TimeSeriesSpec
 from ingestion_core.db.base import Warehouse
 from ingestion_core.epochs import to_epoch
@@ -76,23 +78,16 @@ class _Walk:
     async def write(self, window: Window, records: Sequence[Mapping[str, Any]]) -> int | None:
         """Parse, quarantine and upsert one window; returns rows written, None when only zeros came back."""
         collected_at = datetime.fromtimestamp(int(self.clock()), UTC).replace(tzinfo=None)
-        parsed = self.spec.parse(
-            records,
-            interval=self.interval,
-            series=self.plan.series,
-            window_start=window.start,
-            window_end=window.end,
-            collected_at=collected_at,
-        )
+        answer = WindowRecords(records, self.plan.series, window.start, window.end, collected_at)
+        started = time.monotonic()
+        committed = await self.commits.commit(answer)
+        self.metrics.upsert_seconds += time.monotonic() - started
+        parsed, upserted = committed.parsed, committed.upserted
         if parsed.quarantined:
-            await self.warehouse.quarantine(parsed.quarantined)
             self.result = replace(self.result, quarantined=self.result.quarantined + parsed.rejected)
         frame = parsed.frame
         if frame.height == 0:
             return None if self.spec.layout.zero_rows and parsed.dropped == len(records) and records else 0
-        started = time.monotonic()
-        upserted = await self.commits.commit(frame)
-        self.metrics.upsert_seconds += time.monotonic() - started
         if upserted.rejected:  # values the table cannot hold (text too long): kept out, never the whole window
             dataset = self.spec.dataset_for(self.interval)
             await self.warehouse.quarantine([rejected_record(dataset, row) for row in upserted.rejected])
@@ -280,4 +275,5 @@ def window_commits(warehouse: Warehouse, spec: TimeSeriesSpec, interval: Interva
     """
     settings = warehouse.settings
     limit = min(settings.bulk_threshold_rows, settings.upsert_batch_rows // 2)
-    return WindowCommits(warehouse, spec.table_for(interval).qualified_name, max_rows=limit)
+    table = spec.table_for(interval).qualified_name
+    return WindowCommits(warehouse, table, parse=functools.partial(spec.parse_many, interval=interval), max_rows=limit)
