@@ -63,7 +63,8 @@ class GroupMetrics:
         rate_limited: rate-limit answers (429 or Min API Type 99).
         waited_seconds: time spent waiting for the pacer's budget.
         latencies: seconds per answered request.
-        upsert_seconds: time from handing windows in to their commit (a gathered window waits for others too).
+        upsert_seconds: time from handing answers in to their commit: parsing them (together with other series'
+            answers) and the wait for those included.
         lowest_remaining: per rate-limit window length, the lowest remaining budget seen.
     """
 
