@@ -230,9 +230,8 @@ def parse_windows(
     names = tuple(constants[0])
     if any(tuple(c) != names for c in constants):
         raise ValueError("every window of a batch must have the same constant columns")
-    win = pl.Series("_win", list(range(len(windows))), dtype=pl.UInt32).gather(
-        pl.Series([i for i, size in enumerate(sizes) for _ in range(size)], dtype=pl.UInt32)
-    )
+    win = pl.Series("_win", [i for i, size in enumerate(sizes) for _ in range(size)], dtype=pl.UInt32)
+    offsets = _offsets(sizes)
 
     def per_row(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
         return pl.Series(name, values, dtype=dtype).gather(win)
@@ -254,7 +253,6 @@ def parse_windows(
     echoed: dict[str, str] = {}
     for source, column in layout.echo:
         values_echo = _pull(rows, source)
-        offsets = _offsets(sizes)
         if not all(_only(values_echo[a:b], c[column]) for (a, b), c in zip(offsets, constants, strict=True)):
             echoed[source] = column  # only then is a flag possible; the common case skips it
             # Compared with the request (flags), never stored: junk here does not reject the row.
@@ -280,7 +278,7 @@ def parse_windows(
         good = checked.filter(reason.is_null())
         bad_rows = checked.filter(reason.is_not_null()).select("_win", "_row", "_reason")
     order = good.get_column("_ts")
-    if (order.diff() < 0).any():  # out of order within a window (windows follow each other in the batch)
+    if (order.diff() < 0).any():  # rows out of order, or simply a window starting before the previous one ended
         good = good.sort("_win", "_ts", maintain_order=True)
     frame = good.select(plan.outputs)
     counts = _counts(good.get_column("_win"), len(windows))
@@ -288,7 +286,7 @@ def parse_windows(
     offset = 0
     bad_by_window = _group_rows(bad_rows, len(windows))
     flags = _echo_flags(rows, good, echoed, windows, dataset=dataset)
-    for i, ((first, _), window) in enumerate(zip(_offsets(sizes), windows, strict=True)):
+    for i, ((first, _), window) in enumerate(zip(offsets, windows, strict=True)):
         quarantined = _quarantine(
             records, bad_by_window[i], offset=first, dataset=dataset, series=window.series, time_field=layout.time_field
         )
