@@ -92,7 +92,11 @@ CASES = [
         metadata=("market.cc_instruments_futures",),
         bucket_seconds=3600,
         windows=1,  # 100 hourly rows per series: one window each, committed two series per transaction
-        settings=(("DB_BULK_THRESHOLD_ROWS", "150"),),
+        # Four requests per second: four windows arrive together and are committed two by two (200 rows >= 150),
+        # the last two a second later, so a kill below 60% of the rows always lands before the last transaction
+        # (parsed together, all three would otherwise follow each other in milliseconds and a kill could come
+        # after the last).
+        settings=(("DB_BULK_THRESHOLD_ROWS", "150"), ("API_REQUESTS_PER_SECOND", "4")),
         gathered=True,
         kill_between=(0.05, 0.6),  # three transactions per run: a kill after the second still leaves work
     ),
