@@ -1,6 +1,7 @@
 """Shared, vectorised parsing of history records into a typed frame plus quarantine records.
 
-Every time-series dataset goes through :func:`parse_records` with its :class:`~ingestion_core.datasets.spec.Layout`:
+Every time-series dataset goes through :func:`parse_windows` with its :class:`~ingestion_core.datasets.spec.Layout`
+(one answer alone, or the answers of several series in one pass):
 
 * Each source field is pulled into a Python list once and turned into a typed Polars Series. The common case
   (values of the expected JSON types) takes a fast path: one ``set(map(type, values))`` check and one Series
@@ -161,39 +162,6 @@ class WindowRecords:
     window_start: datetime | int
     window_end: datetime | int
     collected_at: datetime
-
-
-def parse_records(
-    records: Sequence[Mapping[str, Any]],
-    *,
-    layout: Layout,
-    table: TableSpec,
-    dataset: str,
-    series: Series,
-    unit_seconds: int,
-    window_start: datetime | int,
-    window_end: datetime | int,
-    collected_at: datetime,
-) -> ParseResult:
-    """Parse the records of one history answer (see the module docstring for the rules).
-
-    Args:
-        records: the answer's records, ascending by time as the API sends them.
-        layout: the dataset's field map and rules.
-        table: the target table (its column order and types are the frame's).
-        dataset: per-interval dataset name (``futures_ohlcv_1h``), names the quarantine records.
-        series: the requested series; its constant columns are written into every row.
-        unit_seconds: the bucket length.
-        window_start: first bucket start requested (inclusive), Unix seconds or datetime (naive = UTC).
-        window_end: last bucket start requested (inclusive).
-        collected_at: the run's fetch time, one value for every row (stored naive UTC, to the second).
-
-    Returns:
-        The frame in the table's schema (ascending time, unique key) and the quarantined records.
-    """
-    window = WindowRecords(records, series, window_start, window_end, collected_at)
-    (result,) = parse_windows([window], layout=layout, table=table, dataset=dataset, unit_seconds=unit_seconds)
-    return result
 
 
 def parse_windows(

@@ -248,19 +248,11 @@ class TimeSeriesSpec:
         collected_at: datetime,
     ) -> ParseResult:
         """Turn the records of one history answer into rows of the interval's table (see ``datasets.parse``)."""
-        from ingestion_core.datasets.parse import parse_records
+        from ingestion_core.datasets.parse import WindowRecords
 
-        return parse_records(
-            records,
-            layout=self.layout,
-            table=self.table_for(interval),
-            dataset=self.dataset_for(interval),
-            series=series,
-            unit_seconds=interval_info(interval).seconds,
-            window_start=window_start,
-            window_end=window_end,
-            collected_at=collected_at,
-        )
+        answer = WindowRecords(records, series, window_start, window_end, collected_at)
+        (result,) = self.parse_many([answer], interval=interval)
+        return result
 
     def parse_many(self, windows: Sequence[WindowRecords], *, interval: Interval) -> list[ParseResult]:
         """Parse several answers of the interval's table in one pass (``datasets.parse.parse_windows``)."""

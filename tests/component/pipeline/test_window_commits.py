@@ -80,10 +80,6 @@ def frame(instrument: str, hours: range) -> pl.DataFrame:
     return parsed.frame
 
 
-def counts(committed: Committed) -> UpsertResult:
-    return committed.upserted
-
-
 async def test_windows_of_series_that_all_wait_are_written_together_with_their_own_counts(
     warehouse: RecordingWarehouse,
 ) -> None:
@@ -118,7 +114,7 @@ async def test_a_lone_waiting_window_is_written_after_the_linger(warehouse: Reco
     with commits.walking():
         await asyncio.sleep(0)
         started = asyncio.get_running_loop().time()
-        result = counts(await asyncio.wait_for(commits.commit(window("A", range(2))), timeout=5))
+        result = (await asyncio.wait_for(commits.commit(window("A", range(2))), timeout=5)).upserted
         waited = asyncio.get_running_loop().time() - started
     fetching.set()
     await other
@@ -183,7 +179,7 @@ async def test_gathered_answers_are_parsed_together_and_their_quarantine_stored_
     a, b, c = (o.parsed for o in outcomes)
     assert (a.frame.height, a.rejected, b.frame.height, b.rejected, c.frame.height) == (2, 1, 2, 0, 0)
     assert "HIGH < LOW" in a.quarantined[0].reason.upper() and "A" in a.quarantined[0].record_key
-    assert [counts(o) for o in outcomes] == [UpsertResult(2, 0), UpsertResult(2, 0), UpsertResult(0, 0)]
+    assert [o.upserted for o in outcomes] == [UpsertResult(2, 0), UpsertResult(2, 0), UpsertResult(0, 0)]
     assert warehouse.quarantine_calls == [1] and warehouse.writes == [2]  # one quarantine call, one write of 2
     stored = await warehouse.select("market.ingest_quarantine", ["record_key"])
     assert stored.height == 1
