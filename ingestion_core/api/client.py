@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -188,7 +188,9 @@ class CcdataClient:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._settings.max_connections)
             timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_seconds)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(self._headers_sent)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, trace_configs=[trace])
 
     async def close(self) -> None:
         """Close the session; the client can be reopened."""
@@ -197,6 +199,10 @@ class CcdataClient:
             self._session = None
 
     # -- core request ----------------------------------------------------------------------------------------
+
+    async def _headers_sent(self, session: object, context: SimpleNamespace, params: object) -> None:
+        """Trace hook of aiohttp: the request is on its socket now, which the pacer counts as its send time."""
+        self._pacer.sent(context.trace_request_ctx["ticket"])
 
     def _masked(self, url: str, params: Mapping[str, str]) -> str:
         query = urlencode(params)
@@ -214,12 +220,14 @@ class CcdataClient:
             raise ConfigurationError("CcdataClient is not open: use 'async with CcdataClient(...)'")
         masked = self._masked(url, params)
         queued = time.monotonic()
-        await self._pacer.acquire()
+        ticket = await self._pacer.acquire()
         sent = time.monotonic()
         self.waited_seconds += sent - queued
         self.attempts += 1
         try:
-            async with self._session.get(url, params=params, headers=self._headers) as response:
+            async with self._session.get(
+                url, params=params, headers=self._headers, trace_request_ctx={"ticket": ticket}
+            ) as response:
                 body = await response.read()
                 status = response.status
                 headers = {key: value for key, value in response.headers.items()}

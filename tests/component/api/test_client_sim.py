@@ -174,3 +174,39 @@ async def test_rate_limit_storm_gives_up_after_retries(simulator_factory: Simula
         with pytest.raises(RateLimitedError):
             await catalog.spot_markets(c)
         assert c.attempts == 3
+
+
+class EventPacer(Pacer):
+    """A real pacer that also notes, in order, each grant, each report of a request on its socket and each answer."""
+
+    def __init__(self) -> None:
+        super().__init__(1000)
+        self.events: list[tuple[str, float | None]] = []
+
+    async def acquire(self, sleep: object = None) -> float:
+        ticket = await super().acquire()
+        self.events.append(("granted", ticket))
+        return ticket
+
+    def sent(self, ticket: float) -> None:
+        self.events.append(("on socket", ticket))
+        super().sent(ticket)
+
+    def record(self, headers: object, **kwargs: object) -> None:
+        self.events.append(("answered", None))
+        super().record(headers, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_every_attempt_reports_when_its_request_reached_the_socket(simulator_factory: SimulatorFactory) -> None:
+    sim = await simulator_factory()
+    sim.set_faults(fail_next=1, fail_next_status=503)  # two attempts for the first call
+    pacer = EventPacer()
+    async with CcdataClient(api(sim), sleep=no_wait, pacer=pacer) as c:
+        await catalog.spot_markets(c)
+        await catalog.spot_markets(c)
+    assert c.attempts == 3
+    kinds = [kind for kind, _ in pacer.events]
+    assert kinds == ["granted", "on socket", "answered"] * 3
+    granted = [ticket for kind, ticket in pacer.events if kind == "granted"]
+    reported = [ticket for kind, ticket in pacer.events if kind == "on socket"]
+    assert reported == granted  # the pacer hears about the very send it granted

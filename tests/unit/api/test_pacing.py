@@ -112,6 +112,34 @@ async def test_learns_unknown_limit_from_headers() -> None:
     assert max_in_any_window(times) <= 50
 
 
+def second_window(remaining: int) -> dict[str, str]:
+    return {"X-RateLimit-Remaining-All": f"{remaining}, {remaining};window=1", "X-RateLimit-Reset-All": "1, 1;window=1"}
+
+
+async def test_a_limit_equal_to_the_budget_is_not_learned_one_lower_from_the_later_answers_of_a_second() -> None:
+    fake = FakeTime()
+    pacer = make(100, fake)
+    # One server second at 100/s, answers in any order: 97 left, 99 left (the first send), 0 left...
+    for remaining in (97, 99, 0, 98, 50):
+        await pacer.acquire()
+        pacer.record(second_window(remaining))
+    assert pacer.stats().learned_limit is None  # the budget binds: a full 100 per window
+    times = await send(pacer, fake, 300)
+    assert max_in_any_window(times, 1 + MARGIN - 1e-9) == 100
+
+
+async def test_the_learned_limit_is_the_largest_remaining_plus_one_seen_below_the_budget() -> None:
+    fake = FakeTime()
+    pacer = make(1000, fake)
+    for remaining, learned in ((30, 31), (49, 50), (12, 50)):
+        await pacer.acquire()
+        pacer.record(second_window(remaining))
+        assert pacer.stats().learned_limit == learned
+    await pacer.acquire()
+    pacer.record(second_window(7), rate_limited=True)  # a 429's count teaches nothing
+    assert pacer.stats().learned_limit == 50
+
+
 async def test_known_remaining_caps_current_window() -> None:
     fake = FakeTime()
     pacer = make(1000, fake)
@@ -250,3 +278,23 @@ async def test_a_send_that_wakes_late_spaces_the_sends_after_it_from_when_it_rea
     assert times[2] == pytest.approx(start + 1 + MARGIN + 0.3)
     # The fifth is two places after the third: one window after when the third really went, not after its slot.
     assert times[4] == pytest.approx(times[2] + 1 + MARGIN)
+
+
+async def test_a_request_that_reaches_its_socket_late_spaces_the_sends_after_it_from_when_it_went() -> None:
+    fake = FakeTime()
+    pacer = make(2, fake)
+    tickets, times = [], []
+    for index in range(5):
+        tickets.append(await pacer.acquire())
+        if index == 2:
+            fake.now += 0.3  # e.g. a new connection: the request's headers go out 0.3 s after the grant
+            pacer.sent(tickets[-1])
+        times.append(fake.now)
+        pacer.record({})
+    start = times[0]
+    assert tickets[2] == pytest.approx(start + 1 + MARGIN)  # the ticket is the slot the pacer granted
+    # The fifth is two places after the third: one window after the third really went, not after its slot.
+    assert times[4] == pytest.approx(times[2] + 1 + MARGIN)
+    # A report for a send that went on time changes nothing.
+    pacer.sent(tickets[4])
+    assert await pacer.acquire() == pytest.approx(times[3] + 1 + MARGIN)
