@@ -6,12 +6,14 @@ so an ``asyncio`` limiter cannot be shared: the pacer keeps its state under a :c
 
 Guarantees and behaviour:
 
-* **Budget.** No more than ``floor(rate)`` sends start in any window of ``1 s + margin``: every send reserves a
-  slot at least one window after the send ``capacity`` slots earlier (a sliding window of send times, FIFO). The
-  small margin absorbs scheduling jitter between the pacer and the socket. A send is recorded at the time it
-  really starts when that is later than its slot, so later reservations are spaced from that: the caller woke
-  late (an event loop busy with other work), or its request reached the socket late (the client reports when
-  the request's headers went out, :meth:`Pacer.sent`; a run's first burst waits for new connections).
+* **Budget.** No more than ``floor(rate)`` sends start in any window of ``1 s + margin``. A send reserves a slot in
+  a schedule, at least one window after the slot ``capacity`` places earlier (a sliding window, FIFO), and sleeps
+  until it. Waking, it also checks the budget on the sends as they really started and waits while the window
+  ending now already holds ``capacity`` of them: a schedule planned ahead cannot know that an earlier send will
+  start late. A send starts late when its caller wakes late (an event loop busy with other work) or when its
+  request reaches the socket late (the client reports the moment, :meth:`Pacer.sent`; a run's first burst waits
+  for new connections); it is then counted, and the schedule spaced, from when it really started. The small
+  margin absorbs the jitter between the socket and the server's clock.
 * **Server headers.** Every response's ``X-RateLimit-Remaining-All`` / ``Reset-All`` is fed back: when any
   window reaches 0 everyone pauses until the binding (longest exhausted) window resets; the 1-second window's
   remaining count caps the sends of the current server window; the largest ``remaining + 1`` seen teaches the
@@ -28,6 +30,7 @@ Guarantees and behaviour:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import math
 import threading
 import time
@@ -43,6 +46,20 @@ Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_MARGIN_SECONDS = 0.02
 JITTER_BACKOFF = 0.9
+_EPSILON = 1e-9
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One granted send, as the pacer recorded it (pass it to :meth:`Pacer.sent`).
+
+    Attributes:
+        slot: its time in the reservation schedule.
+        at: the time it started, as counted in the budget's window.
+    """
+
+    slot: float
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +103,8 @@ class Pacer:
         self._min_rate = min(min_rate, requests_per_second)
         self._budget = float(requests_per_second)
         self._rate = float(requests_per_second)
-        self._slots: deque[float] = deque()
+        self._slots: deque[float] = deque()  # the schedule: reserved slots, FIFO
+        self._sends: list[float] = []  # when the granted sends really started, ascending
         self._paused_until = -math.inf
         self._learned_limit: int | None = None
         self._confirmed_limit = 0  # the largest per-second limit a successful response's headers showed
@@ -166,7 +184,7 @@ class Pacer:
             self._slots.popleft()
         return slot
 
-    async def acquire(self, sleep: Sleep | None = None) -> float:
+    async def acquire(self, sleep: Sleep | None = None) -> Ticket:
         """Wait (without blocking the event loop) until a request may be sent, and count it as in flight.
 
         Every call must be followed by exactly one :meth:`record` or :meth:`abandon`.
@@ -175,54 +193,75 @@ class Pacer:
             sleep: overrides the pacer's sleep for this call (clients pass their injected sleep).
 
         Returns:
-            The send's ticket: the time the pacer recorded for it, to pass to :meth:`sent`.
+            The send's ticket, to pass to :meth:`sent` when the request reaches its socket.
         """
         do_sleep = sleep or self._sleep
         with self._lock:
             slot = self._reserve_locked(self._clock())
+        wake = slot
         while True:
-            wait = slot - self._clock()
+            wait = wake - self._clock()
             if wait > 0:
                 await do_sleep(wait)
             with self._lock:
                 now = self._clock()
-                if now + 1e-9 >= slot and now >= self._paused_until:
-                    break
                 if now < self._paused_until:
                     # A pause (429 or exhausted window) arrived while we waited: queue again behind it.
-                    slot = self._reserve_locked(now)
+                    slot = wake = self._reserve_locked(now)
+                    continue
+                if now + _EPSILON < wake:
+                    continue
+                free_at = self._window_free_at_locked(now)
+                if free_at is None:
+                    ticket = Ticket(slot=_move(self._slots, slot, now), at=now)
+                    self._sends.append(now)
+                    self._in_flight += 1
+                    self._sent += 1
+                    break
+                # Sends that started later than their slots fill the window this slot was planned in: wait.
+                wake = free_at
         common = self._cross_process
         if common is not None:
             # The local slot only bounds this process; the common one bounds every process with the key.
             wait = common.reserve()
             if wait > 0:
                 await do_sleep(wait)
-        with self._lock:
-            ticket = self._sent_late_locked(slot, self._clock())
-            self._in_flight += 1
-            self._sent += 1
+                self.sent(ticket)
         return ticket
 
-    def sent(self, ticket: float) -> None:
-        """Record that the request of ``ticket`` (from :meth:`acquire`) has just gone out on its socket."""
-        with self._lock:
-            self._sent_late_locked(ticket, self._clock())
+    def sent(self, ticket: Ticket) -> None:
+        """Record that the request of ``ticket`` (from :meth:`acquire`) starts now (e.g. it reached its socket).
 
-    def _sent_late_locked(self, slot: float, now: float) -> float:
-        """Count a send at the time it really starts when that is after its slot; returns the time recorded.
-
-        The sends ``capacity`` places later are then spaced from the real time: otherwise a send delayed past the
-        server's fixed second boundary and the full second that follows it add up to one too many (a 429).
-        Equal times are interchangeable, so the last slot holding ``slot`` is the one moved.
+        A send that starts later than the pacer granted it is counted from now: in the window every later grant
+        checks, and in the schedule later reservations are spaced from.
         """
-        if now <= slot:
-            return slot
-        slots = self._slots
-        for index in range(len(slots) - 1, -1, -1):
-            if slots[index] == slot:
-                slots[index] = now
-                return now
-        return slot  # already out of the window the pacer still looks at
+        with self._lock:
+            now = self._clock()
+            if now <= ticket.at:
+                return
+            ticket.slot = _move(self._slots, ticket.slot, now)
+            index = bisect.bisect_left(self._sends, ticket.at)
+            if index < len(self._sends) and self._sends[index] == ticket.at:
+                del self._sends[index]
+                self._sends.append(now)  # every recorded start is <= now: the list stays sorted
+            ticket.at = now
+
+    def _window_free_at_locked(self, now: float) -> float | None:
+        """None when fewer than ``capacity`` sends started in the window ending now, else when one leaves it.
+
+        This is the budget's check on the sends as they really started. The schedule (:meth:`_reserve_locked`)
+        plans slots from it ahead of time, and a slot planned before an earlier send was found late can come too
+        early: more callers than one window's budget (the default 32 callers at 20/s) reserve a window or more
+        ahead.
+        """
+        capacity, span = self._capacity_and_span()
+        sends = self._sends
+        del sends[: bisect.bisect_right(sends, now - span - 1.0)]  # older than any window still checked
+        first = bisect.bisect_right(sends, now - span + _EPSILON)
+        if len(sends) - first < capacity:
+            return None
+        free_at = sends[len(sends) - capacity] + span
+        return None if free_at <= now + _EPSILON else free_at
 
     def abandon(self) -> None:
         """Mark an acquired request as finished without a response (timeout, connection error)."""
@@ -304,6 +343,21 @@ class Pacer:
             self._server_remaining = allowance
         else:
             self._server_remaining = min(self._server_remaining, allowance)
+
+
+def _move(entries: deque[float], value: float, now: float) -> float:
+    """Move the last entry holding ``value`` to ``now`` when ``now`` is later; returns the entry's time.
+
+    Equal times are interchangeable, so the last entry holding ``value`` is the one moved; an entry the schedule
+    no longer keeps is left alone.
+    """
+    if now <= value:
+        return value
+    for index in range(len(entries) - 1, -1, -1):
+        if entries[index] == value:
+            entries[index] = now
+            return now
+    return value
 
 
 _default_lock = threading.Lock()

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import threading
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -185,8 +189,9 @@ def test_threads_with_own_loops_never_exceed_budget() -> None:
 
     async def caller() -> None:
         while time.monotonic() < deadline:
-            await pacer.acquire()
-            now = time.monotonic()
+            ticket = await pacer.acquire()
+            now = time.monotonic()  # the send, as the test sees it: any time after the grant (GIL, loop)
+            pacer.sent(ticket)  # reported as the client reports a request reaching its socket
             with lock:
                 times.append(now)
             pacer.record({})
@@ -292,9 +297,63 @@ async def test_a_request_that_reaches_its_socket_late_spaces_the_sends_after_it_
         times.append(fake.now)
         pacer.record({})
     start = times[0]
-    assert tickets[2] == pytest.approx(start + 1 + MARGIN)  # the ticket is the slot the pacer granted
+    assert times[2] == pytest.approx(start + 1 + MARGIN + 0.3)  # granted one window after the first, went 0.3 s late
+    assert tickets[2].slot == tickets[2].at == pytest.approx(times[2])  # and is recorded as going then
     # The fifth is two places after the third: one window after the third really went, not after its slot.
     assert times[4] == pytest.approx(times[2] + 1 + MARGIN)
     # A report for a send that went on time changes nothing.
     pacer.sent(tickets[4])
-    assert await pacer.acquire() == pytest.approx(times[3] + 1 + MARGIN)
+    assert (await pacer.acquire()).at == pytest.approx(times[3] + 1 + MARGIN)
+
+
+class VirtualTime:
+    """A virtual clock for concurrent callers: sleepers wake in time order, the clock jumps to each wake-up."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
+        await future
+
+    async def run(self, *coroutines: Coroutine[Any, Any, None]) -> None:
+        tasks = [asyncio.ensure_future(c) for c in coroutines]
+        while not all(task.done() for task in tasks):
+            for _ in range(20):  # let every ready caller run until it sleeps or ends
+                await asyncio.sleep(0)
+            if self._sleepers:
+                wake, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, wake)
+                future.set_result(None)
+        for task in tasks:
+            task.result()
+
+
+async def test_a_send_planned_before_an_earlier_one_was_found_late_still_waits_for_room_in_the_window() -> None:
+    vt = VirtualTime()
+    pacer = Pacer(2, clock=vt.clock, sleep=vt.sleep)
+    started: dict[str, float] = {}
+
+    async def caller(name: str, socket_delay: float = 0.0) -> None:
+        ticket = await pacer.acquire()
+        if socket_delay:
+            await vt.sleep(socket_delay)  # e.g. a new connection
+            pacer.sent(ticket)
+        started[name] = vt.now
+        pacer.record({})
+
+    # Four callers at once, two per window: a and b get t=0, c and d are planned at t=1.02 right away, before a
+    # reports that its request only reached the socket at t=0.5.
+    await vt.run(caller("a", socket_delay=0.5), caller("b"), caller("c"), caller("d"))
+    span = 1 + MARGIN
+    assert started["a"] == 0.5 and started["b"] == 0.0
+    assert started["c"] == pytest.approx(span)
+    # d's planned slot (1.02) would make a, c and d three sends inside [0.5, 1.52): it waits until a leaves.
+    assert started["d"] == pytest.approx(0.5 + span)
+    assert max_in_any_window(list(started.values()), span - 1e-6) <= 2
