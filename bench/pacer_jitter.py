@@ -19,7 +19,6 @@ import asyncio
 import json
 import multiprocessing
 import statistics
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -32,7 +31,6 @@ CALLS = 1000
 THREADS = 4
 CALLERS_PER_THREAD = 25
 REPEATS = 3
-HOUR = 3600
 RESULTS = Path(__file__).resolve().parent / "results" / "pacer_jitter.json"
 
 
@@ -118,7 +116,7 @@ def one_run(base_url: str, instruments: list[tuple[str, str]], end: int) -> dict
 
 
 def main() -> dict[str, Any]:
-    from bench.flows import sim_config
+    from bench.flows import HOUR, git_state, sim_config
 
     now = int(time.time())
     config = sim_config(markets=5, per_market=CALLS // 5, anchor=now - 10 * 86_400, rate=LIMIT, cache_bytes=0)
@@ -151,10 +149,9 @@ def main() -> dict[str, Any]:
     finally:
         process.terminate()
         process.join(timeout=10)
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False)
     return {
         "command": ".venv/bin/python -m bench.pacer_jitter",
-        "commit": commit.stdout.strip(),
+        "code": git_state(),
         "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "limit_and_budget_per_s": LIMIT,
         "calls": CALLS,

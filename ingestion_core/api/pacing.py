@@ -106,7 +106,6 @@ class Pacer:
         self._slots: deque[float] = deque()  # the schedule: reserved slots, FIFO
         self._sends: list[float] = []  # when the granted sends really started, ascending
         self._paused_until = -math.inf
-        self._learned_limit: int | None = None
         self._confirmed_limit = 0  # the largest per-second limit a successful response's headers showed
         self._server_window_end = -math.inf
         self._server_remaining = 0
@@ -149,7 +148,7 @@ class Pacer:
             return PacerStats(
                 budget=self._budget,
                 rate=self._rate,
-                learned_limit=self._learned_limit,
+                learned_limit=self._learned_limit_locked(),
                 sent=self._sent,
                 rate_limited=self._rate_limited,
                 in_flight=self._in_flight,
@@ -157,10 +156,15 @@ class Pacer:
 
     # -- slots -----------------------------------------------------------------------------------------------
 
+    def _learned_limit_locked(self) -> int | None:
+        """The server's per-second limit as the headers showed it, when it binds (below the budget)."""
+        return self._confirmed_limit if 0 < self._confirmed_limit < self._budget else None
+
     def _capacity_and_span(self) -> tuple[int, float]:
         rate = self._rate
-        if self._learned_limit is not None:
-            rate = min(rate, float(self._learned_limit))
+        learned = self._learned_limit_locked()
+        if learned is not None:
+            rate = min(rate, float(learned))
         if rate >= 1.0:
             return math.floor(rate), 1.0 + self._margin
         return 1, 1.0 / rate + self._margin
@@ -316,7 +320,8 @@ class Pacer:
                         self._rate = max(self._min_rate, self._rate * JITTER_BACKOFF)
                     else:
                         self._rate = max(self._min_rate, self._rate / 2.0)
-                    current = self._learned_limit if self._learned_limit is not None else math.inf
+                    learned = self._learned_limit_locked()
+                    current = learned if learned is not None else math.inf
                     self._rate = min(self._rate, max(self._min_rate, current))
             elif self._rate < self._budget:
                 self._rate = min(self._budget, self._rate + 1.0 / max(self._rate, 1.0))
@@ -331,7 +336,6 @@ class Pacer:
             # learned 99 from a 100/s server at a 100/s budget, the later answers of each second showing fewer
             # remaining: a window lost in every hundred sends, bench/pacer_jitter.)
             self._confirmed_limit = max(self._confirmed_limit, remaining + 1)
-            self._learned_limit = self._confirmed_limit if self._confirmed_limit < self._budget else None
         if reset is None or reset <= 0:
             return
         # The reset is whole seconds (the simulator rounds up), so the window may end sooner than this; ending

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from ingestion_core.api import catalog
 from ingestion_core.api.classify import NoDataBefore
 from ingestion_core.api.client import CcdataClient, HistoryPage
-from ingestion_core.api.pacing import Pacer, Ticket
+from ingestion_core.api.pacing import Pacer, Sleep, Ticket
 from ingestion_core.datasets import DATASETS, TimeSeriesSpec
 from ingestion_core.errors import FatalApiError, RateLimitedError
 from ingestion_core.intervals import interval_info
@@ -183,8 +183,8 @@ class EventPacer(Pacer):
         super().__init__(1000)
         self.events: list[tuple[str, Ticket | None]] = []
 
-    async def acquire(self, sleep: object = None) -> Ticket:
-        ticket = await super().acquire()
+    async def acquire(self, sleep: Sleep | None = None) -> Ticket:
+        ticket = await super().acquire(sleep)
         self.events.append(("granted", ticket))
         return ticket
 
