@@ -569,6 +569,7 @@ class Harness:
         print(f"[{time.strftime('%H:%M:%S')}] {tag}: running (log {log_path})", flush=True)
         before = cpu_snapshot()
         started = time.monotonic()
+        asyncio.run(create_database(job))  # as the operator's migration would: flows never create one
         try:
             with log_path.open("wb") as log:
                 code = subprocess.run(
@@ -594,6 +595,15 @@ class Harness:
             flush=True,
         )
         return result
+
+
+async def create_database(job: dict[str, Any]) -> None:
+    from ingestion_core.db import open_warehouse
+    from ingestion_core.settings import DatabaseSettings
+
+    settings = DatabaseSettings(_env_file=None, database_url=SecretStr(database_url(job)))
+    async with open_warehouse(settings) as wh:
+        await wh.create_database()
 
 
 async def drop_database(job: dict[str, Any]) -> None:

@@ -83,7 +83,7 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
     out: dict[str, Any] = {"database": database, "instruments": instruments, "repeats": repeats, "sizes": []}
     async with open_warehouse(settings.database) as wh:
         try:
-            await wh.ensure_schema(["market.cc_instruments_futures", TABLE])
+            await wh.ensure_schema(["market.cc_instruments_futures", TABLE], create_database=True)
             await wh.upsert(
                 "market.cc_instruments_futures",
                 pl.DataFrame(

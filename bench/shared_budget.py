@@ -66,6 +66,12 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
         },
         database={"database_url": SecretStr(job["database_url"])},
     )
+
+    async def create() -> None:
+        async with open_warehouse(settings.database) as wh:
+            await wh.create_database()
+
+    asyncio.run(create())
     discovery = SNAPSHOTS["futures_instruments"]
     parameters = discovery.parameters.model_validate({"markets": [job["market"]]})
     asyncio.run(refresh_snapshot(discovery, settings, parameters))

@@ -47,6 +47,8 @@ async def measure(host: str, port: int) -> dict[str, Any]:
             api={"data_api_base_url": sim.base_url, "min_api_base_url": sim.base_url, "requests_per_second": 1000},
             database={"database_url": url},
         )
+        async with open_warehouse(settings.database) as wh:
+            await wh.create_database()
         try:
             for name in ORDER:
                 spec = SNAPSHOTS[name]

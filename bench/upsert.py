@@ -110,7 +110,7 @@ async def measure(
     settings: DatabaseSettings, first: pl.DataFrame, second: pl.DataFrame, writer: str
 ) -> dict[str, float]:
     async with open_warehouse(settings) as wh:
-        await wh.ensure_schema([TABLE])
+        await wh.ensure_schema([TABLE], create_database=True)
         await clear(wh)
         call: Callable[[pl.DataFrame], Awaitable[Any]]
         if writer == "executemany_baseline":

@@ -158,17 +158,21 @@ def main(name: str, argv: list[str] | None = None) -> int:
 
 
 def _door_check(name: str, parameters: Any, settings: Any) -> None:
-    """Connect (and select) before Prefect starts: a wrong login or an unknown market fails here, in a second."""
+    """Connect, select and reach the API before Prefect starts: a wrong login or a silent host fails in seconds."""
     import asyncio
     import time
 
     from ingestion_core.api.client import process_pacer
+    from ingestion_core.api.reachability import check_reachable
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.run import check_selection, check_target
 
     budget = process_pacer(settings.api).cross_process
     if budget is not None:
         budget.check()
+    apis = DATASETS[name].apis if name in DATASETS else SNAPSHOTS[name].apis
+    if not getattr(parameters, "dry_run", False):  # a dry run makes no call
+        asyncio.run(check_reachable(settings.api, apis))
     if name in DATASETS:
         request = RunRequest.of(parameters, dataset=name, now=int(time.time()), settings=settings)
         asyncio.run(check_selection(settings, request))

@@ -7,6 +7,7 @@ Classify once, at the edge where the failure is seen; everything above only look
     ├── ParameterError               bad run parameters: fix the command or the form (exit 2), never retry
     ├── ApiError                     the CCData API answered something we cannot use as data
     │   ├── FatalApiError            400/401/403/404-unknown, Min API Type 1/2: never retry
+    │   ├── UnreachableApiError      no HTTP answer at all at the door (refused, DNS, TLS): never retry
     │   └── RetriableApiError        5xx, timeouts, connection resets, truncated bodies: retry with backoff
     │       └── RateLimitedError     429 or Min API Type 99: wait for the window to reset, then retry
     ├── DataError                    a response we could read but cannot trust: quarantine or fail the series
@@ -79,6 +80,16 @@ class FatalApiError(ApiError):
     """A request that will fail the same way if repeated (bad parameter, unknown instrument, auth)."""
 
     kind = "api-fatal"
+
+
+class UnreachableApiError(ApiError):
+    """The API's host gave no HTTP answer when a run began (refused, unknown name, TLS failure, no route).
+
+    Only a host that never answered in this process is judged this way; one that answered and drops mid-run raises
+    :class:`RetriableApiError` and is retried.
+    """
+
+    kind = "api-unreachable"
 
 
 class RetriableApiError(ApiError):

@@ -58,6 +58,13 @@ class ApiSettings(_DomainSettings):
         validation_alias=_env("API_REQUEST_TIMEOUT_SECONDS"),
         description="Total timeout of one HTTP request.",
     )
+    connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("API_CONNECT_TIMEOUT_SECONDS"),
+        description="Seconds to open a TCP connection to the API (within API_REQUEST_TIMEOUT_SECONDS).",
+    )
     max_retries: int = Field(
         default=5,
         ge=0,
@@ -196,7 +203,21 @@ class DatabaseSettings(_DomainSettings):
         description="Reconnect a pooled connection older than this (0 = never).",
     )
     connect_timeout_seconds: float = Field(
-        default=10.0, gt=0, le=300, validation_alias=_env("DB_CONNECT_TIMEOUT_SECONDS"), description="Connect timeout."
+        default=5.0,
+        gt=0,
+        le=300,
+        validation_alias=_env("DB_CONNECT_TIMEOUT_SECONDS"),
+        description="Seconds to open a connection: the TCP connect, then the server's handshake (a port that "
+        "accepts TCP but never answers as a MySQL server fails after this long).",
+    )
+    read_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        validation_alias=_env("DB_READ_TIMEOUT_SECONDS"),
+        description="Seconds a statement may wait for the server to answer (or to accept what is sent); past it "
+        "the connection counts as lost: retried like one, then the run fails. Raise it for statements that "
+        "legitimately run longer.",
     )
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data",

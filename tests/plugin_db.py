@@ -6,6 +6,7 @@ test is skipped with the reason, unless ``CI=true``, where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -55,19 +56,38 @@ def mariadb_settings_for(name: str, **overrides: Any) -> DatabaseSettings:
     return DatabaseSettings(_env_file=None, host=MARIADB_HOST, port=MARIADB_PORT, user="root", name=name, **overrides)
 
 
-@pytest.fixture
-def mariadb_settings() -> Iterator[DatabaseSettings]:
-    """Settings pointing at a fresh throw-away database ``t_<random>``, dropped after the test."""
-    require_mariadb()
-    name = "t_" + uuid.uuid4().hex[:12]
-    yield mariadb_settings_for(name, upsert_batch_rows=50, bulk_batch_rows=50)
+def server_sql(statement: str) -> None:
+    """Run one statement on the test MariaDB server as root, outside any database."""
     from singlestoredb.connection import connect
 
     conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
     try:
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.cursor().execute(statement)
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str = "t_") -> Iterator[str]:
+    """Create a database ``<prefix><random>`` (as an operator's migration would: flows never create one), drop it after.
+
+    Yields:
+        The database's name.
+    """
+    require_mariadb()
+    name = prefix + uuid.uuid4().hex[:12]
+    server_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield name
+    finally:
+        server_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def mariadb_settings() -> Iterator[DatabaseSettings]:
+    """Settings pointing at a fresh throw-away database ``t_<random>``, dropped after the test."""
+    with throwaway_database() as name:
+        yield mariadb_settings_for(name, upsert_batch_rows=50, bulk_batch_rows=50)
 
 
 @pytest.fixture

@@ -32,12 +32,14 @@ from ingestion_core.api.rate_limit_headers import RateLimitInfo, parse_rate_limi
 from ingestion_core.api.retry import build_retrying
 from ingestion_core.api.shared_budget import budget_name
 from ingestion_core.errors import (
+    ApiError,
     ConfigurationError,
     DataError,
     FatalApiError,
     ParameterError,
     RateLimitedError,
     RetriableApiError,
+    UnreachableApiError,
 )
 from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.redaction import redact, register_secret
@@ -187,7 +189,9 @@ class CcdataClient:
         """Create the session (called by ``async with``); must run on the loop that will use the client."""
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._settings.max_connections)
-            timeout = aiohttp.ClientTimeout(total=self._settings.request_timeout_seconds)
+            timeout = aiohttp.ClientTimeout(
+                total=self._settings.request_timeout_seconds, sock_connect=self._settings.connect_timeout_seconds
+            )
             trace = aiohttp.TraceConfig()
             trace.on_request_headers_sent.append(self._headers_sent)
             self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, trace_configs=[trace])
@@ -289,6 +293,29 @@ class CcdataClient:
             with attempt:
                 return await self._attempt(url, encoded, to_ts, expect, malformed_seen)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def probe(self, base_url: str, path: str) -> None:
+        """One request, never retried: does the host at ``base_url`` answer HTTP at all?
+
+        Any HTTP answer (an error status, a rate limit, a body that is not JSON) proves the host is there; the
+        request's own outcome is not judged.
+
+        Args:
+            base_url: the API's base URL (``DATA_API_BASE_URL`` or ``MIN_API_BASE_URL``).
+            path: a cheap endpoint of that API.
+
+        Raises:
+            UnreachableApiError: no HTTP answer (connection refused, unknown host, TLS failure, timeout).
+        """
+        url = f"{base_url}/{path.lstrip('/')}"
+        self.calls += 1
+        try:
+            await self._attempt(url, {}, None, dict, [0])
+        except RetriableApiError as exc:
+            if exc.status is None:  # no HTTP status: nothing answered
+                raise UnreachableApiError(str(exc), url=exc.url) from None
+        except (ApiError, DataError):
+            pass  # an HTTP answer: the host is there
 
     async def data_api(self, path: str, params: Mapping[str, ParamValue] | None = None) -> dict[str, Any]:
         """GET a Data API endpoint whose ``Data`` is an object and return that object.

@@ -32,6 +32,7 @@ from ingestion_core.sources.base import Series, SeriesSource
 if TYPE_CHECKING:
     import polars as pl
 
+    from ingestion_core.api.reachability import Api
     from ingestion_core.datasets.parse import WindowRecords
 
 Kind = Literal["text", "float", "int", "rounded_int", "ts", "epoch"]
@@ -206,6 +207,12 @@ class TimeSeriesSpec:
         if model is None:  # built on first use: a pydantic model costs tens of ms, help needs only one
             model = _PARAMETER_MODELS[self.name] = parameters_model(self.name, self.intervals, self.source.selection)
         return model
+
+    @property
+    def apis(self) -> tuple[Api, ...]:
+        """The APIs a run calls: its history endpoint's, and the Data API when the source reads a live top list."""
+        own: Api = "min" if isinstance(self.endpoint, MinApiHistory) else "data"
+        return (own, "data") if self.source.needs_client and own != "data" else (own,)
 
     @property
     def intervals(self) -> tuple[Interval, ...]:

@@ -99,6 +99,10 @@ class Warehouse(ABC):
     def _transient(self, exc: BaseException) -> bool:
         """Whether a driver error may go away on a retry (lost connection, deadlock), not a refusal."""
 
+    def _explain(self, exc: BaseException) -> str:
+        """A driver error as one masked line for messages (backends may say more, e.g. which timeout ran out)."""
+        return redact(str(exc))
+
     def _begin_sql(self) -> str:
         return "START TRANSACTION"
 
@@ -107,6 +111,10 @@ class Warehouse(ABC):
 
     def _create_databases(self, cursor: Any) -> None:
         """Create the physical database(s) behind the logical schema (no-op where there are none)."""
+        return
+
+    def _require_database(self, cursor: Any) -> None:
+        """Raise ConfigurationError when the physical database is missing (nothing to check where there is none)."""
         return
 
     def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
@@ -181,7 +189,7 @@ class Warehouse(ABC):
             # The connection may be dead (server restart, timeout): drop it so the next call on this thread
             # reconnects instead of failing forever. Statement errors pay one reconnect, which is rare.
             self._discard(conn)
-            raise DatabaseError(f"{self._describe()}: {redact(str(exc))}", retriable=self._transient(exc)) from None
+            raise DatabaseError(f"{self._describe()}: {self._explain(exc)}", retriable=self._transient(exc)) from None
         finally:
             with contextlib.suppress(Exception):
                 cursor.close()
@@ -203,14 +211,22 @@ class Warehouse(ABC):
 
     # -- schema --------------------------------------------------------------------------------------------------
 
-    async def ensure_schema(self, tables: Sequence[str] | None = None) -> list[str]:
-        """Create missing databases and tables (never alters an existing table) and record the schema version.
+    async def ensure_schema(self, tables: Sequence[str] | None = None, *, create_database: bool = False) -> list[str]:
+        """Create missing tables (never alters an existing table) and record the schema version.
+
+        The database itself is created only when asked (``python -m ingestion_core.db.migrate`` asks): a flow that
+        finds no database fails with a message naming it, instead of creating one from a misspelt name on a shared
+        server.
 
         Args:
             tables: qualified names to create; None for every table.
+            create_database: create the physical database when it is missing (the migration command only).
 
         Returns:
             The qualified names ensured.
+
+        Raises:
+            ConfigurationError: the database does not exist and ``create_database`` is False.
         """
         specs = [get_table(t) for t in tables] if tables is not None else list(TABLES.values())
         for bookkeeping in BOOKKEEPING_TABLES:
@@ -219,7 +235,10 @@ class Warehouse(ABC):
         renderer = self.renderer
 
         def work(cursor: Any) -> None:
-            self._create_databases(cursor)
+            if create_database:
+                self._create_databases(cursor)
+            else:
+                self._require_database(cursor)
             for spec in specs:
                 for statement in table_ddl(spec, self.dialect, renderer.database):
                     cursor.execute(statement)
@@ -228,6 +247,10 @@ class Warehouse(ABC):
         version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
         await self.upsert(INGEST_SCHEMA_VERSION.qualified_name, version)
         return [s.qualified_name for s in specs]
+
+    async def create_database(self) -> None:
+        """Create the physical database when it is missing (the migration's step; a no-op where there is none)."""
+        await self._run(self._create_databases)
 
     async def primary_key_of(self, table: str | TableSpec) -> tuple[str, ...] | None:
         """The stored table's primary key columns (empty if it has none), or None when the table does not exist."""

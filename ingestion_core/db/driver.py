@@ -123,11 +123,19 @@ def with_tls_context(params: dict[str, Any]) -> dict[str, Any]:
     return {**params, "ssl": tls_context(str(params["ssl_cipher"])), "ssl_cipher": None}
 
 
-def connect(**arguments: Any) -> Connection:
-    """Open a driver connection, as the driver's ``connect`` does, with the shared TLS context where it applies.
+def connect(*, read_timeout: float | None = None, **arguments: Any) -> Connection:
+    """Open a driver connection, as the driver's ``connect`` does, with every wait bounded.
+
+    The driver bounds only the TCP connect by ``connect_timeout``: its handshake then waits for the server's
+    greeting with no limit, so a port that accepts TCP but never speaks MySQL (a Redis or an HTTP server) hangs the
+    caller for good, and a PostgreSQL port for its own 60 s authentication timeout. Its ``build_params`` also drops
+    ``read_timeout``. Here the handshake is bounded by ``connect_timeout`` too, and every later read or write of a
+    statement by ``read_timeout`` (a server frozen mid-statement then surfaces as a lost connection, errno 2013).
 
     Args:
-        **arguments: Keyword arguments for the driver's ``connect``.
+        read_timeout: Seconds any one read or write of a statement may wait (None: no bound).
+        **arguments: Keyword arguments for the driver's ``connect`` (``connect_timeout`` bounds the TCP connect
+            and the handshake).
 
     Returns:
         The open connection.
@@ -138,7 +146,13 @@ def connect(**arguments: Any) -> Connection:
     # The driver's own class for this protocol (the module is untyped upstream).
     from singlestoredb.mysql.connection import Connection as ProtocolConnection  # type: ignore[attr-defined]
 
-    connection: Connection = ProtocolConnection(**with_tls_context(params))
+    handshake = params.get("connect_timeout")
+    connection: Connection = ProtocolConnection(
+        **with_tls_context(params), read_timeout=handshake, write_timeout=handshake
+    )
+    # Past the handshake, statements get their own bound (the driver reads these per socket read and write).
+    connection._read_timeout = read_timeout  # type: ignore[attr-defined]
+    connection._write_timeout = read_timeout  # type: ignore[attr-defined]
     return connection
 
 

@@ -217,7 +217,7 @@ async def run(dry_run: bool, apply_table: str | None, chunk_rows: int, index_tab
             print(f"{apply_table}: keyed copy swapped in ({before} rows -> {after} rows); legacy kept as __legacy")
             return 0
         if not dry_run:
-            await wh.ensure_schema()
+            await wh.ensure_schema(create_database=True)
         lines = describe(await inspect(wh, specs))
         print("\n".join(lines) if lines else "all tables present with their keys")
         return 3 if any(line.startswith(("UNKEYED", "LOOSE")) for line in lines) else 0

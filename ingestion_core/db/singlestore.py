@@ -20,7 +20,7 @@ from ingestion_core.db.queries import Renderer
 from ingestion_core.db.schema_sql import CHARSET, Dialect, create_database, quote_list
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.db.target import Target
-from ingestion_core.errors import DatabaseError
+from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.redaction import redact, register_secret
 from ingestion_core.settings import DatabaseSettings
 
@@ -28,6 +28,7 @@ from ingestion_core.settings import DatabaseSettings
 #: connections, a lock wait timeout or a deadlock. Everything else (access denied 1045/1698, unknown database
 #: 1049, missing table 1146, data too long 1406, ...) repeats identically and is never retried.
 TRANSIENT_ERRNOS = frozenset({1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 2055})
+_CANNOT_CONNECT = 2003
 
 
 class SingleStoreWarehouse(Warehouse):
@@ -70,19 +71,48 @@ class SingleStoreWarehouse(Warehouse):
                 local_infile=True,
                 autocommit=True,
                 charset=CHARSET,  # explicit: text must reach the server as utf8mb4 whatever its default
-                connect_timeout=int(max(1, self.settings.connect_timeout_seconds)),
+                connect_timeout=max(1, round(self.settings.connect_timeout_seconds)),
+                read_timeout=self.settings.read_timeout_seconds,
             )
         except driver.errors.Error as exc:
             # from None: the driver's exception chain can carry connection arguments.
-            message = f"cannot connect to {self._describe()}: {redact(str(exc))}"
+            message = f"cannot connect to {self._describe()}: {self._explain(exc, connecting=True)}"
             raise DatabaseError(message, retriable=self._transient(exc)) from None
         if not self._dialect_known:
             self.dialect = _detect_dialect(conn)
             self._dialect_known = True
         return conn
 
+    def _explain(self, exc: BaseException, *, connecting: bool = False) -> str:
+        """The driver's error in words that say which wait ran out (its own text says "during query" for all)."""
+        text = redact(str(exc))
+        if "timed out" not in text:
+            return text
+        errno = getattr(exc, "errno", None)
+        connect = self.settings.connect_timeout_seconds
+        if errno == _CANNOT_CONNECT:
+            return f"no TCP connection within {connect:g} s (DB_CONNECT_TIMEOUT_SECONDS): is the host reachable?"
+        if connecting:
+            return (
+                f"the port accepted a connection but did not answer as a MySQL server within {connect:g} s "
+                "(DB_CONNECT_TIMEOUT_SECONDS): is this the SingleStore/MySQL host and port?"
+            )
+        return (
+            f"no answer to a statement within {self.settings.read_timeout_seconds:g} s (DB_READ_TIMEOUT_SECONDS): "
+            "the server is frozen, overloaded or unreachable"
+        )
+
     def _create_databases(self, cursor: Any) -> None:
         cursor.execute(create_database(self.target.database, self.dialect))
+
+    def _require_database(self, cursor: Any) -> None:
+        t = self.target
+        cursor.execute("SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", [t.database])
+        if cursor.fetchone() is None:
+            raise ConfigurationError(
+                f"database {t.database!r} does not exist on {t.host}:{t.port}; check the name (DATABASE_URL, "
+                "DB_NAME or TARGET_SCHEMA) or create it with `python -m ingestion_core.db.migrate`"
+            )
 
     def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
         self._load(cursor, f"INTO TABLE {self.renderer.staging(staging)}", params)

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from ingestion_core.api.client import CcdataClient
+from ingestion_core.api.reachability import check_reachable
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.epochs import to_epoch
@@ -78,7 +79,9 @@ async def plan_run(settings: Settings, request: RunRequest) -> RunPlan:
         ParameterError: the selection names something unknown, or selects nothing.
         ConfigurationError: the selection's tables are empty (the message names the flow to run first).
         DatabaseError: the target table lacks its primary key (the message names the migration).
+        UnreachableApiError: the API gives no HTTP answer at all (checked before anything else; not retried).
     """
+    await check_reachable(settings.api, request.spec.apis)
     async with open_warehouse(settings.database) as warehouse:
         selected = await _select(warehouse, settings, request)
         plans = await plan_selected(warehouse, request, selected)

@@ -21,6 +21,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from ingestion_core.api.client import CcdataClient
+from ingestion_core.api.reachability import check_reachable
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.tables import TableSpec
@@ -87,9 +88,11 @@ async def refresh_snapshot(
 
     Raises:
         DatabaseError: a table lacks its key (not retriable), or the warehouse cannot be reached.
-        ApiError: the fetch failed as a whole (one call for the whole catalogue).
+        ApiError: the fetch failed as a whole (one call for the whole catalogue); UnreachableApiError when the
+            API gives no HTTP answer at all (checked first, not retried).
     """
     names = list(spec.table_names)
+    await check_reachable(settings.api, spec.apis)
     async with open_warehouse(settings.database) as warehouse:
         await warehouse.ensure_schema(names)
         for name in names:

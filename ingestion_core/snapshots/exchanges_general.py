@@ -117,4 +117,5 @@ EXCHANGES_GENERAL_SNAPSHOT = SnapshotSpec(
     tracked=(Tracked(EXCHANGES_GENERAL),),
     use_case="ingest_exchanges_general_data",
     upstream_of=("spot_ohlcv",),
+    apis=("min",),
 )

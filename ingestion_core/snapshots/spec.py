@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ingestion_core.api.client import CcdataClient
+    from ingestion_core.api.reachability import Api
 
 #: The status written into a row whose item a complete fetch no longer lists (it is kept, never deleted).
 NOT_LISTED = "NOT_LISTED"
@@ -99,6 +100,7 @@ class SnapshotSpec:
         use_case: the ``cc_rate_limit_status.use_case`` label of its API-usage records (legacy names).
         flow_name: the Prefect flow name (``futures-instruments``).
         upstream_of: the datasets that read its tables (for the help text and the deployment order).
+        apis: the APIs it calls (``data``: the Data API, ``min``: the Min API), checked at the door of a run.
     """
 
     name: str
@@ -111,6 +113,7 @@ class SnapshotSpec:
     use_case: str = ""
     flow_name: str = ""
     upstream_of: tuple[str, ...] = ()
+    apis: tuple[Api, ...] = ("data",)
 
     def __post_init__(self) -> None:
         if not self.flow_name:

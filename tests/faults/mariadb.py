@@ -76,6 +76,26 @@ class PrivateMariaDB:
         conn.close()
         return True
 
+    def sql(self, statement: str) -> None:
+        """Run one statement as root (e.g. create the database a run writes to, as the migration would)."""
+        from singlestoredb.connection import connect
+
+        conn = connect(host="127.0.0.1", port=self.port, user="root", password="", connect_timeout=5)
+        try:
+            conn.cursor().execute(statement)
+        finally:
+            conn.close()
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: connections stay open and nothing answers (a hung host, a stalled VM)."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT a frozen server."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL the server (every connection drops; InnoDB recovers on the next start)."""
         if self.process is not None and self.process.poll() is None:
@@ -84,6 +104,7 @@ class PrivateMariaDB:
 
     def stop(self) -> None:
         """Stop the server for good."""
+        self.thaw()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:

@@ -16,20 +16,18 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 import pytest
-from singlestoredb.connection import connect
 
 from ingestion_core.db import open_warehouse
 from ingestion_core.settings import DatabaseSettings
 from ingestion_core.sim import SimulatorThread
 from tests.integration.flows.conftest import flow_sim_config
-from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for, require_mariadb
+from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for, throwaway_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -157,11 +155,8 @@ def _table(settings: DatabaseSettings) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def stage(prefect_server: str) -> Iterator[Stage]:
     """One simulator and database for every case; the clean run goes through the command line too."""
-    require_mariadb()
-    name = "t_bad_" + uuid.uuid4().hex[:10]
-    database = mariadb_settings_for(name)
-    now = int(time.time())
-    with SimulatorThread(flow_sim_config(now)) as sim:
+    with throwaway_database("t_bad_") as name, SimulatorThread(flow_sim_config(int(time.time()))) as sim:
+        database = mariadb_settings_for(name)
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DB_", "API_", "INGEST_", "DATABASE_URL"))},
             "PYTHONPATH": str(ROOT),
@@ -182,14 +177,7 @@ def stage(prefect_server: str) -> Iterator[Stage]:
             assert done.returncode == 0, done.stderr[-3000:]
         clean = _table(database)
         assert clean.height > 0
-        try:
-            yield Stage(env, database, clean)
-        finally:
-            conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
-            try:
-                conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-            finally:
-                conn.close()
+        yield Stage(env, database, clean)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -75,6 +75,8 @@ def test_mariadb_killed_and_restarted_mid_run_loses_nothing(
     flow = build_flow("futures_ohlcv").with_options(retries=0)
     discovery = build_flow("futures_instruments").with_options(retries=0)
 
+    for name in ("clean_run", "crashed_run"):
+        server.sql(f"CREATE DATABASE {name}")  # flows never create a database: the operator's migration does
     monkeypatch.setenv("DB_NAME", "clean_run")
     assert run_flow(discovery).is_completed()
     clean = run_flow(flow, **parameters)

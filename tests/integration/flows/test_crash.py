@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.settings import DatabaseSettings
 from tests.integration.flows.conftest import FlowEnv, run_flow
-from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for
+from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for, throwaway_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -106,13 +105,8 @@ CASES = [
 @pytest.fixture
 def crash_database() -> Iterator[DatabaseSettings]:
     """A second throw-away database for the crashed runs."""
-    name = "t_crash_" + uuid.uuid4().hex[:10]
-    yield mariadb_settings_for(name)
-    conn = connect(host=MARIADB_HOST, port=MARIADB_PORT, user="root", password="")
-    try:
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
-    finally:
-        conn.close()
+    with throwaway_database("t_crash_") as name:
+        yield mariadb_settings_for(name)
 
 
 def _count(database: str, table: str) -> int:
