@@ -138,7 +138,8 @@ def _count(sql: str, value: str) -> int:
     try:
         cursor = conn.cursor()
         cursor.execute(sql, [value])
-        return int(str(cursor.fetchone()[0]))
+        (count,) = cursor.fetchone() or (0,)
+        return int(str(count))
     finally:
         conn.close()
 
