@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ingestion_core.datasets.spec import DataApiHistory, Field
+from ingestion_core.datasets.spec import DataApiHistory, Field, Within
 
 PARAMS = MappingProxyType({"aggregate": "1", "fill": "true", "apply_mapping": "true"})
 
@@ -26,7 +26,21 @@ TRADE_VOLUMES = (
 )
 TRADE_COUNTS = ("total_trades", "total_trades_buy", "total_trades_sell", "total_trades_unknown")
 
+TRADE_PRICES = ("first_trade_price", "high_trade_price", "low_trade_price", "last_trade_price")
+
 TRADE_HIGH_LOW: tuple[tuple[str, str], ...] = (("high", "low"), ("high_trade_price", "low_trade_price"))
+
+#: Every price of a trade candle is above zero (the trade prices only where the bucket had trades).
+TRADE_POSITIVE = (*PRICES, *TRADE_PRICES)
+
+#: The candle's open and close lie within its low..high, and the first and last trade within the lowest and
+#: highest trade. The open is the previous close, not a trade: CCData's HIGH is max(OPEN, HIGH_TRADE_PRICE) and LOW
+#: min(OPEN, LOW_TRADE_PRICE) (every traded minute of the recorded UNI response, docs/ccdata-api.md §3.1), so the
+#: open may lie outside the trade range and is checked against the candle's range only.
+TRADE_WITHIN = (
+    Within(("open", "close"), "low", "high"),
+    Within(("first_trade_price", "last_trade_price"), "low_trade_price", "high_trade_price"),
+)
 
 
 def history_endpoint(path: str) -> DataApiHistory:

@@ -9,7 +9,7 @@ from now until the data starts, then writes oldest first; later runs go forward 
 
 from __future__ import annotations
 
-from ingestion_core.datasets.spec import Field, Layout, MinApiHistory, TimeSeriesSpec
+from ingestion_core.datasets.spec import Field, Layout, MinApiHistory, TimeSeriesSpec, Within
 from ingestion_core.db.tables.prices import PRICES_BY_INTERVAL
 from ingestion_core.sources.prices import ConfiguredPairs
 
@@ -27,7 +27,18 @@ CRYPTO_PRICES = TimeSeriesSpec(
             Field("conversion_type", "conversionType", "text"),
             Field("conversion_symbol", "conversionSymbol", "text"),
         ),
+        # The all-zero "no data" rule runs first (leading points dropped, later ones quarantined as such), so a
+        # price rule only ever sees a point with some data, where a zero price is a broken point.
+        positive=("open", "high", "low", "close"),
         high_low=(("high", "low"),),
+        # The close only, not the open: the Min API's open is the previous point's close, and its high and low do
+        # not always include it. A real answer (blockscout/blockscout#5110, ZYN-USD converted through BTC, kept as
+        # tests/fixtures/ccdata/minapi_v1_histoday_ZYN_USD_multiply_2022_trimmed.json) has points with no volume
+        # whose high = low = close and whose open, the day before's close, lies outside that range. The close lies
+        # within low..high in every closed point recorded; only a still-open bucket breaks it (the 2017 limit=1
+        # fixtures' last point, taken minutes into its day or hour, has a close above its high), and the pipeline
+        # never asks for the open bucket.
+        within=(Within(("close",), "low", "high"),),
         non_negative=("volume_from", "volume_to"),
         zero_rows=True,
         overflow="drop",

@@ -1,14 +1,16 @@
 """Futures funding-rate OHLC: ``/futures/v1/historical/funding-rate/{unit}`` (perpetuals only).
 
-Target ``market.cc_futures_funding_rate_ohlc_{interval}``; column map per field-mapping §2.4. Funding rates may be
-negative, so only the update counter and the funding interval have a sign rule; ``high_fr < low_fr`` is quarantined.
+Target ``market.cc_futures_funding_rate_ohlc_{interval}``; column map per field-mapping §2.4. A funding rate is not
+a price: it may be zero or negative, so only the update counter and the funding interval have a sign rule. The
+rates are still an OHLC group: ``high_fr < low_fr`` is quarantined, and so is an open or close outside
+``[low_fr, high_fr]``.
 """
 
 from __future__ import annotations
 
 from ingestion_core.datasets import candles
 from ingestion_core.datasets import futures_common as common
-from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec
+from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec, Within
 from ingestion_core.db.tables.futures import series_tables
 from ingestion_core.sources.futures import FuturesInstruments
 
@@ -29,6 +31,7 @@ FUTURES_FUNDING_RATE = TimeSeriesSpec(
         ),
         echo=common.ECHO,
         high_low=(("high_fr", "low_fr"),),
+        within=(Within(("open_fr", "close_fr"), "low_fr", "high_fr"),),
         non_negative=("interval_ms", "total_funding_rate_updates"),
     ),
     source=FuturesInstruments(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ingestion_core.datasets import candles
-from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec
+from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec, Within
 from ingestion_core.db.tables.spot import OHLCV_SPOT_INDICES_1D_RAW
 from ingestion_core.sources.index import TopAssetsIndex
 
@@ -25,6 +25,8 @@ _VOLUMES = (
     "volume_top_tier_direct",
     "quote_volume_top_tier_direct",
 )
+
+_MESSAGE_VALUES = ("first_message_value", "high_message_value", "low_message_value", "last_message_value")
 
 INDEX_OHLCV = TimeSeriesSpec(
     name="index_ohlcv",
@@ -48,7 +50,15 @@ INDEX_OHLCV = TimeSeriesSpec(
             *(Field(name, name.upper(), "float") for name in _VOLUMES),
         ),
         echo=(("MARKET", "market"),),
+        # An index value is a price. The open is not the first message (the recorded day differs in the sixth
+        # decimal), so it is checked against the bucket's low..high, and the first and last message against the
+        # lowest and highest message.
+        positive=(*candles.PRICES, *_MESSAGE_VALUES),
         high_low=(("high", "low"), ("high_message_value", "low_message_value")),
+        within=(
+            Within(("open", "close"), "low", "high"),
+            Within(("first_message_value", "last_message_value"), "low_message_value", "high_message_value"),
+        ),
         non_negative=("total_index_updates", *_VOLUMES),
     ),
     source=TopAssetsIndex(),

@@ -11,9 +11,11 @@ Every time-series dataset goes through :func:`parse_windows` with its :class:`~i
   even, never text.
 * Trade-statistic keys absent from filled no-trade candles become NULL (not the zero date, X-1); a ``0``
   timestamp also means "none". ``epoch`` columns keep Unix seconds in a BIGINT (IX-1).
-* Row rules (alignment, window, required fields, high < low, negatives, non-finite numbers) are one Polars
-  expression; a record breaking any rule is quarantined with the first reason found and the rest load (design
-  invariant 6). A required field (a candle's OPEN/HIGH/LOW/CLOSE) that is missing or null is such a rule.
+* Row rules (alignment, window, required fields, non-finite numbers, prices > 0, high < low, open/close within
+  low..high, negatives) are one Polars expression; a record breaking any rule is quarantined with the first reason
+  found and the rest load (design invariant 6). A required field (a candle's OPEN/HIGH/LOW/CLOSE) that is missing
+  or null is such a rule. Which value rules apply is each dataset's ``Layout`` (``positive``, ``high_low``,
+  ``within``, ``non_negative``).
 * The series' identity columns (``market``, ``mapped_instrument``...) are the *requested* identity, the one the
   watermark is read with (fixes F-6). A response value that differs (``layout.echo``) is loaded under the request
   and flagged with one quarantine record per window and distinct value, so nothing is silently relabelled.
@@ -127,8 +129,7 @@ def _plan(
         expr, rules = _convert(item)
         values[item.column] = expr.alias(item.column)
         checks += rules
-    checks += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
-    checks += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
+    checks += _value_rules(layout)
     # Of several good rows with one time the first is kept: rows that break no rule and share a bucket are the
     # same bucket sent twice, and dropping all of them would leave a gap below the watermark.
     reason = pl.col("_reason")
@@ -139,6 +140,26 @@ def _plan(
         .otherwise(reason)
     )
     return _Plan(drop, tuple(checks), duplicate.alias("_reason"), tuple(_outputs(table, values, constants)))
+
+
+def _value_rules(layout: Layout) -> list[pl.Expr]:
+    """The layout's value rules, in the order their reasons win: price sign, high/low, within, other signs.
+
+    A comparison with a null is null, and ``when(null)`` gives no reason: a rule on a nullable column (the trade
+    statistics a filled no-trade candle leaves out) holds vacuously where a value is missing. The all-zero point
+    rule and the per-field rules come first, so a Min API "no data" point keeps its own reason. Comparisons are
+    exact: a value equal to its low or high is inside (the API sends the same decimal for both).
+    """
+    rules: list[pl.Expr] = [pl.when(pl.col(name) <= 0).then(pl.lit(f"{name} <= 0")) for name in layout.positive]
+    rules += [pl.when(pl.col(hi) < pl.col(lo)).then(pl.lit(f"{hi} < {lo}")) for hi, lo in layout.high_low]
+    for group in layout.within:
+        low, high = pl.col(group.low), pl.col(group.high)
+        for name in group.columns:
+            value = pl.col(name)
+            outside = (value < low).fill_null(False) | (value > high).fill_null(False)
+            rules.append(pl.when(outside).then(pl.lit(f"{name} outside [{group.low}, {group.high}]")))
+    rules += [pl.when(pl.col(name) < 0).then(pl.lit(f"negative {name}")) for name in layout.non_negative]
+    return rules
 
 
 def _along_window(expr: pl.Expr, batch: bool) -> pl.Expr:

@@ -70,6 +70,21 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Within:
+    """Columns of one OHLC group that must lie within the group's ``[low, high]`` (ends included).
+
+    Attributes:
+        columns: the values checked, usually the group's open and close (``("open", "close")``).
+        low: the group's low column.
+        high: the group's high column.
+    """
+
+    columns: tuple[str, ...]
+    low: str
+    high: str
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """How one history record becomes one row, and which records are kept out.
 
@@ -78,8 +93,11 @@ class Layout:
         time_field: the record's bucket-start field (``TIMESTAMP`` on the Data API, ``time`` on the Min API).
         echo: (response field, written column) pairs: a response value that differs from the requested series is
             loaded under the request and flagged (F-6), never silently relabelled.
+        positive: price columns that must be above zero (``open <= 0`` is quarantined). A funding rate is not a
+            price: it may be zero or negative.
         high_low: (high column, low column) pairs; a row with high < low is quarantined.
-        non_negative: columns that may not be negative.
+        within: OHLC groups whose open and close must lie within their low..high (``open outside [low, high]``).
+        non_negative: columns that may not be negative (volumes, counts, open interest).
         zero_rows: Min API only: points whose prices and volumes are all zero are "no data" (the API's answer
             before a pair existed): leading ones are dropped, later ones quarantined; never stored as zeros.
         overflow: what happens to a record outside the requested window: ``quarantine`` (Data API: the API broke
@@ -89,7 +107,9 @@ class Layout:
     fields: tuple[Field, ...]
     time_field: str = "TIMESTAMP"
     echo: tuple[tuple[str, str], ...] = ()
+    positive: tuple[str, ...] = ()
     high_low: tuple[tuple[str, str], ...] = ()
+    within: tuple[Within, ...] = ()
     non_negative: tuple[str, ...] = ()
     zero_rows: bool = False
     overflow: Literal["quarantine", "drop"] = "quarantine"
@@ -296,9 +316,26 @@ def _check_table(spec: TimeSeriesSpec, interval: Interval, table: TableSpec) -> 
         sql = table.column(item.column).sql_type.split("(", 1)[0]
         if sql not in KIND_TYPES[item.kind]:
             raise ConfigurationError(f"{where}: {item.source} -> {item.column} is {item.kind} but the column is {sql}")
-    for column in (*(c for pair in spec.layout.high_low for c in pair), *spec.layout.non_negative):
-        if spec.layout.field_for(column) is None:
+    for column in _rule_columns(spec.layout):
+        fed = spec.layout.field_for(column)
+        if fed is None:
             raise ConfigurationError(f"{where}: rule names {column!r}, which no field feeds")
+        if fed.kind not in _NUMERIC_KINDS:  # a text column would compare as text, silently
+            raise ConfigurationError(f"{where}: rule names {column!r}, which is {fed.kind}, not a number")
+    for group in spec.layout.within:
+        if not group.columns or group.low == group.high:
+            raise ConfigurationError(f"{where}: within rule {group} needs columns and two distinct bounds")
     for _, column in spec.layout.echo:
         if column not in constant:
             raise ConfigurationError(f"{where}: echo check against {column!r}, which the source does not write")
+
+
+_NUMERIC_KINDS: tuple[Kind, ...] = ("float", "int", "rounded_int")
+
+
+def _rule_columns(layout: Layout) -> list[str]:
+    """Every column a row rule names (sign, high/low and within rules)."""
+    columns = [*layout.positive, *(c for pair in layout.high_low for c in pair), *layout.non_negative]
+    for group in layout.within:
+        columns += [*group.columns, group.low, group.high]
+    return columns

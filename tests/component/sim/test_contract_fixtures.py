@@ -47,6 +47,7 @@ TRADE_STATS = frozenset(
 NOT_SERVED = {
     "minapi_v1_histoday_BTC_USD_limit1_2017.json": "legacy v1 /data/histoday (flat envelope) is not used",
     "minapi_v1_histohour_BTC_USD_limit1_2017.json": "legacy v1 /data/histohour is not used by the project",
+    "minapi_v1_histoday_ZYN_USD_multiply_2022_trimmed.json": "legacy v1 /data/histoday; evidence for a quality rule",
     "minapi_error_no_data_type2_pricehistorical.json": "/data/pricehistorical is not used by the project",
     "spot_latest_instrument_metadata_coinbase_docexample.json": "/spot/v1/latest/instrument/metadata is not used",
 }

@@ -15,7 +15,7 @@ from ingestion_core.datasets import DATASETS, TimeSeriesSpec
 from ingestion_core.db.schema_sql import DIALECTS, create_table
 from ingestion_core.db.tables import polars_schema
 from ingestion_core.intervals import Interval
-from tests.unit.datasets.fixture_files import example_series, load_fixture
+from tests.unit.datasets.fixture_files import example_series, fixture_records, parse_answer
 
 pytestmark = pytest.mark.unit
 
@@ -33,14 +33,6 @@ FIXTURES: list[tuple[str, Interval, str, tuple[str, ...]]] = [
 COLLECTED = datetime(2026, 1, 2, 3, 4, 5)
 
 
-def _records(fixture: str, path: tuple[str, ...]) -> list[dict[str, object]]:
-    body = load_fixture(fixture)
-    for key in path:
-        body = body[key]
-    assert isinstance(body, list)
-    return body
-
-
 def test_every_dataset_has_a_fixture() -> None:
     assert {name for name, *_ in FIXTURES} == set(DATASETS)
 
@@ -48,17 +40,9 @@ def test_every_dataset_has_a_fixture() -> None:
 @pytest.mark.parametrize(("name", "interval", "fixture", "path"), FIXTURES, ids=[f[2] for f in FIXTURES])
 def test_fixture_parses_to_the_schema(name: str, interval: Interval, fixture: str, path: tuple[str, ...]) -> None:
     spec = DATASETS[name]
-    records = _records(fixture, path)
+    records = fixture_records(fixture, path)
     time_field = spec.layout.time_field
-    echoed = {column: str(records[0][source]) for source, column in spec.layout.echo if source in records[0]}
-    result = spec.parse(
-        records,
-        interval=interval,
-        series=example_series(spec, **echoed),
-        window_start=min(int(str(r[time_field])) for r in records),
-        window_end=max(int(str(r[time_field])) for r in records),
-        collected_at=COLLECTED,
-    )
+    result = parse_answer(spec, interval, records, COLLECTED)
     frame = result.frame
     assert result.quarantined == []
     assert frame.height == len(records) - result.dropped

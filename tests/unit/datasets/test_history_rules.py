@@ -107,13 +107,14 @@ def test_integral_float_timestamp_is_accepted() -> None:
 
 def test_duplicate_timestamp_keeps_first_and_quarantines_the_rest() -> None:
     records = candles(3)
-    dup = dict(records[1], CLOSE=1.0)
+    dup = dict(records[1], CLOSE=records[1]["LOW"])  # a different close that breaks no rule
+    assert dup["CLOSE"] != records[1]["CLOSE"]
     records.insert(2, dup)
     result = parse(records)
     assert reasons(result) == ["duplicate TIMESTAMP in response (first occurrence kept)"]
     assert result.frame.height == 3
     assert result.frame.get_column("close").to_list()[1] == records[1]["CLOSE"]
-    assert json.loads(result.quarantined[0].raw_payload)["CLOSE"] == 1.0
+    assert json.loads(result.quarantined[0].raw_payload)["CLOSE"] == records[1]["LOW"]
 
 
 def test_duplicate_of_a_rejected_row_is_not_also_a_duplicate() -> None:

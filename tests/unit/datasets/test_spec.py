@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from types import MappingProxyType
 
 import pytest
 
 from ingestion_core.datasets import DATASETS, get_dataset
-from ingestion_core.datasets.spec import DataApiHistory, Field, Layout, MinApiHistory, TimeSeriesSpec
+from ingestion_core.datasets.spec import DataApiHistory, Field, Layout, MinApiHistory, TimeSeriesSpec, Within
 from ingestion_core.db.tables.futures import series_tables
 from ingestion_core.errors import ConfigurationError, ParameterError
 from ingestion_core.sources.futures import FuturesInstruments
@@ -72,6 +73,24 @@ def test_the_field_map_is_checked_against_the_table_at_import() -> None:
         )
     with pytest.raises(ConfigurationError, match="has no column 'has_trade'"):
         FuturesInstruments("has_trade", "first_trade_datetime", "last_trade_datetime")
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"positive": ("opne",)}, "rule names 'opne', which no field feeds"),
+        ({"within": (Within(("open", "close"), "low", "hihg"),)}, "rule names 'hihg', which no field feeds"),
+        ({"within": (Within(("opne",), "low", "high"),)}, "rule names 'opne', which no field feeds"),
+        ({"positive": ("instrument",)}, "rule names 'instrument', which is text, not a number"),
+        ({"within": (Within((), "low", "high"),)}, "needs columns and two distinct bounds"),
+        ({"within": (Within(("open",), "low", "low"),)}, "needs columns and two distinct bounds"),
+    ],
+)
+def test_a_quality_rule_on_an_unknown_or_unfit_column_fails_at_import(rules: dict[str, object], message: str) -> None:
+    good = get_dataset("futures_ohlcv")
+    layout = dataclasses.replace(good.layout, **rules)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        TimeSeriesSpec("x", "x", series_tables("cc_futures_ohlcv"), good.endpoint, layout, SOURCE)
 
 
 def test_a_spec_offers_only_the_intervals_it_has_tables_for() -> None:
