@@ -286,6 +286,14 @@ class IngestionSettings(_DomainSettings):
         description="Record the key's usage (pre and post rows in cc_rate_limit_status) around every run; each "
         "record costs one API call, as in the legacy scripts.",
     )
+    hole_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        validation_alias=_env("INGEST_HOLE_ATTEMPTS"),
+        description="How many answers may come back without a bucket missing below a series' watermark (its record "
+        "quarantined, or left out) before later runs stop re-requesting it; it stays reported as a permanent hole.",
+    )
     task_retry_delay_seconds: float = Field(
         default=30.0,
         ge=0,

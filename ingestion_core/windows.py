@@ -10,10 +10,14 @@ The three steps, each a pure function:
    ``start``) to its last *closed* bucket (active) or its last data (expired), never the open bucket.
 2. :func:`resume_point` - where this run starts, from what is already stored (the crash-safe watermark).
 3. :func:`plan_windows` - split ``[resume, upper]`` into the minimum number of windows, oldest first.
+
+:func:`cover_windows` generalises step 3 to any set of needed buckets: the forward range plus the holes below the
+watermark that a run repairs (buckets whose records were quarantined, or that an answer left out).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from math import ceil
 
@@ -40,11 +44,13 @@ class StoredStats:
         last: latest stored bucket start (the watermark, ``MAX(datetime)``), or None when nothing is stored.
         first: earliest stored bucket start inside the planned range (needed only by backfills).
         rows: stored rows between ``first`` and ``last`` (needed only by backfills).
+        holes: recorded holes between the range's first bucket and ``last`` (buckets known to be missing).
     """
 
     last: int | None
     first: int | None = None
     rows: int | None = None
+    holes: int = 0
 
 
 def floor_bucket(ts: int, unit: int) -> int:
@@ -113,9 +119,9 @@ def resume_point(
     """Return the first bucket this run must request for an instrument.
 
     Incremental runs continue after the watermark (``MAX(datetime)``). A backfill (explicit ``start``) may only
-    trust the watermark when the stored rows form a gap-free prefix that starts at ``lower``; otherwise it walks
-    the whole range again (idempotent upserts make that safe, and it only happens when the range was never
-    filled in order).
+    trust the watermark when the stored rows form a prefix that starts at ``lower`` and lacks only the recorded
+    holes (which the plan re-requests); otherwise it walks the whole range again (idempotent upserts make that
+    safe, and it only happens when the range was never filled in order).
 
     Args:
         lower: first bucket of the instrument's range (see :func:`instrument_range`).
@@ -131,7 +137,8 @@ def resume_point(
         return lower
     if backfill:
         prefix_rows = (stored.last - lower) // unit + 1
-        if stored.first != lower or stored.rows != prefix_rows:
+        # Distinct buckets in [lower, last]: the count alone proves a prefix (with the known holes as its gaps).
+        if stored.rows is None or stored.rows + stored.holes != prefix_rows:
             return lower
     return max(lower, stored.last + unit - lookback * unit)
 
@@ -166,3 +173,54 @@ def plan_windows(start: int, upper: int, unit: int, max_limit: int) -> list[Wind
         windows.append(Window(start=cursor, end=end, buckets=buckets))
         cursor = end + unit
     return windows
+
+
+def cover_windows(needed: Iterable[tuple[int, int]], unit: int, max_limit: int) -> list[Window]:
+    """The fewest windows of at most ``max_limit`` buckets that contain every needed bucket, oldest first.
+
+    What a run needs is a set of bucket runs: the forward range from the resume point to the last closed bucket, and
+    the holes below the watermark it repairs (a single bucket each, usually). The greedy cover (a window starts at
+    the oldest bucket not yet covered and reaches ``max_limit`` buckets forward) is the minimum for runs covered by
+    windows of one fixed length. A window ends at the newest needed bucket it reaches, so stored buckets in between
+    are fetched again only where that costs no extra call, and a single run is split exactly as
+    :func:`plan_windows` splits it.
+
+    Args:
+        needed: ``(first, last)`` bucket runs, both inclusive and aligned to ``unit`` (any order, may overlap); a
+            run with ``first > last`` is empty.
+        unit: bucket length in seconds.
+        max_limit: the endpoint's maximum ``limit`` for this unit.
+
+    Returns:
+        Windows, oldest first, not overlapping; empty when nothing is needed.
+
+    Raises:
+        ValueError: a bound is not aligned, or ``unit``/``max_limit`` is not positive.
+    """
+    if unit <= 0 or max_limit <= 0:
+        raise ValueError("unit and max_limit must be positive")
+    runs = sorted((a, b) for a, b in needed if a <= b)
+    if any(a % unit or b % unit for a, b in runs):
+        raise ValueError(f"needed buckets must be aligned to {unit}s buckets")
+    windows: list[Window] = []
+    i, cursor = 0, None  # cursor: the first bucket not yet covered
+    while i < len(runs):
+        first = runs[i][0] if cursor is None else max(runs[i][0], cursor)
+        if first > runs[i][1]:  # this run lies inside the windows already made
+            i += 1
+            continue
+        reach = first + (max_limit - 1) * unit
+        end = first
+        while i < len(runs) and runs[i][0] <= reach:
+            end = max(end, min(runs[i][1], reach))
+            if runs[i][1] > reach:
+                break
+            i += 1
+        windows.append(Window(start=first, end=end, buckets=(end - first) // unit + 1))
+        cursor = end + unit
+    return windows
+
+
+def bucket_range(start: int, end: int, unit: int) -> range:
+    """The bucket starts ``start``, ``start + unit``, ..., ``end`` (inclusive)."""
+    return range(start, end + unit, unit)

@@ -265,7 +265,7 @@ def parse_windows(
         good, bad_rows = checked, None
     else:
         good = checked.filter(reason.is_null())
-        bad_rows = checked.filter(reason.is_not_null()).select("_win", "_row", "_reason")
+        bad_rows = checked.filter(reason.is_not_null()).select("_win", "_row", "_reason", "_ts")
     order = good.get_column("_ts")
     if (order.diff() < 0).any():  # rows out of order, or simply a window starting before the previous one ended
         good = good.sort("_win", "_ts", maintain_order=True)
@@ -279,12 +279,17 @@ def parse_windows(
         quarantined = _quarantine(
             records, bad_by_window[i], offset=first, dataset=dataset, series=window.series, time_field=layout.time_field
         )
+        rejected_at: dict[int, str] = {}
+        for _, why, stamp in bad_by_window[i]:
+            if stamp is not None:
+                rejected_at.setdefault(stamp, why)
         results.append(
             ParseResult(
                 frame=frame.slice(offset, counts[i]),
                 quarantined=quarantined + flags[i],
                 flagged=len(flags[i]),
                 dropped=sizes[i] - kept[i],
+                rejected_at=rejected_at,
             )
         )
         offset += counts[i]
@@ -311,12 +316,12 @@ def _counts(win: pl.Series, windows: int) -> list[int]:
     return counts
 
 
-def _group_rows(bad_rows: pl.DataFrame | None, windows: int) -> list[list[tuple[int, str]]]:
-    """The (batch row, reason) pairs of the quarantined rows, per window, in row order."""
-    out: list[list[tuple[int, str]]] = [[] for _ in range(windows)]
+def _group_rows(bad_rows: pl.DataFrame | None, windows: int) -> list[list[tuple[int, str, int | None]]]:
+    """The (batch row, reason, timestamp) of the quarantined rows, per window, in row order."""
+    out: list[list[tuple[int, str, int | None]]] = [[] for _ in range(windows)]
     if bad_rows is not None:
-        for index, row, why in bad_rows.iter_rows():
-            out[index].append((row, why))
+        for index, row, why, stamp in bad_rows.iter_rows():
+            out[index].append((row, why, stamp))
     return out
 
 
@@ -361,7 +366,7 @@ def _merge(reasons: Bad, bad: Mapping[int, str]) -> None:
 
 def _quarantine(
     records: Sequence[Any],
-    bad_rows: Sequence[tuple[int, str]],
+    bad_rows: Sequence[tuple[int, str, int | None]],
     *,
     offset: int,
     dataset: str,
@@ -371,7 +376,7 @@ def _quarantine(
     """The quarantine records of one window's rejected rows (``bad_rows`` are batch rows; ``offset`` its first)."""
     out: list[QuarantineRecord] = []
     seen: set[str] = set()
-    for row, reason in bad_rows:
+    for row, reason, _ in bad_rows:
         raw = records[row]
         payload: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"record": raw}
         stamp = payload.get(time_field)

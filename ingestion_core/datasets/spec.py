@@ -172,12 +172,15 @@ class ParseResult:
         quarantined: records rejected by a rule (not in ``frame``) and flags about loaded rows.
         flagged: how many of ``quarantined`` are flags about rows that were still loaded.
         dropped: records left out without a quarantine record (Min API: before first data, outside the window).
+        rejected_at: the timestamp of each quarantined record that had a readable one, with its first reason (the
+            buckets a window leaves as holes, ``pipeline.holes``).
     """
 
     frame: pl.DataFrame
     quarantined: list[QuarantineRecord] = field(default_factory=list)
     flagged: int = 0
     dropped: int = 0
+    rejected_at: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:

@@ -25,7 +25,7 @@ import polars as pl
 from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, RejectedRow, UpsertResult
-from ingestion_core.db.schema_sql import Dialect, create_staging, quote, quote_list, table_ddl
+from ingestion_core.db.schema_sql import Dialect, add_column, create_staging, quote, quote_list, table_ddl
 from ingestion_core.db.tables import (
     BOOKKEEPING_TABLES,
     INGEST_QUARANTINE,
@@ -34,6 +34,7 @@ from ingestion_core.db.tables import (
     TableSpec,
     check_identifier,
     get_table,
+    polars_schema,
 )
 from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.intervals import interval_info
@@ -212,7 +213,10 @@ class Warehouse(ABC):
     # -- schema --------------------------------------------------------------------------------------------------
 
     async def ensure_schema(self, tables: Sequence[str] | None = None, *, create_database: bool = False) -> list[str]:
-        """Create missing tables (never alters an existing table) and record the schema version.
+        """Create missing tables and record the schema version; a legacy table is never altered.
+
+        The pipeline's own tables (``TableSpec.legacy`` false: quarantine, holes, run log) get the columns a newer
+        version added, as nullable columns.
 
         The database itself is created only when asked (``python -m ingestion_core.db.migrate`` asks): a flow that
         finds no database fails with a message naming it, instead of creating one from a misspelt name on a shared
@@ -242,6 +246,11 @@ class Warehouse(ABC):
             for spec in specs:
                 for statement in table_ddl(spec, self.dialect, renderer.database):
                     cursor.execute(statement)
+                if not spec.legacy:  # our own tables grow: add what an older version did not create
+                    stored = self._stored_columns(spec, cursor)
+                    for column in spec.columns:
+                        if column.name not in stored:
+                            cursor.execute(add_column(spec, column, self.dialect, renderer.database))
 
         await self._run(work)
         version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
@@ -291,6 +300,14 @@ class Warehouse(ABC):
         self._indexed.pop(spec.qualified_name, None)
         await self._run(work)
         self._indexed.pop(spec.qualified_name, None)
+
+    def _stored_columns(self, spec: TableSpec, cursor: Any) -> set[str]:
+        """The names of the stored table's columns."""
+        cursor.execute(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            [self.renderer.database, spec.name],
+        )
+        return {str(r[0]) for r in cursor.fetchall()}
 
     def _stored_indexes(self, spec: TableSpec, cursor: Any) -> list[tuple[str, ...]]:
         """The columns of every stored index of ``spec``'s table, in index order."""
@@ -474,6 +491,40 @@ class Warehouse(ABC):
             existing += sum(int(r[0]) for r in cursor.fetchall())
         self._replace_rows(cursor, spec, frames.parameter_frame(spec, prepared))
         return UpsertResult(inserted=prepared.height - existing, updated=existing)
+
+    async def delete_keys(self, table: str, keys: pl.DataFrame) -> int:
+        """Delete the rows whose primary key is one of ``keys``' rows (one transaction).
+
+        Args:
+            table: qualified table name.
+            keys: one column per primary-key column.
+
+        Returns:
+            The rows deleted.
+        """
+        spec = get_table(table)
+        if keys.height == 0:
+            return 0
+        if set(keys.columns) != set(spec.primary_key):
+            raise ConfigurationError(f"{table}: delete by the whole primary key {spec.primary_key}")
+        typed = keys.select(spec.primary_key).cast(polars_schema(spec, spec.primary_key))
+        encoded = frames.parameter_frame(spec, typed)
+        rows = encoded.rows()
+        renderer = self.renderer
+
+        def work(cursor: Any) -> int:
+            def delete() -> int:
+                deleted = 0
+                for start in range(0, len(rows), _ENTITY_CHUNK):
+                    part = rows[start : start + _ENTITY_CHUNK]
+                    where = renderer.row_in(spec.primary_key, len(part))
+                    cursor.execute(f"DELETE FROM {renderer.table(spec)} WHERE {where}", [v for r in part for v in r])
+                    deleted += max(0, int(cursor.rowcount))
+                return deleted
+
+            return self._transaction(cursor, delete)
+
+        return await self._run(work)
 
     async def quarantine(self, records: Sequence[QuarantineRecord]) -> int:
         """Store rejected records keyed by (dataset, record_key): first_seen kept, last_seen/reason refreshed.

@@ -115,6 +115,15 @@ def create_table(spec: TableSpec, dialect: Dialect, database: str | None = None)
     return f"CREATE {kind} IF NOT EXISTS {physical_name(spec, dialect, database)} (\n  {body}\n){options}"
 
 
+def add_column(spec: TableSpec, column: Column, dialect: Dialect, database: str | None = None) -> str:
+    """``ALTER TABLE ... ADD COLUMN`` for a column added to one of the pipeline's own tables.
+
+    Always nullable, so the rows stored before stay valid.
+    """
+    table = physical_name(spec, dialect, database)
+    return f"ALTER TABLE {table} ADD COLUMN {quote(column.name, dialect)} {column_type(column, dialect)} NULL"
+
+
 def table_ddl(spec: TableSpec, dialect: Dialect, database: str | None = None) -> list[str]:
     """What creates ``spec`` when missing: its ``CREATE TABLE`` and, on SQLite, its series index."""
     statements = [create_table(spec, dialect, database)]

@@ -57,6 +57,10 @@ class SqliteWarehouse(Warehouse):
         ranked = sorted((row[5], row[1]) for row in cursor.fetchall() if row[5])
         return tuple(name for _, name in ranked)
 
+    def _stored_columns(self, spec: TableSpec, cursor: Any) -> set[str]:
+        cursor.execute(f"PRAGMA table_info({self.renderer.q(spec.name)})")
+        return {str(row[1]) for row in cursor.fetchall()}
+
     def _stored_indexes(self, spec: TableSpec, cursor: Any) -> list[tuple[str, ...]]:
         cursor.execute(f"PRAGMA index_list({self.renderer.q(spec.name)})")
         names = [str(row[1]) for row in cursor.fetchall()]

@@ -19,19 +19,26 @@ rows are still a prefix of its range. When to write:
 
 Sizes are counted in records as received (before parsing). A failed write fails every window in it (each series
 records the error and stops, as when its own window failed).
+
+Holes (``pipeline.holes``): the buckets a window leaves missing are recorded before its rows are committed, so a
+crash cannot lose one; the known holes it filled are cleared after the commit (a crash in between leaves a hole
+record for a stored bucket, which the next run re-requests once and clears).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.datasets.spec import ParseResult
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.results import UpsertResult
+from ingestion_core.epochs import to_epoch
+from ingestion_core.pipeline.hole_store import clear_holes, record_holes
+from ingestion_core.pipeline.holes import Hole, HoleUpdate, WindowAnswer, window_holes
 
 #: Parses a batch of answers of one dataset and interval: one result per answer, in order.
 Parse = Callable[[Sequence[WindowRecords]], list[ParseResult]]
@@ -42,15 +49,17 @@ LINGER_SECONDS = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Committed:
-    """One window once committed: how its answer parsed (rows, quarantine) and what its rows did in the table."""
+    """One window once committed: its parse (rows, quarantine), its rows' upsert, the holes it recorded and cleared."""
 
     parsed: ParseResult
     upserted: UpsertResult
+    holes: HoleUpdate = field(default_factory=HoleUpdate)
 
 
 @dataclass(slots=True)
 class _Gathered:
     window: WindowRecords
+    known: Mapping[int, Hole]
     done: asyncio.Future[Committed]
 
 
@@ -62,6 +71,8 @@ class WindowCommits:
         table: the qualified time-series table.
         parse: parses a batch of the dataset's answers (``TimeSeriesSpec.parse_many`` for one interval).
         max_rows: windows this large are written alone; gathered records are written once they reach it.
+        unit: the table's bucket length in seconds (to find the buckets a window leaves missing).
+        time_column: the table's time column.
         linger_seconds: how long a gathered window waits for others at most.
     """
 
@@ -72,10 +83,14 @@ class WindowCommits:
         *,
         parse: Parse,
         max_rows: int,
+        unit: int,
+        time_column: str = "datetime",
         linger_seconds: float = LINGER_SECONDS,
     ) -> None:
         self._warehouse = warehouse
         self._table = table
+        self._unit = unit
+        self._time_column = time_column
         self._parse = parse
         self._max_rows = max(1, max_rows)
         self._linger = linger_seconds
@@ -94,13 +109,19 @@ class WindowCommits:
             self._walking -= 1
             self._write_if_complete()
 
-    async def commit(self, window: WindowRecords) -> Committed:
-        """Parse and write one series' answer (alone or with others); its outcome once it is committed."""
+    async def commit(self, window: WindowRecords, known: Mapping[int, Hole] | None = None) -> Committed:
+        """Parse and write one series' answer (alone or with others); its outcome once it is committed.
+
+        Args:
+            window: the answer and what was asked.
+            known: the series' recorded holes by bucket (those the window fills are cleared).
+        """
+        holes = known or {}
         if len(window.records) >= self._max_rows:
-            (committed,) = await self._commit([window])
+            (committed,) = await self._commit([window], [holes])
             return committed
         loop = asyncio.get_running_loop()
-        gathered = _Gathered(window, loop.create_future())
+        gathered = _Gathered(window, holes, loop.create_future())
         self._gathered.append(gathered)
         if not self._write_if_complete() and self._timer is None:
             self._timer = loop.call_later(self._linger, self._write_gathered)
@@ -123,12 +144,36 @@ class WindowCommits:
             self._writes.add(task)  # a reference until it ends: the loop keeps only weak ones
             task.add_done_callback(self._writes.discard)
 
-    async def _commit(self, windows: Sequence[WindowRecords]) -> list[Committed]:
-        """Parse the answers, store their quarantined records, then upsert their rows in one transaction."""
+    async def _commit(self, windows: Sequence[WindowRecords], known: Sequence[Mapping[int, Hole]]) -> list[Committed]:
+        """Parse, store quarantined records and holes, upsert rows in one transaction, then clear filled holes."""
         parsed = self._parse(windows)
         quarantined = [record for result in parsed for record in result.quarantined]
         if quarantined:
             await self._warehouse.quarantine(quarantined)
+        holes = [self._holes(w, p, k) for w, p, k in zip(windows, parsed, known, strict=True)]
+        missing = [(w.series.key, h.missing) for w, h in zip(windows, holes, strict=True) if h.missing]
+        if missing:
+            await record_holes(self._warehouse, self._table, missing)
+        upserted = await self._write_rows(parsed)
+        filled = {w.series.key: h.filled for w, h in zip(windows, holes, strict=True) if h.filled}
+        if filled:
+            await clear_holes(self._warehouse, self._table, filled)
+        return [Committed(p, u, h) for p, u, h in zip(parsed, upserted, holes, strict=True)]
+
+    def _holes(self, window: WindowRecords, parsed: ParseResult, known: Mapping[int, Hole]) -> HoleUpdate:
+        start, end = to_epoch(window.window_start), to_epoch(window.window_end)
+        inside = {b: h for b, h in known.items() if start <= b <= end}
+        rejected = {t: why for t, why in parsed.rejected_at.items() if t % self._unit == 0 and start <= t <= end}
+        stored: list[int] = []
+        if parsed.frame.height:
+            times = parsed.frame.get_column(self._time_column)
+            oldest = to_epoch(times.min())  # type: ignore[arg-type]
+            if not rejected and not inside and parsed.frame.height == (end - oldest) // self._unit + 1:
+                return HoleUpdate()  # every bucket from the answer's first to the window's end: no hole (common)
+            stored = times.dt.epoch("s").to_list()
+        return window_holes(WindowAnswer(start, end, stored, rejected), self._unit, inside)
+
+    async def _write_rows(self, parsed: Sequence[ParseResult]) -> list[UpsertResult]:
         loaded = [i for i, result in enumerate(parsed) if result.frame.height]
         upserted = [UpsertResult() for _ in parsed]
         if len(loaded) == 1:
@@ -137,11 +182,11 @@ class WindowCommits:
             results = await self._warehouse.upsert_series(self._table, [parsed[i].frame for i in loaded])
             for i, result in zip(loaded, results, strict=True):
                 upserted[i] = result
-        return [Committed(p, u) for p, u in zip(parsed, upserted, strict=True)]
+        return upserted
 
     async def _write(self, batch: list[_Gathered]) -> None:
         try:
-            results = await self._commit([g.window for g in batch])
+            results = await self._commit([g.window for g in batch], [g.known for g in batch])
         except Exception as exc:
             for gathered in batch:
                 if not gathered.done.done():

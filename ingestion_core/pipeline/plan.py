@@ -6,11 +6,13 @@ query) to the task that executes it, and it is what ``dry_run`` prints.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingestion_core.pipeline.holes import Hole, open_holes
 from ingestion_core.sources.base import Series, SeriesKey
-from ingestion_core.windows import StoredStats, Window, instrument_range, plan_windows, resume_point
+from ingestion_core.windows import StoredStats, Window, cover_windows, instrument_range, resume_point
 
 UP_TO_DATE = "up to date"
 
@@ -26,6 +28,9 @@ class SeriesPlan:
         skip_reason: why there is nothing to fetch (``up to date``, ``no first-data time ...``).
         discover: no first-data time is known (Min API pairs): the first window is walked backwards from its end
             until the data starts, then written oldest first.
+        holes: the series' recorded holes by bucket (``pipeline.holes``), permanent ones included.
+        repairs: the open holes below the resume point that the windows re-request.
+        hole_attempts: answers without a hole after which it is permanent (``INGEST_HOLE_ATTEMPTS``).
     """
 
     series: Series
@@ -33,6 +38,9 @@ class SeriesPlan:
     windows: tuple[Window, ...] = field(default_factory=tuple)
     skip_reason: str | None = None
     discover: bool = False
+    holes: Mapping[int, Hole] = field(default_factory=dict)
+    repairs: int = 0
+    hole_attempts: int = 5
 
     @property
     def key(self) -> SeriesKey:
@@ -60,6 +68,8 @@ def plan_series(
     start: int | None = None,
     end: int | None = None,
     lookback: int = 0,
+    holes: Mapping[SeriesKey, Mapping[int, Hole]] | None = None,
+    max_attempts: int = 5,
 ) -> list[SeriesPlan]:
     """Plan every series' windows for one run.
 
@@ -72,6 +82,9 @@ def plan_series(
         start: backfill start (Unix seconds) or None for an incremental run.
         end: backfill end or None.
         lookback: buckets before the watermark to re-fetch for revisions.
+        holes: per series, its recorded holes by bucket; the open ones inside the range are re-requested, in the
+            calls the run makes anyway where they reach (``windows.cover_windows``).
+        max_attempts: answers without a hole after which it is permanent (not requested any more).
 
     Returns:
         One plan per series, in input order; series with nothing to fetch carry a ``skip_reason``.
@@ -84,6 +97,7 @@ def plan_series(
     plans: list[SeriesPlan] = []
     for item in selected:
         stats = stored.get(item.key)
+        known = dict((holes or {}).get(item.key) or {})
         watermark = stats.last if stats else None
         first_data = item.first_data
         discover = item.probe_start and start is None and watermark is None
@@ -98,12 +112,28 @@ def plan_series(
         )
         if rng is None:
             reason = "no first-data time in metadata" if first_data is None and start is None else "empty range"
-            plans.append(SeriesPlan(item, watermark, (), reason))
+            plans.append(SeriesPlan(item, watermark, (), reason, holes=known, hole_attempts=max_attempts))
             continue
         lower, upper = rng
+        if stats is not None and stats.last is not None and known:
+            # A backfill may trust a watermark whose rows are the range's prefix minus the holes it knows about.
+            inside = sum(1 for bucket in known if lower <= bucket <= stats.last)
+            stats = dataclasses.replace(stats, holes=inside)
         first = resume_point(lower, unit, stats, backfill=start is not None, lookback=lookback)
-        windows = tuple(plan_windows(first, upper, unit, max_limit))
-        plans.append(SeriesPlan(item, watermark, windows, None if windows else UP_TO_DATE, discover and bool(windows)))
+        repairs = [h.bucket for h in open_holes(known.values(), max_attempts) if lower <= h.bucket < first]
+        windows = tuple(cover_windows([(first, upper), *((b, b) for b in repairs)], unit, max_limit))
+        plans.append(
+            SeriesPlan(
+                item,
+                watermark,
+                windows,
+                None if windows else UP_TO_DATE,
+                discover and bool(windows),
+                holes=known,
+                repairs=len(repairs),
+                hole_attempts=max_attempts,
+            )
+        )
     return plans
 
 

@@ -23,18 +23,20 @@ class RunRequest:
         values: the validated parameters (``RunParameters.model_dump()``).
         now: the run's clock (Unix seconds; a scheduled run uses its scheduled time).
         max_concurrency: series fetched at once inside one task (parameter or setting).
+        hole_attempts: answers without a hole after which it is permanent (``INGEST_HOLE_ATTEMPTS``).
     """
 
     dataset: str
     values: dict[str, Any]
     now: int
     max_concurrency: int = 8
+    hole_attempts: int = 5
 
     @classmethod
     def of(cls, parameters: RunParameters, *, dataset: str, now: int, settings: Settings) -> RunRequest:
         """Build a request from validated parameters (settings supply the defaults left empty)."""
         concurrency = parameters.max_concurrency or settings.ingestion.max_concurrency
-        return cls(dataset, parameters.model_dump(), now, concurrency)
+        return cls(dataset, parameters.model_dump(), now, concurrency, settings.ingestion.hole_attempts)
 
     @property
     def spec(self) -> TimeSeriesSpec:

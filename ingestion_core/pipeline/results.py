@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ingestion_core.errors import ApiError, error_kind, is_retriable
+from ingestion_core.pipeline.holes import Hole
 from ingestion_core.pipeline.plan import UP_TO_DATE, SeriesPlan
 from ingestion_core.redaction import redact
 from ingestion_core.sources.base import Series, SeriesKey
@@ -34,6 +35,9 @@ class SeriesResult:
         detail: why it failed or was skipped (HTTP status and reason first).
         error_kind: the failure's class (``api-fatal``, ``database``...), empty unless failed.
         retriable: whether the failure may go away on a retry.
+        holes_repaired: recorded holes this run filled.
+        holes_open: holes below the watermark after the run that later runs still re-request.
+        holes_permanent: holes no longer requested (their attempts are used up), reported.
     """
 
     key: SeriesKey
@@ -47,6 +51,9 @@ class SeriesResult:
     detail: str = ""
     error_kind: str = ""
     retriable: bool = False
+    holes_repaired: int = 0
+    holes_open: int = 0
+    holes_permanent: int = 0
 
     @property
     def label(self) -> str:
@@ -108,13 +115,23 @@ def describe_failure(exc: BaseException) -> str:
 def skipped_result(plan: SeriesPlan) -> SeriesResult:
     """The result of a series the plan found nothing to do for."""
     status: Status = "up to date" if plan.skip_reason == UP_TO_DATE else "skipped"
+    open_, permanent = count_holes(plan.holes.values(), plan.hole_attempts, plan.watermark_before)
     return SeriesResult(
         plan.key,
         status,
         watermark_before=plan.watermark_before,
         watermark_after=plan.watermark_before,
         detail=plan.skip_reason or "",
+        holes_open=open_,
+        holes_permanent=permanent,
     )
+
+
+def count_holes(holes: Iterable[Hole], max_attempts: int, watermark: int | None) -> tuple[int, int]:
+    """(open, permanent) holes of a series below its watermark (above it, the next run's walk covers them)."""
+    below = [h for h in holes if watermark is not None and h.bucket <= watermark]
+    permanent = sum(1 for h in below if h.permanent(max_attempts))
+    return len(below) - permanent, permanent
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.epochs import to_epoch
 from ingestion_core.intervals import interval_info
+from ingestion_core.pipeline.hole_store import read_holes
 from ingestion_core.pipeline.plan import SeriesPlan, plan_series
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan
@@ -44,10 +45,11 @@ async def read_stored(
 
 
 async def plan_selected(warehouse: Warehouse, request: RunRequest, selected: Sequence[Series]) -> list[SeriesPlan]:
-    """Plan the windows of the given series from what is stored (one grouped query)."""
+    """Plan the windows of the given series from what is stored (one grouped query) and their recorded holes."""
     spec = request.spec
     info = interval_info(request.interval)
-    stored = await read_stored(warehouse, request, [s.key for s in selected])
+    keys = [s.key for s in selected]
+    stored = await read_stored(warehouse, request, keys)
     return plan_series(
         selected,
         stored,
@@ -57,6 +59,8 @@ async def plan_selected(warehouse: Warehouse, request: RunRequest, selected: Seq
         start=request.start,
         end=request.end,
         lookback=request.lookback,
+        holes=await read_holes(warehouse, request.table, keys),
+        max_attempts=request.hole_attempts,
     )
 
 

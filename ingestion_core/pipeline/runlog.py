@@ -37,6 +37,9 @@ FIGURES = (
     "rows_inserted",
     "rows_updated",
     "quarantined",
+    "holes_repaired",
+    "holes_open",
+    "holes_permanent",
 )
 
 

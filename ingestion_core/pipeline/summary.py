@@ -34,6 +34,7 @@ def merge_attempts(first: SeriesResult, later: SeriesResult) -> SeriesResult:
         rows_updated=first.rows_updated + later.rows_updated,
         quarantined=first.quarantined + later.quarantined,
         calls=first.calls + later.calls,
+        holes_repaired=first.holes_repaired + later.holes_repaired,
         watermark_before=first.watermark_before,
         watermark_after=later.watermark_after if later.watermark_after is not None else first.watermark_after,
         detail=later.detail or (first.detail if status == first.status else ""),
@@ -78,6 +79,9 @@ class RunSummary:
     rows_inserted: int = 0
     rows_updated: int = 0
     quarantined: int = 0
+    holes_repaired: int = 0
+    holes_open: int = 0
+    holes_permanent: int = 0
     calls: int = 0
     http_attempts: int = 0
     rate_limited: int = 0
@@ -105,10 +109,21 @@ class RunSummary:
         head = f"{self.dataset} {self.interval}: {self.series} series, "
         if self.dry_run:
             return head + f"{self.planned_calls} calls planned, ~{self.estimated_seconds:.1f}s at the current budget"
-        return head + (
-            f"{self.calls} calls ({self.http_attempts} HTTP attempts, {self.rate_limited} rate-limited, "
-            f"{self.waited_seconds:.1f}s waiting for budget), {self.rows_inserted} inserted, "
-            f"{self.rows_updated} updated, {self.quarantined} quarantined, {len(self.failed)} failed"
+        return (
+            head
+            + (
+                f"{self.calls} calls ({self.http_attempts} HTTP attempts, {self.rate_limited} rate-limited, "
+                f"{self.waited_seconds:.1f}s waiting for budget), {self.rows_inserted} inserted, "
+                f"{self.rows_updated} updated, {self.quarantined} quarantined, {len(self.failed)} failed"
+            )
+            + self._holes()
+        )
+
+    def _holes(self) -> str:
+        if not (self.holes_repaired or self.holes_open or self.holes_permanent):
+            return ""
+        return (
+            f"; holes: {self.holes_repaired} repaired, {self.holes_open} still open, {self.holes_permanent} permanent"
         )
 
     def render(self) -> str:
@@ -135,6 +150,9 @@ class RunSummary:
             "rows_inserted": self.rows_inserted,
             "rows_updated": self.rows_updated,
             "quarantined": self.quarantined,
+            "holes_repaired": self.holes_repaired,
+            "holes_open": self.holes_open,
+            "holes_permanent": self.holes_permanent,
             "lowest_remaining": {str(k): v for k, v in sorted(self.lowest_remaining.items())},
             "failed": self.failed[:50],
         }
@@ -167,11 +185,19 @@ def result_row(result: SeriesResult, entity_columns: Sequence[str]) -> dict[str,
         "inserted": result.rows_inserted,
         "updated": result.rows_updated,
         "quarantined": result.quarantined,
+        "holes": _hole_cell(result),
         "calls": result.calls,
         "watermark_before": format_ts(result.watermark_before),
         "watermark_after": format_ts(result.watermark_after),
         "detail": result.detail,
     }
+
+
+def _hole_cell(result: SeriesResult) -> str:
+    """``repaired/open/permanent`` holes of a series, empty when it has none."""
+    if not (result.holes_repaired or result.holes_open or result.holes_permanent):
+        return ""
+    return f"{result.holes_repaired} repaired, {result.holes_open} open, {result.holes_permanent} permanent"
 
 
 def summarize_plan(
@@ -215,6 +241,9 @@ def summarize_run(
         rows_inserted=sum(r.rows_inserted for r in results),
         rows_updated=sum(r.rows_updated for r in results),
         quarantined=sum(r.quarantined for r in results),
+        holes_repaired=sum(r.holes_repaired for r in results),
+        holes_open=sum(r.holes_open for r in results),
+        holes_permanent=sum(r.holes_permanent for r in results),
         calls=sum(r.calls for r in results),
         http_attempts=m.http_attempts,
         rate_limited=m.rate_limited,

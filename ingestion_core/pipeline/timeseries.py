@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -26,10 +26,17 @@ from ingestion_core.datasets.spec import DataApiHistory, TimeSeriesSpec
 from ingestion_core.db.base import Warehouse
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import FatalApiError, error_kind, is_retriable
-from ingestion_core.intervals import Interval
+from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.pipeline.commits import WindowCommits
+from ingestion_core.pipeline.holes import Hole
 from ingestion_core.pipeline.plan import SeriesPlan
-from ingestion_core.pipeline.results import GroupMetrics, SeriesResult, describe_failure, skipped_result
+from ingestion_core.pipeline.results import (
+    GroupMetrics,
+    SeriesResult,
+    count_holes,
+    describe_failure,
+    skipped_result,
+)
 from ingestion_core.quarantine import rejected_record
 from ingestion_core.report import format_ts
 from ingestion_core.windows import Window
@@ -74,17 +81,26 @@ class _Walk:
     metrics: GroupMetrics
     result: SeriesResult
     commits: WindowCommits
+    holes: dict[int, Hole] = field(default_factory=dict)
+    repaired: int = 0
+    rejected_reason: str = ""
 
     async def write(self, window: Window, records: Sequence[Mapping[str, Any]]) -> int | None:
         """Parse, quarantine and upsert one window; returns rows written, None when only zeros came back."""
         collected_at = datetime.fromtimestamp(int(self.clock()), UTC).replace(tzinfo=None)
         answer = WindowRecords(records, self.plan.series, window.start, window.end, collected_at)
         started = time.monotonic()
-        committed = await self.commits.commit(answer)
+        committed = await self.commits.commit(answer, self.holes)
         self.metrics.upsert_seconds += time.monotonic() - started
         parsed, upserted = committed.parsed, committed.upserted
+        for hole in committed.holes.missing:
+            self.holes[hole.bucket] = hole
+        for bucket in committed.holes.filled:
+            self.holes.pop(bucket, None)
+        self.repaired += len(committed.holes.filled)
         if parsed.quarantined:
             self.result = replace(self.result, quarantined=self.result.quarantined + parsed.rejected)
+            self.rejected_reason = next(iter(parsed.rejected_at.values()), self.rejected_reason)
         frame = parsed.frame
         if frame.height == 0:
             return None if self.spec.layout.zero_rows and parsed.dropped == len(records) and records else 0
@@ -132,15 +148,24 @@ class _Walk:
                 empty_until = window.end
                 continue
             stored = stored or written > 0
-            if written == 0:
-                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap.
-                detail = f"empty response for window ending {format_ts(window.end)}; resumes there next run"
-                return replace(self.result, status="failed", detail=detail, error_kind="data", retriable=True)
+            below = self.plan.watermark_before is not None and window.end <= self.plan.watermark_before
+            if written == 0 and not below:
+                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap. Not retried
+                # within the run (an answer that came back empty or wholly corrupt is not a lost connection); the
+                # next run resumes there. A repair window below the watermark only counts its holes' attempts.
+                return replace(self.result, status="failed", detail=self._empty(window, outcome), error_kind="data")
         if not stored and empty_until is not None:
             return replace(self.result, status="no data", detail=f"only empty points up to {format_ts(empty_until)}")
         if not stored and skip_until is not None:
             return replace(self.result, status="no data")
         return self.result
+
+    def _empty(self, window: Window, records: Sequence[Mapping[str, Any]]) -> str:
+        ending = format_ts(window.end)
+        if records:
+            why = f" ({self.rejected_reason})" if self.rejected_reason else ""
+            return f"all {len(records)} records for the window ending {ending} were quarantined{why}; resumes there"
+        return f"empty response for the window ending {ending}; resumes there next run"
 
     async def discover(self) -> SeriesResult:
         """Walk back from the newest window until the data starts, then write what was found oldest first."""
@@ -204,17 +229,22 @@ async def ingest_series(
     start = SeriesResult(plan.key, "ok", watermark_before=plan.watermark_before, watermark_after=plan.watermark_before)
     own = commits or window_commits(warehouse, spec, interval)
     walk = _Walk(plan, spec, interval, client, warehouse, clock, on_window, metrics or GroupMetrics(), start, own)
+    walk.holes = dict(plan.holes)
     try:
         if commits is None:
             with own.walking():
-                return await (walk.discover() if plan.discover else walk.forward())
-        return await (walk.discover() if plan.discover else walk.forward())
+                result = await (walk.discover() if plan.discover else walk.forward())
+        else:
+            result = await (walk.discover() if plan.discover else walk.forward())
     except FatalApiError as exc:
         if exc.status == 404 and exc.param == "instrument" and spec.source.skip_unknown:
-            return replace(walk.result, status="skipped", detail=f"not available: {describe_failure(exc)}")
-        return _failed(walk.result, exc, spec, interval, plan)
+            result = replace(walk.result, status="skipped", detail=f"not available: {describe_failure(exc)}")
+        else:
+            result = _failed(walk.result, exc, spec, interval, plan)
     except Exception as exc:  # one series never stops the others (invariant 7)
-        return _failed(walk.result, exc, spec, interval, plan)
+        result = _failed(walk.result, exc, spec, interval, plan)
+    open_, permanent = count_holes(walk.holes.values(), plan.hole_attempts, result.watermark_after)
+    return replace(result, holes_repaired=walk.repaired, holes_open=open_, holes_permanent=permanent)
 
 
 def _failed(
@@ -275,5 +305,12 @@ def window_commits(warehouse: Warehouse, spec: TimeSeriesSpec, interval: Interva
     """
     settings = warehouse.settings
     limit = min(settings.bulk_threshold_rows, settings.upsert_batch_rows // 2)
-    table = spec.table_for(interval).qualified_name
-    return WindowCommits(warehouse, table, parse=functools.partial(spec.parse_many, interval=interval), max_rows=limit)
+    table = spec.table_for(interval)
+    return WindowCommits(
+        warehouse,
+        table.qualified_name,
+        parse=functools.partial(spec.parse_many, interval=interval),
+        max_rows=limit,
+        unit=interval_info(interval).seconds,
+        time_column=table.time_column or "datetime",
+    )

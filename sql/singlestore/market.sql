@@ -722,6 +722,19 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_rate_limit_status` (
   SORT KEY (`timestamp`, `use_case`)
 );
 
+CREATE TABLE IF NOT EXISTS `market`.`ingest_holes` (
+  `table_name` VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `series` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `bucket` DATETIME NOT NULL,
+  `reason` TEXT NOT NULL,
+  `attempts` INT NOT NULL,
+  `first_seen` DATETIME NOT NULL,
+  `last_seen` DATETIME NOT NULL,
+  PRIMARY KEY (`table_name`, `series`, `bucket`),
+  SHARD KEY (`table_name`, `series`),
+  SORT KEY (`table_name`, `series`, `bucket`)
+);
+
 CREATE TABLE IF NOT EXISTS `market`.`ingest_quarantine` (
   `dataset` VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   `record_key` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -756,6 +769,9 @@ CREATE TABLE IF NOT EXISTS `market`.`ingest_run_log` (
   `quarantined` BIGINT,
   `failed_series` INT,
   `failure` TEXT,
+  `holes_repaired` INT,
+  `holes_open` INT,
+  `holes_permanent` INT,
   PRIMARY KEY (`flow_run_id`),
   SHARD KEY (`flow_run_id`),
   SORT KEY (`started_at`)

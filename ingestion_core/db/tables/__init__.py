@@ -8,6 +8,7 @@ from __future__ import annotations
 from ingestion_core.db.tables.assets import ASSET_TABLES
 from ingestion_core.db.tables.bookkeeping import (
     BOOKKEEPING_TABLES,
+    INGEST_HOLES,
     INGEST_QUARANTINE,
     INGEST_RUN_LOG,
     INGEST_SCHEMA_VERSION,
@@ -49,6 +50,7 @@ def get_table(name: str | TableSpec) -> TableSpec:
 __all__ = [
     "BOOKKEEPING_TABLES",
     "IDENTIFIER",
+    "INGEST_HOLES",
     "INGEST_QUARANTINE",
     "INGEST_RUN_LOG",
     "INGEST_SCHEMA_VERSION",

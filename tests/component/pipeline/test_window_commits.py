@@ -85,7 +85,7 @@ async def test_windows_of_series_that_all_wait_are_written_together_with_their_o
 ) -> None:
     await warehouse.upsert(TABLE, frame("B", range(2)))
     warehouse.writes.clear()
-    commits = WindowCommits(warehouse, TABLE, parse=PARSE, max_rows=100, linger_seconds=60)
+    commits = WindowCommits(warehouse, TABLE, parse=PARSE, unit=3600, max_rows=100, linger_seconds=60)
 
     async def walk(instrument: str, hours: range) -> UpsertResult:
         with commits.walking():
@@ -103,7 +103,7 @@ async def test_windows_of_series_that_all_wait_are_written_together_with_their_o
 
 
 async def test_a_lone_waiting_window_is_written_after_the_linger(warehouse: RecordingWarehouse) -> None:
-    commits = WindowCommits(warehouse, TABLE, parse=PARSE, max_rows=100, linger_seconds=0.05)
+    commits = WindowCommits(warehouse, TABLE, parse=PARSE, unit=3600, max_rows=100, linger_seconds=0.05)
     fetching = asyncio.Event()
 
     async def still_fetching() -> None:
@@ -126,7 +126,7 @@ async def test_a_lone_waiting_window_is_written_after_the_linger(warehouse: Reco
 async def test_large_windows_are_written_alone_and_gathered_rows_are_written_at_the_limit(
     warehouse: RecordingWarehouse,
 ) -> None:
-    commits = WindowCommits(warehouse, TABLE, parse=PARSE, max_rows=4, linger_seconds=60)
+    commits = WindowCommits(warehouse, TABLE, parse=PARSE, unit=3600, max_rows=4, linger_seconds=60)
     waiting = asyncio.Event()
 
     async def busy() -> None:
@@ -148,7 +148,7 @@ async def test_large_windows_are_written_alone_and_gathered_rows_are_written_at_
 
 
 async def test_a_failed_write_fails_every_window_in_it(warehouse: RecordingWarehouse) -> None:
-    commits = WindowCommits(warehouse, TABLE, parse=PARSE, max_rows=100, linger_seconds=60)
+    commits = WindowCommits(warehouse, TABLE, parse=PARSE, unit=3600, max_rows=100, linger_seconds=60)
     await warehouse.close()  # every write now fails
 
     async def walk(instrument: str) -> UpsertResult:
@@ -164,7 +164,7 @@ async def test_a_failed_write_fails_every_window_in_it(warehouse: RecordingWareh
 async def test_gathered_answers_are_parsed_together_and_their_quarantine_stored_in_one_call(
     warehouse: RecordingWarehouse,
 ) -> None:
-    commits = WindowCommits(warehouse, TABLE, parse=PARSE, max_rows=100, linger_seconds=60)
+    commits = WindowCommits(warehouse, TABLE, parse=PARSE, unit=3600, max_rows=100, linger_seconds=60)
     broken = [candle(0), candle(1, low=500.0), candle(2)]  # HIGH < LOW in the middle row
     empty: list[dict[str, Any]] = []
 

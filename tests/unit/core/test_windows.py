@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from ingestion_core.windows import (
     StoredStats,
     Window,
+    bucket_range,
+    cover_windows,
     floor_bucket,
     instrument_range,
     last_closed_bucket,
@@ -150,3 +152,88 @@ def test_calls_equal_ceil_of_missing_buckets(unit_limit: tuple[int, int], total:
     missing = total - stored
     assert len(windows) == ceil(missing / limit)
     assert sum(w.buckets for w in windows) == missing
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit_limit=UNITS, offsets=st.lists(st.integers(0, 12_000), max_size=60))
+def test_cover_windows_contains_every_needed_bucket_once_in_at_most_limit_buckets(
+    unit_limit: tuple[int, int], offsets: list[int]
+) -> None:
+    unit, limit = unit_limit
+    base = T0 - T0 % unit
+    needed = [base + o * unit for o in offsets]
+    windows = cover_windows([(b, b) for b in needed], unit, limit)
+    covered = [b for b in needed for w in windows if w.start <= b <= w.end]
+    assert sorted(covered) == sorted(needed)  # each needed bucket in exactly one window
+    for prev, nxt in itertools.pairwise(windows):
+        assert prev.end < nxt.start  # oldest first, never overlapping
+    for w in windows:
+        assert w.start in needed and w.end in needed  # no window reaches past what is needed
+        assert 1 <= w.buckets <= limit and w.buckets == (w.end - w.start) // unit + 1
+
+
+def _fewest_windows(points: list[int], length: int) -> int:
+    """Brute force: the fewest windows of ``length`` consecutive integers that cover ``points``."""
+    if not points:
+        return 0
+    starts = range(min(points) - length + 1, max(points) + 1)
+    for count in range(1, len(points) + 1):
+        for chosen in itertools.combinations(starts, count):
+            if all(any(s <= p < s + length for s in chosen) for p in points):
+                return count
+    raise AssertionError("unreachable: one window per point always covers")
+
+
+@settings(max_examples=200, deadline=None)
+@given(points=st.lists(st.integers(0, 18), max_size=6), length=st.integers(1, 5))
+def test_cover_windows_is_the_fewest_possible(points: list[int], length: int) -> None:
+    windows = cover_windows([(p * 60, p * 60) for p in points], 60, length)
+    assert len(windows) == _fewest_windows(sorted(set(points)), length)
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_limit=UNITS, first=st.integers(0, 10_000), count=st.integers(0, 9_000))
+def test_cover_windows_splits_a_contiguous_run_as_plan_windows_does(
+    unit_limit: tuple[int, int], first: int, count: int
+) -> None:
+    unit, limit = unit_limit
+    start = T0 - T0 % unit + first * unit
+    upper = start + (count - 1) * unit
+    assert cover_windows([(start, upper)], unit, limit) == plan_windows(start, upper, unit, limit)
+    single = [(b, b) for b in bucket_range(start, upper, unit)]
+    assert cover_windows(single, unit, limit) == plan_windows(start, upper, unit, limit)
+
+
+def test_cover_windows_joins_a_hole_to_the_forward_range_when_it_costs_no_call() -> None:
+    hour = 3600
+    forward = (100 * hour, 104 * hour)
+    assert cover_windows([(90 * hour, 90 * hour), forward], hour, 20) == [Window(90 * hour, 104 * hour, 15)]
+    assert cover_windows([(10 * hour, 10 * hour), (11 * hour, 11 * hour), forward], hour, 20) == [
+        Window(10 * hour, 11 * hour, 2),
+        Window(100 * hour, 104 * hour, 5),
+    ]
+    # A hole just before a long forward range: the first window starts at the hole and is full.
+    assert cover_windows([(95 * hour, 95 * hour), (100 * hour, 130 * hour)], hour, 20) == [
+        Window(95 * hour, 114 * hour, 20),
+        Window(115 * hour, 130 * hour, 16),
+    ]
+    with pytest.raises(ValueError, match="aligned"):
+        cover_windows([(hour + 1, hour + 1)], hour, 20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    unit_limit=UNITS,
+    holes=st.lists(st.integers(0, 9_000), max_size=20),
+    forward=st.tuples(st.integers(0, 12_000), st.integers(-1, 9_000)),
+)
+def test_cover_windows_of_holes_and_a_forward_range_equals_the_cover_of_their_buckets(
+    unit_limit: tuple[int, int], holes: list[int], forward: tuple[int, int]
+) -> None:
+    unit, limit = unit_limit
+    base = T0 - T0 % unit
+    first, length = base + forward[0] * unit, forward[1]
+    last = first + length * unit
+    runs = [(base + h * unit, base + h * unit) for h in holes] + [(first, last)]
+    buckets = {b for a, z in runs for b in bucket_range(a, z, unit)}
+    assert cover_windows(runs, unit, limit) == cover_windows([(b, b) for b in buckets], unit, limit)

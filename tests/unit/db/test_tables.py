@@ -24,6 +24,7 @@ OUT_OF_SCOPE = {"market.cc_asset_coin_uid_map"}
 # Tables the pipeline adds (additive, never a legacy table): its bookkeeping and the Min API price history.
 NEW_TABLES = {
     "market.ingest_quarantine",
+    "market.ingest_holes",
     "market.ingest_schema_version",
     "market.ingest_run_log",
     *(f"market.cc_crypto_prices_{interval}" for interval in ("1m", "1h", "1d")),
