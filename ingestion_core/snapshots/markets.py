@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import naive_utc_second
 from ingestion_core.errors import IngestError
+from ingestion_core.names import ListedName
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.snapshots.convert import Converter, unkeyable, usable_key
 from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
@@ -42,7 +43,7 @@ class MarketsParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    markets: list[str] | None = Field(
+    markets: list[ListedName] | None = Field(
         None, min_length=1, description="Exchanges to refresh (e.g. binance); empty = every exchange in one call."
     )
     instrument_status: list[InstrumentStatus] = Field(
