@@ -13,6 +13,7 @@ from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUME
 from ingestion_core.db.tables.spot import EXCHANGE_SPOT_DETAILS, INSTRUMENTS_SPOT
 from ingestion_core.snapshots import SNAPSHOTS
 from ingestion_core.snapshots.markets import MarketsParameters
+from ingestion_core.snapshots.outcome import quarantine_failures
 from ingestion_core.snapshots.spec import Fetched, Parsed
 from tests.unit.datasets.fixture_files import load_fixture
 
@@ -120,6 +121,18 @@ def test_entries_that_cannot_be_keyed_are_quarantined_and_the_rest_load(data: di
     assert sorted(q.record_key for q in parsed.quarantined) == ["binance|BAD\\ud800-USDT", "broken", f"bybit|{symbol}"]
     keys = set(parsed.frames[INSTRUMENTS].select("exchange_internal_name", "mapped_instrument_symbol").iter_rows())
     assert ("bybit", symbol) not in keys
+
+
+def test_each_quarantined_record_is_named_as_a_failure(data: dict[str, Any]) -> None:
+    data["binance"]["instruments"]["BAD\udcff-USDT"] = next(iter(data["binance"]["instruments"].values()))
+    next(iter(data["bybit"]["instruments"].values()))["HAS_TRADES_FUTURES"] = "yes"
+    failures = quarantine_failures(futures(data).quarantined)
+    assert failures[0] == "quarantined binance|BAD\\udcff-USDT: instrument symbol is not usable text"
+    assert (
+        failures[1].startswith("quarantined bybit|")
+        and "has_trades: not a boolean ('yes'); stored as NULL" in failures[1]
+    )
+    assert len(failures) == 2
 
 
 def test_empty_data_gives_empty_frames_in_schema() -> None:
