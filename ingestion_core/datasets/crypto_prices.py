@@ -25,7 +25,7 @@ CRYPTO_PRICES = TimeSeriesSpec(
             Field("volume_from", "volumefrom", "float"),
             Field("volume_to", "volumeto", "float"),
             Field("conversion_type", "conversionType", "text"),
-            Field("conversion_symbol", "conversionSymbol", "text"),
+            Field("conversion_symbol", "conversionSymbol", "name"),
         ),
         high_low=(("high", "low"),),
         non_negative=("volume_from", "volume_to"),
