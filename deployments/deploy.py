@@ -15,7 +15,6 @@ import); a problem is one line on stderr and exit status 2. Then, idempotently:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
@@ -30,9 +29,11 @@ from deployments.apply import backfill_scheduled_events, run_prefect_deploy
 from deployments.automations import reconcile_automations
 from deployments.drift import DeploymentPlan, plan_deployments
 from deployments.notify import Target, check_targets, delete_unused_managed_blocks, save_targets, targets_from_settings
+from deployments.options import RunLimit, Seconds
 from deployments.pool import ensure_work_pool
 from deployments.preflight import api_url, check_entrypoints, check_pools, check_pull_directories, check_server
 from deployments.spec import PREFECT_FILE, ProjectSpec, load_project
+from flows._cli import OneLineParser, checked
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.settings import load_settings
 
@@ -150,17 +151,19 @@ async def deploy(prefect_file: Path, *, dry_run: bool, pool_concurrency: int, sc
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m deployments.deploy", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
         "--prefect-file", type=Path, default=PREFECT_FILE, help="the project file (default: prefect.yaml)"
     )
     parser.add_argument("--dry-run", action="store_true", help="check and print the plan; change nothing")
-    parser.add_argument("--pool-concurrency", type=int, default=4, help="flow runs at once on a new work pool")
+    parser.add_argument(
+        "--pool-concurrency", type=checked(RunLimit), default=4, help="flow runs at once on a new work pool (>= 1)"
+    )
     parser.add_argument(
         "--scheduler-wait-seconds",
-        type=float,
+        type=checked(Seconds),
         default=30.0,
         help="how long to wait for the server's scheduler to recreate the runs of updated deployments (default 30)",
     )

@@ -40,6 +40,8 @@ from prefect.utilities.services import critical_service_loop
 from prefect.workers.base import BaseWorkerResult
 from prefect.workers.process import ProcessWorker
 
+from deployments.options import RunLimit, Seconds
+from flows._cli import OneLineParser, checked
 from ingestion_core.errors import ConfigurationError
 
 logger = get_logger("ccdata.worker")
@@ -213,31 +215,30 @@ async def run(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m deployments.worker",
         description="Run a Prefect process worker that drains on SIGTERM/SIGINT instead of crashing runs.",
     )
     parser.add_argument("--pool", default="ccdata-ingest", help="work pool to serve (default ccdata-ingest)")
     parser.add_argument(
         "--grace-seconds",
-        type=float,
+        type=checked(Seconds),
         default=600.0,
         help="after a stop signal, how long runs in flight may go on before they are cancelled (default 600)",
     )
     parser.add_argument(
         "--cancel-timeout-seconds",
-        type=float,
+        type=checked(Seconds),
         default=90.0,
         help="how long to wait for cancelled runs to stop before exiting anyway (default 90)",
     )
-    parser.add_argument("--limit", type=int, default=None, help="flow runs at once on this worker (default: no limit)")
+    parser.add_argument(
+        "--limit", type=checked(RunLimit), default=None, help="flow runs at once on this worker (default: no limit)"
+    )
     parser.add_argument("--name", default=None, help="worker name shown in the UI (default: generated)")
     parser.add_argument("--work-queue", action="append", help="poll only this queue (repeatable; default: all)")
-    parser.add_argument("--prefetch-seconds", type=float, default=None, help="look-ahead for scheduled runs")
-    args = parser.parse_args(argv)
-    if args.grace_seconds < 0 or args.cancel_timeout_seconds < 0:
-        parser.error("--grace-seconds and --cancel-timeout-seconds must be >= 0")
-    return args
+    parser.add_argument("--prefetch-seconds", type=checked(Seconds), default=None, help="look-ahead for scheduled runs")
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,11 @@ import sys
 import traceback
 import types
 import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ingestion_core.datasets import DATASETS
 from ingestion_core.errors import IngestError, RunFailed
@@ -55,6 +56,26 @@ def _help(info: Any) -> str:
     if default not in (None, False, []):
         text += f" (default: {' '.join(default) if isinstance(default, list) else default})"
     return text.replace("%", "%%")
+
+
+def checked(kind: Any) -> Callable[[str], Any]:
+    """An argparse type that validates with a pydantic type (``Annotated[int, Field(ge=1)]``): one ``error:`` line.
+
+    Args:
+        kind: the type the option's value must satisfy (the same one the flow or the model uses).
+
+    Returns:
+        A function argparse calls with the option's text; its error message is the rule broken and the text given.
+    """
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
+    def parse(text: str) -> Any:
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as exc:
+            raise argparse.ArgumentTypeError(f"{exc.errors()[0]['msg']}, got {text!r}") from None
+
+    return parse
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from prefect.client.orchestration import get_client
@@ -23,6 +23,7 @@ from ingestion_core.logging_setup import configure_logging
 from ingestion_core.pipeline.parameters import validate_parameters
 from ingestion_core.pipeline.runlog import RunRecord
 from ingestion_core.settings import Settings, load_settings
+from ingestion_core.snapshots.api_usage import UsageRecord
 from tasks.runlog import record_run_task
 from tasks.snapshot import record_usage_task
 
@@ -57,15 +58,23 @@ def fail_run(error: IngestError, logger: Logger) -> State[Any]:
     return Failed(message=str(error), data=error)
 
 
+class Figures(Protocol):
+    """The run figures a usage record adds to (``RunSummary``, ``SnapshotOutcome``)."""
+
+    http_attempts: int
+    rate_limited: int
+
+
 class UsageRecords:
     """A run's ``pre`` and ``post`` API-usage records, each written beside work that makes no API call.
 
     Entering submits ``pre``, which runs while the run plans (planning reads only the database); :meth:`calls`
-    waits for it, brackets the work that calls the API, and submits ``post`` when that work ends, so ``post`` runs
-    while the run publishes its outcome and writes its run log; leaving waits for it. A run that never reaches its
-    calls (its plan failed) still writes ``post`` on the way out, so the records stay paired. Best effort: a failed
-    record is a warning. Disabled (no record) for a run without a use case, a dry run, or
-    ``INGESTION_RECORD_API_USAGE=false``.
+    waits for it, brackets the work that calls the API, and submits ``post`` when that work ends; :meth:`count_into`
+    waits for ``post`` and adds what the records cost (their requests and rate-limited answers) to the run's
+    figures before the run publishes them and writes its run log. A run that never reaches its calls (its plan
+    failed) still writes ``post`` on the way out, so the records stay paired. Best effort: each record is one
+    attempt, never retried, bounded by the request timeout (``pipeline/usage.py``); a failed record is a warning.
+    Disabled (no record) for a run without a use case, a dry run, or ``RECORD_API_USAGE=false``.
 
     Args:
         settings: The run's settings.
@@ -79,6 +88,8 @@ class UsageRecords:
         self._on = enabled and bool(use_case) and settings.ingestion.record_api_usage
         self._pending: PrefectFuture[Any] | None = None
         self._posted = False
+        self._http_attempts = 0
+        self._rate_limited = 0
 
     def __enter__(self) -> UsageRecords:
         if self._on:
@@ -98,6 +109,13 @@ class UsageRecords:
         finally:
             self._post()
 
+    def count_into(self, figures: Figures) -> None:
+        """Wait for the records so far and add their requests and rate-limited answers to ``figures`` (once)."""
+        self._wait()
+        figures.http_attempts += self._http_attempts
+        figures.rate_limited += self._rate_limited
+        self._http_attempts = self._rate_limited = 0
+
     def _post(self) -> None:
         if self._on and not self._posted:
             self._posted = True
@@ -107,10 +125,15 @@ class UsageRecords:
     def _wait(self) -> None:
         if self._pending is None:
             return
-        problem = self._pending.result(raise_on_failure=False)
+        record = self._pending.result(raise_on_failure=False)
         self._pending = None
-        if problem:
-            self._logger.warning("API usage not recorded: %s", problem)
+        if not isinstance(record, UsageRecord):  # the task itself failed (a bug): still only a warning
+            self._logger.warning("API usage not recorded: %s", record)
+            return
+        self._http_attempts += record.http_attempts
+        self._rate_limited += record.rate_limited
+        if record.problem:
+            self._logger.warning("API usage not recorded: %s", record.problem)
 
 
 def utc_now() -> datetime:

@@ -55,6 +55,7 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
             return fail_run(result, logger)
         if not isinstance(result, SnapshotOutcome):
             raise TypeError(f"refresh-snapshot returned {type(result).__name__}")  # a bug: let Prefect show it
+        usage.count_into(result)
         publish(spec, result)
         logger.info("%s", result.headline())
         log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=result.ok,

@@ -83,6 +83,7 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
             return summary
         with usage.calls():
             summary = _execute(spec, settings, request, parameters, plan, logger)
+        usage.count_into(summary)
         publish(summary, spec)
         logger.info("%s", summary.headline())
         log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=summary.ok,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field
 
 NAME = "validate_shadow"
 
@@ -29,28 +29,15 @@ Days = Annotated[int, Field(ge=1, le=366)]
 Tolerance = Annotated[float, Field(ge=0, le=1)]
 
 
-def _checked(kind: Any) -> Any:
-    """An argparse type that validates with the flow's own parameter type (one ``error:`` line when it fails)."""
-    adapter: TypeAdapter[Any] = TypeAdapter(kind)
-
-    def parse(text: str) -> Any:
-        try:
-            return adapter.validate_python(text)
-        except ValidationError as exc:
-            raise argparse.ArgumentTypeError(f"{exc.errors()[0]['msg']}, got {text!r}") from None
-
-    return parse
-
-
 def parser() -> argparse.ArgumentParser:
     """The command line (the flow's parameters), built without importing Prefect."""
-    from flows._cli import OneLineParser
+    from flows._cli import OneLineParser, checked
 
     p = OneLineParser(prog="python -m flows.validate_shadow", description=__doc__.split("\n\n")[0])
-    p.add_argument("--legacy-schema", type=_checked(LegacySchema), default="market", help="schema of the legacy tables")
-    p.add_argument("--days", type=_checked(Days), default=2, help="closed UTC days compared in the time series")
+    p.add_argument("--legacy-schema", type=checked(LegacySchema), default="market", help="schema of the legacy tables")
+    p.add_argument("--days", type=checked(Days), default=2, help="closed UTC days compared in the time series")
     p.add_argument("--tables", nargs="+", default=None, help="tables to compare, as market.name (default: all)")
-    p.add_argument("--tolerance", type=_checked(Tolerance), default=1e-9, help="relative tolerance of float columns")
+    p.add_argument("--tolerance", type=checked(Tolerance), default=1e-9, help="relative tolerance of float columns")
     return p
 
 

@@ -9,6 +9,7 @@ variable and the rule it broke.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -27,6 +28,11 @@ Environment = Literal["development", "test", "staging", "production"]
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def _empty_is_unset(value: object) -> object:
+    """An empty or blank value means unset (``DATABASE_URL=`` in a .env file, an empty variable in a unit file)."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 class _DomainSettings(BaseSettings):
@@ -119,6 +125,17 @@ class ApiSettings(_DomainSettings):
         description="How many times a truncated or malformed body is re-requested before it is a data error.",
     )
 
+    @field_validator("api_key")
+    @classmethod
+    def _printable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # A line break pasted with the key ends up in the Authorization header, where the HTTP library refuses it
+        # on the first request, deep inside a run. The key itself is never part of the message.
+        if value is not None and any(unicodedata.category(c) in ("Cc", "Cf") for c in value.get_secret_value()):
+            raise ValueError(
+                "contains a control or invisible character (a line break or tab copied with it?): set the key alone"
+            )
+        return value
+
     @field_validator("shared_budget_url")
     @classmethod
     def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -150,9 +167,12 @@ class DatabaseSettings(_DomainSettings):
     database_url: SecretStr | None = Field(
         default=None,
         validation_alias=_env("DATABASE_URL"),
-        description="sqlite:///path, singlestoredb://user:pass@host:port/db or mysql://...; unset = embedded SQLite.",
+        description="sqlite:///path, singlestoredb://user:pass@host:port/db or mysql://...; unset (or empty) = the "
+        "DB_* variables, or embedded SQLite without DB_HOST.",
     )
     host: str | None = Field(default=None, validation_alias=_env("DB_HOST"), description="Legacy: server host.")
+
+    _database_url_unset = field_validator("database_url", mode="before")(_empty_is_unset)
 
     @field_validator("database_url")
     @classmethod
@@ -441,10 +461,7 @@ class NotificationSettings(_DomainSettings):
         description="An existing Prefect notification block as TYPE_SLUG/NAME (e.g. pager-duty-webhook/ops).",
     )
 
-    @field_validator("webhook_url", "slack_webhook_url", "notification_block", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    _unset = field_validator("webhook_url", "slack_webhook_url", "notification_block", mode="before")(_empty_is_unset)
 
     @field_validator("webhook_url")
     @classmethod

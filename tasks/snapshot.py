@@ -14,6 +14,7 @@ from ingestion_core.pipeline.snapshot import refresh_snapshot
 from ingestion_core.pipeline.usage import record_usage
 from ingestion_core.settings import Settings
 from ingestion_core.snapshots import get_snapshot
+from ingestion_core.snapshots.api_usage import UsageRecord
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from tasks.timeseries import retry_if_retriable
 
@@ -39,6 +40,6 @@ def refresh_snapshot_task(settings: Settings, name: str, values: dict[str, Any])
 
 
 @task(name="record-api-usage", task_run_name="record-api-usage-{timing}")
-def record_usage_task(settings: Settings, use_case: str, timing: str) -> str | None:
-    """Store the key's usage under the run's legacy label (best effort: returns why it failed, never raises)."""
+def record_usage_task(settings: Settings, use_case: str, timing: str) -> UsageRecord:
+    """Store the key's usage under the run's legacy label (best effort: one attempt, never raises)."""
     return asyncio.run(record_usage(settings, use_case, timing))

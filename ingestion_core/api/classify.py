@@ -86,8 +86,10 @@ Outcome = Success | NoDataBefore | Fatal | Retriable | Malformed
 
 
 def _decode(body: bytes) -> dict[str, Any] | None:
+    # Bytes that are not valid UTF-8 survive as lone surrogates (surrogateescape) instead of failing the whole body:
+    # only the record holding them is then unusable, and the lone-surrogate rules quarantine that record alone.
     try:
-        value = json.loads(body)
+        value = json.loads(body.decode(json.detect_encoding(body), "surrogateescape"))
     except (UnicodeDecodeError, ValueError):
         return None
     return value if isinstance(value, dict) else None

@@ -25,7 +25,7 @@ CRYPTO_PRICES = TimeSeriesSpec(
             Field("volume_from", "volumefrom", "float"),
             Field("volume_to", "volumeto", "float"),
             Field("conversion_type", "conversionType", "text"),
-            Field("conversion_symbol", "conversionSymbol", "text"),
+            Field("conversion_symbol", "conversionSymbol", "name"),
         ),
         # The all-zero "no data" rule runs first (leading points dropped, later ones quarantined as such), so a
         # price rule only ever sees a point with some data, where a zero price is a broken point.

@@ -10,12 +10,12 @@ from __future__ import annotations
 from ingestion_core.datasets.spec import Field
 
 IDENTITY: tuple[Field, ...] = (
-    Field("instrument", "INSTRUMENT", "text", required=True),
+    Field("instrument", "INSTRUMENT", "name", required=True),
     Field("type", "TYPE", "text"),
-    Field("index_underlying", "INDEX_UNDERLYING", "text"),
-    Field("quote_currency", "QUOTE_CURRENCY", "text"),
-    Field("settlement_currency", "SETTLEMENT_CURRENCY", "text"),
-    Field("contract_currency", "CONTRACT_CURRENCY", "text"),
+    Field("index_underlying", "INDEX_UNDERLYING", "name"),
+    Field("quote_currency", "QUOTE_CURRENCY", "name"),
+    Field("settlement_currency", "SETTLEMENT_CURRENCY", "name"),
+    Field("contract_currency", "CONTRACT_CURRENCY", "name"),
     Field("denomination_type", "DENOMINATION_TYPE", "text"),
 )
 

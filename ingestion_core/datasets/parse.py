@@ -48,8 +48,8 @@ _ZERO = "all-zero point: no data for this bucket"
 
 def _raw(item: Field, values: list[Any]) -> tuple[pl.Series, Bad]:
     """The field as received, typed: Float64 for floats and rounded ints, Int64 for counters and timestamps."""
-    if item.kind == "text":
-        return text_values(values, item.source)
+    if item.kind in ("text", "name"):
+        return text_values(values, item.source, numbers=item.kind == "text")
     if item.kind in ("float", "rounded_int"):
         return float_values(values, item.source)
     return int_values(values, item.source, what="counter" if item.kind == "int" else "timestamp")

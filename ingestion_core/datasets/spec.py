@@ -35,12 +35,13 @@ if TYPE_CHECKING:
     from ingestion_core.api.reachability import Api
     from ingestion_core.datasets.parse import WindowRecords
 
-Kind = Literal["text", "float", "int", "rounded_int", "ts", "epoch"]
+Kind = Literal["text", "name", "float", "int", "rounded_int", "ts", "epoch"]
 
 #: Which SQL column types each conversion kind may feed.
 KIND_TYPES: Mapping[Kind, tuple[str, ...]] = MappingProxyType(
     {
         "text": ("VARCHAR", "TEXT"),
+        "name": ("VARCHAR", "TEXT"),
         "float": ("DOUBLE",),
         "int": ("BIGINT", "INT"),
         "rounded_int": ("BIGINT",),
@@ -57,9 +58,11 @@ class Field:
     Attributes:
         column: the target column.
         source: the record's field name (``OPEN``, ``volumefrom``).
-        kind: ``text``; ``float``; ``int`` (an integral counter); ``rounded_int`` (a float stored in BIGINT, half to
-            even, F-7); ``ts`` (Unix seconds into DATETIME, 0 = none = NULL); ``epoch`` (Unix seconds kept as a
-            BIGINT, 0 = NULL).
+        kind: ``text`` (a code: a number the API sends for it, ``TYPE: 614``, is kept as its decimal text);
+            ``name`` (an instrument, asset or currency name: text only, a number is quarantined, never stored as
+            if it were the name); ``float``; ``int`` (an integral counter); ``rounded_int`` (a float stored in
+            BIGINT, half to even, F-7); ``ts`` (Unix seconds into DATETIME, 0 = none = NULL); ``epoch`` (Unix
+            seconds kept as a BIGINT, 0 = NULL).
         required: a record whose value is missing or null is quarantined (OPEN/HIGH/LOW/CLOSE of a candle).
     """
 

@@ -24,9 +24,9 @@ SPOT_OHLCV = TimeSeriesSpec(
     endpoint=candles.history_endpoint("/spot/v1/historical/{unit}"),
     layout=Layout(
         fields=(
-            Field("symbol_unmapped", "INSTRUMENT", "text", required=True),
-            Field("base", "BASE", "text"),
-            Field("quote", "QUOTE", "text"),
+            Field("symbol_unmapped", "INSTRUMENT", "name", required=True),
+            Field("base", "BASE", "name"),
+            Field("quote", "QUOTE", "name"),
             Field("base_id", "BASE_ID", "int"),
             Field("quote_id", "QUOTE_ID", "int"),
             Field("transform_function", "TRANSFORM_FUNCTION", "text"),

@@ -19,11 +19,17 @@ _BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError
 Bad = dict[int, str]
 
 
-def text_values(values: list[Any], source: str) -> tuple[pl.Series, Bad]:
+def text_values(values: list[Any], source: str, *, numbers: bool = True) -> tuple[pl.Series, Bad]:
     """String Series; an integer is kept as its decimal text (a code sent as a number), anything else is bad.
 
     Text UTF-8 cannot encode (a lone surrogate, from a JSON escape such as backslash-u D800) is bad too: no
     database stores it.
+
+    Args:
+        values: the field's values, one per record.
+        source: the field's name, for the reasons.
+        numbers: whether an integer is accepted as its decimal text (codes); False for names, where a number is
+            not the name and is bad.
     """
     if set(map(type, values)) <= {str, _NONE}:
         try:
@@ -38,8 +44,11 @@ def text_values(values: list[Any], source: str) -> tuple[pl.Series, Bad]:
             bad[i] = f"text in {source} is not valid UTF-8 (lone surrogate)"
         elif v is None or type(v) is str:
             out.append(v)
-        elif type(v) is int:
+        elif type(v) is int and numbers:
             out.append(str(v))
+        elif type(v) is int:
+            out.append(None)
+            bad[i] = f"number in {source}, which holds a name"
         else:
             out.append(None)
             bad[i] = f"non-text value in {source}"

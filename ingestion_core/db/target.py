@@ -85,7 +85,6 @@ def _parse_url(url: str, settings: DatabaseSettings) -> Target:
     shown = _mask(url)
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError:
         raise ConfigurationError(f"DATABASE_URL {shown} is not a valid URL: {_ENCODE_HINT}") from None
     scheme = parts.scheme.lower()
@@ -105,6 +104,7 @@ def _parse_url(url: str, settings: DatabaseSettings) -> Target:
         raise ConfigurationError(f"DATABASE_URL {shown} is not a valid URL: {_ENCODE_HINT}")
     if not parts.hostname:
         raise ConfigurationError(f"DATABASE_URL {shown}: missing host")
+    port = _port(parts.netloc.rpartition("@")[2], shown)
     database = unquote(parts.path.lstrip("/")) or settings.name
     try:
         check_identifier(database)
@@ -118,6 +118,16 @@ def _parse_url(url: str, settings: DatabaseSettings) -> Target:
         password=unquote(parts.password) if parts.password is not None else settings.password.get_secret_value(),
         database=database,
     )
+
+
+def _port(host_port: str, shown: str) -> int | None:
+    """The port of ``host[:port]`` (None when absent), or the configuration error saying what is wrong with it."""
+    _, colon, text = host_port.rpartition("]")[2].rpartition(":")  # after an IPv6 literal's closing bracket
+    if not colon or not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ConfigurationError(f"DATABASE_URL {shown}: the port must be a number from 1 to 65535, not {text!r}")
+    return int(text)
 
 
 def _mask(url: str) -> str:

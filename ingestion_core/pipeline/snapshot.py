@@ -7,7 +7,8 @@ The rules every snapshot dataset follows (they live here, once):
 * Rows are never deleted. A stored row the API no longer lists (inside a scope that was fetched completely) is
   reported as disappeared and, where the table has a status column, marked ``NOT_LISTED``.
 * A failure in one market, page or table does not lose the others: what was fetched and valid is written and the
-  run's outcome names what failed. A row the table cannot hold goes to quarantine and is named as a failure.
+  run's outcome names what failed. A row the table cannot hold, an entry that cannot be keyed and a value that
+  cannot be used all go to quarantine, and each is named as a failure (``snapshots/outcome.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ingestion_core.pipeline.results import GroupMetrics
 from ingestion_core.quarantine import rejected_record
 from ingestion_core.settings import Settings
 from ingestion_core.snapshots.diff import count_changed, disappeared, key_text
-from ingestion_core.snapshots.outcome import SnapshotOutcome, TableOutcome
+from ingestion_core.snapshots.outcome import SnapshotOutcome, TableOutcome, quarantine_failures
 from ingestion_core.snapshots.spec import NOT_LISTED, Fetched, SnapshotSpec, check_frames
 
 
@@ -115,7 +116,7 @@ async def refresh_snapshot(
             rate_limited=metrics.rate_limited,
             waited_seconds=metrics.waited_seconds,
             lowest_remaining=metrics.lowest_remaining,
-            failures=list(fetched.failures),
+            failures=[*fetched.failures, *quarantine_failures(parsed.quarantined)],
             retriable=fetched.retriable,
             notes=dict(fetched.notes),
         )

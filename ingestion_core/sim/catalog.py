@@ -176,9 +176,19 @@ def futures_markets(universe: Universe, params: Mapping[str, str]) -> Reply:
     return data_ok(data, rows=len(data))
 
 
+#: Stands in a served body for bytes that are not UTF-8 (the ``invalid_utf8`` metadata fault): no JSON serialiser
+#: writes such bytes, so the server swaps the mark for :data:`INVALID_UTF8_BYTES` after serialising.
+INVALID_UTF8_MARK = b"<not-utf-8>"
+INVALID_UTF8_BYTES = b"\xff\xfe"
+
+
 def inject_instrument_faults(data: dict[str, Any], faults: Mapping[str, str]) -> None:
     """Add the broken instruments the ``metadata_faults`` knob asks for (each copies a market's first instrument)."""
-    broken = {"long_symbol": "X" * 300 + "-USDT-VANILLA-PERPETUAL", "surrogate": "BAD\ud800-USDT-VANILLA-PERPETUAL"}
+    broken = {
+        "long_symbol": "X" * 300 + "-USDT-VANILLA-PERPETUAL",
+        "surrogate": "BAD\ud800-USDT-VANILLA-PERPETUAL",
+        "invalid_utf8": f"BAD{INVALID_UTF8_MARK.decode()}-USDT-VANILLA-PERPETUAL",
+    }
     for fault, symbol in broken.items():
         market = data.get(faults.get(fault, ""))
         if market and market.get("instruments"):

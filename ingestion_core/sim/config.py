@@ -62,7 +62,8 @@ class FaultConfig:
             drift between requests: an asset can be skipped or served twice).
         metadata_faults: text injected into the metadata answers, keyed by what it breaks: ``long_symbol``
             (a 300-character instrument name), ``surrogate`` (a lone surrogate in an instrument name),
-            ``null_name`` (an asset without ``NAME``); each names the market or asset it hits.
+            ``invalid_utf8`` (an instrument name holding bytes that are not UTF-8, raw in the body), ``null_name``
+            (an asset without ``NAME``); each names the market or asset it hits.
     """
 
     error_rates: Mapping[int, float] = field(default_factory=dict)

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from ingestion_core.sim.catalog import (
+    INVALID_UTF8_BYTES,
+    INVALID_UTF8_MARK,
     exchanges_general,
     futures_instruments,
     futures_markets,
@@ -288,6 +290,8 @@ class Simulator:
             except MinApiError as error:
                 return self._respond(error.body(), 200, headers)
             payload, rows, status = _dumps(reply.body), reply.rows, reply.status
+            if "invalid_utf8" in self.metadata_faults:
+                payload = payload.replace(INVALID_UTF8_MARK, INVALID_UTF8_BYTES)
             if reply.cacheable:
                 self._cache.put(cache_key, (payload, rows, status))
         self.counters.count_rows(rows)

@@ -10,6 +10,7 @@ maximum) is recorded as its own row when asked for.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,21 @@ DATASET = "api_usage"
 USE_CASE = "record_api_usage"
 MIN_API_USE_CASE = "record_api_usage_min_api"
 PERIODS = ("second", "minute", "hour", "day", "month")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """What one ``pre`` or ``post`` record did (``pipeline/usage.py`` writes it; the flow adds its cost to the run's).
+
+    Attributes:
+        problem: None when the row was stored, else why not (one line, masked).
+        http_attempts: HTTP requests it sent (0 or 1).
+        rate_limited: rate-limited answers it got (0 or 1).
+    """
+
+    problem: str | None = None
+    http_attempts: int = 0
+    rate_limited: int = 0
 
 
 class ApiUsageParameters(BaseModel):

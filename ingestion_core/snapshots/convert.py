@@ -9,7 +9,8 @@ BOOLEAN        ``true``/``1``/``"true"`` (any case) True; ``false``/``0``/``"fal
 BIGINT, INT    an integer (or integral float); a fractional number, text or a value beyond BIGINT is flagged
 DATETIME       Unix seconds -> naive UTC; ``0`` and absent are NULL, never the zero date (X-1)
 DOUBLE         a number; text ``"1.5"`` is accepted (the Min API sends some numbers as text)
-VARCHAR, TEXT  text, or a number as its decimal text; text UTF-8 cannot encode (a lone surrogate) is flagged
+VARCHAR, TEXT  text, or a number as its decimal text (a code); text UTF-8 cannot encode (a lone surrogate) is
+               flagged; in a name column (the spec's ``names``) a number is flagged too, never stored as the name
 JSON           any JSON value, stored as JSON text
 =============  ==============================================================================================
 
@@ -55,6 +56,7 @@ class Converter:
         key: the entry's key parts (quarantine record key).
         raw: the entry as received (quarantine payload).
         flags: where flags are appended.
+        names: the text columns holding names (an instrument or currency symbol), where a number is not accepted.
     """
 
     def __init__(
@@ -64,12 +66,14 @@ class Converter:
         key: tuple[str, ...],
         raw: Mapping[str, Any],
         flags: list[QuarantineRecord],
+        names: frozenset[str] = frozenset(),
     ) -> None:
         self._dataset = dataset
         self._table = table
         self._key = key
         self._raw = raw
         self._flags = flags
+        self._names = names
 
     def flag(self, column: str, value: object, why: str) -> None:
         """Record that ``column``'s value was unusable and is stored as NULL."""
@@ -103,9 +107,9 @@ class Converter:
                 self.flag(column, value, "not valid UTF-8 text")
                 return None
             return value
-        if type(value) in (int, float):
+        if type(value) in (int, float) and column not in self._names:
             return str(value)
-        self.flag(column, value, "not text")
+        self.flag(column, value, "a number, not a name" if type(value) in (int, float) else "not text")
         return None
 
     def _bool(self, column: str, value: object) -> bool | None:

@@ -59,6 +59,18 @@ INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "contract_expiration_datetime": ("CONTRACT_EXPIRATION_TS",),
 }
 
+#: Instrument columns holding names: text only (a number sent for a name is flagged, never stored as the name).
+#: The codes beside them (``TYPE`` "614", the status and denomination words) keep the decimal-text rule.
+INSTRUMENT_NAMES = frozenset(
+    {
+        "exchange_instrument_symbol_raw",
+        "index_underlying_symbol",
+        "quote_currency_symbol",
+        "settlement_currency_symbol",
+        "contract_currency_symbol",
+    }
+)
+
 
 FUTURES_INSTRUMENTS = markets_snapshot(
     name="futures_instruments",
@@ -68,6 +80,7 @@ FUTURES_INSTRUMENTS = markets_snapshot(
     instruments=INSTRUMENTS_FUTURES,
     exchange_fields=EXCHANGE_FIELDS,
     instrument_fields=INSTRUMENT_FIELDS,
+    instrument_names=INSTRUMENT_NAMES,
     use_case="ingest_futures_exchange_instrument_data",
     upstream_of=("futures_ohlcv", "futures_funding_rate", "futures_open_interest"),
 )

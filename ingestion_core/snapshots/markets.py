@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import naive_utc_second
-from ingestion_core.errors import IngestError
+from ingestion_core.errors import ConfigurationError, IngestError
+from ingestion_core.names import ListedName
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.snapshots.convert import Converter, unkeyable, usable_key
 from ingestion_core.snapshots.spec import Fetched, Parsed, SnapshotSpec, Tracked
@@ -42,7 +43,7 @@ class MarketsParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    markets: list[str] | None = Field(
+    markets: list[ListedName] | None = Field(
         None, min_length=1, description="Exchanges to refresh (e.g. binance); empty = every exchange in one call."
     )
     instrument_status: list[InstrumentStatus] = Field(
@@ -61,10 +62,17 @@ def markets_snapshot(
     instruments: TableSpec,
     exchange_fields: FieldMap,
     instrument_fields: FieldMap,
+    instrument_names: frozenset[str],
     use_case: str,
     upstream_of: tuple[str, ...],
 ) -> SnapshotSpec:
-    """The snapshot of one markets/instruments catalogue (futures or spot): its fetch, parse and tracked tables."""
+    """The snapshot of one markets/instruments catalogue (futures or spot): its fetch, parse and tracked tables.
+
+    ``instrument_names`` are the instrument columns holding names (symbols): a number there is flagged, not stored.
+    """
+    stray = sorted(instrument_names - set(instrument_fields))
+    if stray:
+        raise ConfigurationError(f"{name}: name columns {stray} are not in its instrument field map")
 
     async def fetch(client: CcdataClient, parameters: BaseModel) -> Fetched:
         chosen = MarketsParameters.model_validate(parameters.model_dump())
@@ -78,6 +86,7 @@ def markets_snapshot(
             instruments=instruments,
             exchange_fields=exchange_fields,
             instrument_fields=instrument_fields,
+            instrument_names=instrument_names,
             retrieved_at=retrieved_at,
         )
 
@@ -142,6 +151,7 @@ def parse_markets(
     instruments: TableSpec,
     exchange_fields: FieldMap,
     instrument_fields: FieldMap,
+    instrument_names: frozenset[str],
     retrieved_at: datetime,
 ) -> Parsed:
     """Parse the ``Data`` object into the exchange and instrument frames (typed by their table specs).
@@ -153,6 +163,7 @@ def parse_markets(
         instruments: the instrument table (one row per market and mapped symbol).
         exchange_fields: column -> path inside the exchange object.
         instrument_fields: column -> path inside the instrument object.
+        instrument_names: the instrument columns holding names, where a number is flagged (``Converter``).
         retrieved_at: the run clock, written to the wall-clock columns (naive UTC, to the second).
 
     Returns:
@@ -186,7 +197,8 @@ def parse_markets(
                 why = "instrument entry is not an object" if mapped else "instrument symbol is not usable text"
                 flags.append(unkeyable(dataset, (name, str(symbol)), why, instrument))
                 continue
-            item = Converter(dataset, instruments, (name, mapped), instrument, flags).row(instrument_fields, instrument)
+            convert = Converter(dataset, instruments, (name, mapped), instrument, flags, instrument_names)
+            item = convert.row(instrument_fields, instrument)
             instrument_rows.append(
                 {
                     "exchange_internal_name": name,

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.report import render_table
 
 LISTED_ITEMS = 50
+
+
+def quarantine_failures(records: Iterable[QuarantineRecord]) -> list[str]:
+    """The failures naming records a snapshot's parse quarantined (an unkeyable entry, an unusable value).
+
+    A snapshot run ends Failed whenever it quarantined something, whatever the rule: a row the table refuses is
+    named by the upsert (``TableOutcome.rejected``), a record the parse kept out or flagged is named here. Both
+    are written to the quarantine table, and every usable row still loads.
+    """
+    return [f"quarantined {record.record_key}: {record.reason}" for record in records]
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,9 @@ INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "total_trades_instrument_level": ("TOTAL_TRADES_SPOT",),
 }
 
+#: Instrument columns holding names: text only (a number sent for a name is flagged, never stored as the name).
+INSTRUMENT_NAMES = frozenset({"exchange_instrument_symbol_raw", "base_asset_symbol", "quote_asset_symbol"})
+
 
 SPOT_INSTRUMENTS = markets_snapshot(
     name="spot_instruments",
@@ -51,6 +54,7 @@ SPOT_INSTRUMENTS = markets_snapshot(
     instruments=INSTRUMENTS_SPOT,
     exchange_fields=EXCHANGE_FIELDS,
     instrument_fields=INSTRUMENT_FIELDS,
+    instrument_names=INSTRUMENT_NAMES,
     use_case="ingest_spot_exchange_instrument_data",
     upstream_of=("spot_ohlcv",),
 )

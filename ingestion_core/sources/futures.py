@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ConfigurationError, ParameterError
+from ingestion_core.names import ListedName
 from ingestion_core.sources.base import SelectionContext, Series, series
 from ingestion_core.statuses import InstrumentStatus
 
@@ -29,12 +30,12 @@ def _active_only() -> list[InstrumentStatus]:
 class FuturesSelection(BaseModel):
     """Which futures instruments a run ingests."""
 
-    markets: list[str] | None = Field(
+    markets: list[ListedName] | None = Field(
         None,
         min_length=1,
         description="Exchanges to ingest (e.g. binance, bybit); empty = every exchange in cc_instruments_futures.",
     )
-    instruments: list[str] | None = Field(
+    instruments: list[ListedName] | None = Field(
         None,
         min_length=1,
         description="Mapped instrument symbols to restrict to (e.g. BTC-USDT-VANILLA-PERPETUAL); empty = all.",

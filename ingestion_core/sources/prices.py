@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
+from ingestion_core.names import ListedName
 from ingestion_core.settings import price_pairs
 from ingestion_core.sources.base import SelectionContext, Series, series
 
@@ -23,7 +24,7 @@ AGGREGATE = "CCCAGG"
 class PriceSelection(BaseModel):
     """Which pairs the price history run ingests."""
 
-    pairs: list[str] | None = Field(
+    pairs: list[ListedName] | None = Field(
         None,
         min_length=1,
         description="Pairs as FSYM/TSYM (e.g. BTC/USD ETH/EUR); empty = the CRYPTO_PRICE_PAIRS setting.",

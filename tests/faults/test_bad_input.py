@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import polars as pl
 import pytest
@@ -70,6 +71,9 @@ CASES = [
     Case("pair-without-slash", "crypto_prices", ("--pairs", "BTCUSD"), says="pairs must be FSYM/TSYM"),
     Case("exchange-with-spaces", "crypto_prices", ("--exchange", "bad name"), says="exchange"),
     Case("snapshot-unknown-option", "asset_metadata", ("--interval", "1d"), says="unrecognized arguments"),
+    Case("empty-market", "futures_instruments", ("--markets", ""), says="markets.0: an empty or blank item"),
+    Case("blank-market", "futures_ohlcv", ("--markets", "binance", " "), says="markets.1: an empty or blank item"),
+    Case("empty-instrument", "futures_ohlcv", ("--instruments", ""), says="instruments.0: an empty or blank item"),
     # -- settings: configuration errors (exit 1) ------------------------------------------------------------------
     Case("negative-retries", "futures_ohlcv", env={"API_MAX_RETRIES": "-1"}, exit=1, says="API_MAX_RETRIES"),
     Case("url-without-host", "futures_ohlcv", env={"DATA_API_BASE_URL": "http://"}, exit=1, says="must name a host"),
@@ -94,6 +98,27 @@ CASES = [
     Case(
         "unknown-url-scheme", "futures_ohlcv", env={"DATABASE_URL": "postgres://u:p@h/db"}, exit=1, says="DATABASE_URL"
     ),
+    Case(
+        "url-port-not-a-number",
+        "futures_ohlcv",
+        env={"DATABASE_URL": "mysql://root@127.0.0.1:abc/db"},
+        exit=1,
+        says="the port must be a number from 1 to 65535, not 'abc'",
+    ),
+    Case(
+        "url-port-out-of-range",
+        "futures_ohlcv",
+        env={"DATABASE_URL": f"mysql://root:{quote(SECRET, safe='')}@127.0.0.1:99999/db"},
+        exit=1,
+        says="the port must be a number from 1 to 65535, not '99999'",
+    ),
+    Case(
+        "api-key-with-line-break",
+        "futures_ohlcv",
+        env={"CCDATA_API_KEY": "key-Marker\r\nX-Injected: 1"},
+        exit=1,
+        says="CCDATA_API_KEY: Value error, contains a control or invisible character",
+    ),
     # -- found at the door by connecting and selecting (before Prefect): the instruments table, the login -------
     Case("unknown-market", "futures_ohlcv", ("--interval", "1d", "--markets", "nope"), says="nope", door=True),
     Case(
@@ -108,6 +133,15 @@ CASES = [
         "futures_ohlcv",
         ("--interval", "1d"),
         env={"DB_PASSWORD": SECRET},
+        exit=1,
+        says="Access denied",
+        door=True,
+    ),
+    Case(  # an empty DATABASE_URL is unset: the DB_* variables apply (here with a wrong password)
+        "empty-url-is-unset",
+        "futures_ohlcv",
+        ("--interval", "1d"),
+        env={"DATABASE_URL": "", "DB_PASSWORD": SECRET},
         exit=1,
         says="Access denied",
         door=True,

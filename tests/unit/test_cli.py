@@ -7,12 +7,15 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pytest
 
 from flows._cli import model_for, parser_for
 from flows._registry import build_flow
 from ingestion_core.datasets import DATASETS
+from ingestion_core.errors import ParameterError
+from ingestion_core.pipeline.parameters import validate_parameters
 from ingestion_core.snapshots import SNAPSHOTS
 
 pytestmark = pytest.mark.unit
@@ -63,6 +66,35 @@ def test_options_are_typed() -> None:
     assert args["start"] == datetime(2024, 1, 31) and args["end"] == datetime(2024, 2, 1, 12)
     assert (args["lookback"], args["instruments_per_task"], args["dry_run"]) == (3, 1, True)
     assert args["instrument_status"] == ["ACTIVE", "EXPIRED"]
+
+
+def _listed_names() -> list[tuple[str, str]]:
+    """Every (flow, parameter) whose value is a list of free text (names), as the models declare them."""
+    found = []
+    for name in NAMES:
+        model, _, _ = model_for(name)
+        for field, info in model.model_fields.items():
+            annotation = info.annotation
+            lists = [a for a in (annotation, *get_args(annotation)) if get_origin(a) is list]
+            if lists and get_origin(get_args(lists[0])[0]) is not Literal:
+                found.append((name, field))
+    return found
+
+
+@pytest.mark.parametrize(("name", "field"), _listed_names())
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_item_in_a_list_parameter_is_refused(name: str, field: str, blank: str) -> None:
+    model, _, _ = model_for(name)
+    with pytest.raises(ParameterError) as info:
+        validate_parameters(model, {field: ["x", blank]} if field != "pairs" else {field: ["BTC/USD", blank]})
+    assert str(info.value) == (
+        f"invalid parameters: {field}.1: an empty or blank item; give the names, or leave the parameter out to "
+        "select all"
+    )
+
+
+def test_the_list_parameters_checked_for_empty_items_are_the_known_ones() -> None:
+    assert sorted({field for _, field in _listed_names()}) == ["instruments", "markets", "pairs"]
 
 
 def test_options_not_given_are_left_to_the_model_defaults() -> None:

@@ -58,6 +58,24 @@ def test_bad_input_names_variable_and_rule(
     assert rule in message
 
 
+@pytest.mark.parametrize(
+    "key", ["k-Marker\r\n", "k\nMarker", "k\tMarker", "\ufeffk-Marker", "k\x7fMarker", "k\u200bMarker"]
+)
+def test_an_api_key_with_a_control_character_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("CCDATA_API_KEY", key)
+    with pytest.raises(ConfigurationError, match=r"CCDATA_API_KEY: .*control or invisible character") as info:
+        load_settings(env_file=None)
+    assert "Marker" not in str(info.value)
+
+
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_database_url_is_unset(monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty)
+    assert load_settings(env_file=None).database.database_url is None
+
+
 def test_all_problems_reported_together(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("API_MAX_RETRIES", "-3")
     monkeypatch.setenv("DB_PORT", "0")

@@ -152,6 +152,20 @@ async def test_catalog_endpoints(client: CcdataClient, simulator: Simulator) -> 
     assert "API_KEY" in status
 
 
+async def test_bytes_that_are_not_utf8_spoil_only_their_entry(simulator_factory: SimulatorFactory) -> None:
+    sim = await simulator_factory()
+    sim.set_faults(metadata_faults={"invalid_utf8": "bybit"})
+    async with CcdataClient(api(sim), sleep=no_wait, pacer=Pacer(1000)) as c:
+        data = await catalog.futures_instruments(c, "bybit")
+        assert c.attempts == 1  # a usable answer, not a malformed body asked again
+    names = list(data["bybit"]["instruments"])
+    bad = [name for name in names if not name.isprintable()]
+    assert bad == ["BAD\udcff\udcfe-USDT-VANILLA-PERPETUAL"]  # the two bytes, kept as lone surrogates
+    assert len(names) == 1 + sum(
+        1 for i in sim.universe.futures if i.market == "bybit" and i.status(SIM_NOW) == "ACTIVE"
+    )
+
+
 async def test_min_api_history(client: CcdataClient, simulator: Simulator) -> None:
     pair = simulator.universe.spot[0]
     identity = {"fsym": pair.base, "tsym": pair.quote}

@@ -90,3 +90,18 @@ def test_the_command_prints_a_table_and_refuses_a_bad_limit(flow_env: FlowEnv) -
     bad = subprocess.run([sys.executable, "-m", "ingestion_core.db.runs", "--limit", "0"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert bad.returncode == 2 and bad.stderr == "error: --limit must be at least 1\n"
+
+
+def test_a_rate_limited_usage_record_is_not_retried_and_counts_in_the_run_figures(flow_env: FlowEnv) -> None:
+    flow_env.sim.set_faults(storm_requests=1)  # the run's first request, its pre usage record, gets a 429
+    state = run_flow(build_flow("exchanges_general").with_options(retries=0))
+    assert state.is_completed(), state.message  # best effort: a failed record never fails the run
+    outcome = state.result()
+    assert flow_env.sim.stats()["responses_429"] == 1  # the record was not retried
+    assert (outcome.calls, outcome.http_attempts, outcome.rate_limited) == (1, 3, 1)  # catalogue + pre + post
+    row = next(
+        r for r in _runs("--dataset", "exchanges_general") if r["flow_run_id"] == str(state.state_details.flow_run_id)
+    )
+    assert (row["calls"], row["http_attempts"], row["rate_limited"]) == (1, 3, 1)
+    usage = flow_env.table("market.cc_rate_limit_status", ["timestamp"])
+    assert usage.filter(usage["use_case"] == "ingest_exchanges_general_data")["record_timing"].to_list() == ["post"]

@@ -161,6 +161,7 @@ def test_records_that_cannot_be_stored_are_quarantined_and_the_rest_load(flow_en
     assert state.is_failed()
     message = state.message or ""
     assert "mapped_instrument_symbol: 323 characters, the column holds 255" in message
+    assert "quarantined bybit|BAD\\ud800-USDT-VANILLA-PERPETUAL: instrument symbol is not usable text" in message
     stored_rows = flow_env.table(
         "market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"]
     )
@@ -168,6 +169,30 @@ def test_records_that_cannot_be_stored_are_quarantined_and_the_rest_load(flow_en
     quarantine = flow_env.table("market.ingest_quarantine", ["dataset", "record_key"])
     reasons = " | ".join(quarantine["reason"].to_list())
     assert "instrument symbol is not usable text" in reasons and "323 characters" in reasons
+
+
+@pytest.mark.parametrize(
+    ("fault", "key"),
+    [
+        ("surrogate", "bybit|BAD\\ud800-USDT-VANILLA-PERPETUAL"),
+        ("invalid_utf8", "bybit|BAD\\udcff\\udcfe-USDT-VANILLA-PERPETUAL"),
+    ],
+)
+def test_one_unusable_instrument_name_is_quarantined_and_fails_the_run_by_name(
+    flow_env: FlowEnv, fault: str, key: str
+) -> None:
+    # A lone surrogate (a JSON escape) or raw bytes that are not UTF-8 in one listed name: that entry alone is kept
+    # out, and the run ends Failed naming it, as it does for a row the table refuses.
+    flow_env.sim.set_faults(metadata_faults={fault: "bybit"})
+    state = run_flow(flow_of("futures_instruments"))
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, RunFailed) and not error.retriable
+    assert f"quarantined {key}: instrument symbol is not usable text" in (state.message or "")
+    stored = flow_env.table("market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"])
+    assert stored.height == len(flow_env.sim.universe.futures)  # every good instrument of both markets
+    quarantine = flow_env.table("market.ingest_quarantine", ["dataset", "record_key"])
+    assert quarantine["record_key"].to_list() == [key]
 
 
 @pytest.mark.sim(faults={"rank_drift": 1}, assets=25)

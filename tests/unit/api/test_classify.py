@@ -93,9 +93,21 @@ def test_503_honours_retry_after() -> None:
     assert outcome.retry_after == 3.0
 
 
-@pytest.mark.parametrize("raw", [b'{"Data": [1, 2', b"", b"not json", b"[1, 2]", b'"x"'])
+@pytest.mark.parametrize("raw", [b'{"Data": [1, 2', b"", b"not json", b"[1, 2]", b'"x"', b"\xff\xfe\x00garbage"])
 def test_truncated_or_malformed_200_is_malformed(raw: bytes) -> None:
     assert isinstance(classify(200, {}, raw), Malformed)
+
+
+def test_bytes_that_are_not_utf8_survive_as_lone_surrogates() -> None:
+    outcome = classify(200, {}, b'{"Data": {"ok": "BTC", "BAD\xff-USDT": {"INSTRUMENT": "x\xc3(y"}}}')
+    assert isinstance(outcome, Success)
+    assert outcome.payload["Data"] == {"ok": "BTC", "BAD\udcff-USDT": {"INSTRUMENT": "x\udcc3(y"}}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_json_in_other_unicode_encodings_still_decodes(encoding: str) -> None:
+    outcome = classify(200, {}, '{"Data": {"é": 1}}'.encode(encoding))
+    assert isinstance(outcome, Success) and outcome.payload["Data"] == {"é": 1}
 
 
 def test_200_without_data_is_malformed() -> None:

@@ -188,6 +188,9 @@ def test_negative_volume_or_count_is_quarantined(field: str, reason: str) -> Non
         ("LAST_TRADE_TIMESTAMP", -1, "timestamp out of range in LAST_TRADE_TIMESTAMP"),
         ("INSTRUMENT", None, "missing INSTRUMENT"),
         ("QUOTE_CURRENCY", ["USDT"], "non-text value in QUOTE_CURRENCY"),
+        ("INSTRUMENT", 12345, "number in INSTRUMENT, which holds a name"),
+        ("INDEX_UNDERLYING", 1, "number in INDEX_UNDERLYING, which holds a name"),
+        ("QUOTE_CURRENCY", 5, "number in QUOTE_CURRENCY, which holds a name"),
     ],
 )
 def test_unusable_value_is_quarantined_with_a_specific_reason(field: str, value: object, reason: str) -> None:
@@ -196,6 +199,22 @@ def test_unusable_value_is_quarantined_with_a_specific_reason(field: str, value:
     result = parse(records)
     assert reasons(result) == [reason]
     assert result.frame.height == 4
+
+
+def test_a_code_sent_as_a_number_is_kept_as_its_decimal_text() -> None:
+    records = candles(2)
+    records[0]["TYPE"] = 914  # a code, not a name: the number is its value
+    result = parse(records)
+    assert result.quarantined == []
+    assert result.frame.get_column("type").to_list()[0] == "914"
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_name_fields_are_declared_by_kind_and_text_fields_are_codes(name: str) -> None:
+    kinds = {f.source: f.kind for f in DATASETS[name].layout.fields if f.kind in ("text", "name")}
+    names = {"INSTRUMENT", "INDEX_UNDERLYING", "QUOTE_CURRENCY", "SETTLEMENT_CURRENCY", "CONTRACT_CURRENCY"}
+    names |= {"BASE", "QUOTE", "conversionSymbol"}
+    assert {source for source, kind in kinds.items() if kind == "name"} == names & set(kinds)
 
 
 def test_first_reason_wins_and_each_bad_record_is_quarantined_once() -> None:

@@ -24,6 +24,19 @@ def test_default_is_sqlite_under_data_dir(tmp_path: Path) -> None:
     assert target.path == tmp_path / "warehouse.sqlite3"
 
 
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_database_url_means_unset(tmp_path: Path, empty: str) -> None:
+    assert resolve_target(_settings(database_url=empty, data_dir=tmp_path)).path == tmp_path / "warehouse.sqlite3"
+    assert resolve_target(_settings(database_url=empty, host="db.example")).host == "db.example"
+
+
+@pytest.mark.parametrize(
+    ("url", "port"), [("mysql://u@h/db", 3306), ("mysql://u@h:/db", 3306), ("mysql://u@[::1]:3307/db", 3307)]
+)
+def test_the_port_is_read_or_defaults(url: str, port: int) -> None:
+    assert resolve_target(_settings(database_url=url)).port == port
+
+
 def test_sqlite_urls_relative_and_absolute() -> None:
     assert resolve_target(_settings(database_url="sqlite:///rel/w.db")).path == Path("rel/w.db")
     assert resolve_target(_settings(database_url="sqlite:////abs/w.db")).path == Path("/abs/w.db")
@@ -76,7 +89,11 @@ def test_legacy_db_host_selects_the_server_backend() -> None:
     [
         ("postgres://u:hunter2secret@h:5432/db", "unsupported scheme"),
         ("mysql://u:hunter2secret@:3306/db", "missing host"),
-        ("mysql://u:hunter2secret@h:99999/db", "not a valid URL"),
+        ("mysql://u:hunter2secret@h:99999/db", "the port must be a number from 1 to 65535, not '99999'"),
+        ("mysql://u:hunter2secret@h:abc/db", "the port must be a number from 1 to 65535, not 'abc'"),
+        ("mysql://root@127.0.0.1:abc/db", "the port must be a number from 1 to 65535, not 'abc'"),
+        ("mysql://u:hunter2secret@h:0/db", "the port must be a number from 1 to 65535, not '0'"),
+        ("mysql://u:hunter2secret@[::1]:70000/db", "the port must be a number from 1 to 65535, not '70000'"),
         ("sqlite:///", "needs a path"),
         ("mysql://u:hunter2secret@h/bad-name", "invalid database name"),
     ],

@@ -11,8 +11,10 @@ import pytest
 from ingestion_core.db.tables import polars_schema
 from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
 from ingestion_core.db.tables.spot import EXCHANGE_SPOT_DETAILS, INSTRUMENTS_SPOT
+from ingestion_core.errors import ConfigurationError
 from ingestion_core.snapshots import SNAPSHOTS
 from ingestion_core.snapshots.markets import MarketsParameters
+from ingestion_core.snapshots.outcome import quarantine_failures
 from ingestion_core.snapshots.spec import Fetched, Parsed
 from tests.unit.datasets.fixture_files import load_fixture
 
@@ -89,6 +91,50 @@ def test_unusable_values_are_null_and_flagged_once_each(data: dict[str, Any]) ->
     assert all("\ud800" not in q.record_key + q.reason for q in parsed.quarantined)
 
 
+def test_a_name_sent_as_a_number_is_flagged_and_a_code_is_kept_as_text(data: dict[str, Any]) -> None:
+    item = next(iter(data["binance"]["instruments"].values()))
+    item["INSTRUMENT"] = 12345  # a name: the number is not the instrument's name
+    item["INSTRUMENT_MAPPING"]["QUOTE_CURRENCY"] = 5
+    item["TYPE"] = 614  # a code: the number is its value
+    parsed = futures(data)
+    row = parsed.frames[INSTRUMENTS].row(0, named=True)
+    assert row["exchange_instrument_symbol_raw"] is None and row["quote_currency_symbol"] is None
+    assert row["api_instrument_type"] == "614"
+    assert sorted(q.reason for q in parsed.quarantined) == [
+        "cc_instruments_futures.exchange_instrument_symbol_raw: a number, not a name (12345); stored as NULL",
+        "cc_instruments_futures.quote_currency_symbol: a number, not a name (5); stored as NULL",
+    ]
+
+
+def test_spot_names_sent_as_numbers_are_flagged() -> None:
+    data = load_fixture("spot_markets_instruments_kraken_docexample.json")["Data"]
+    item = next(iter(data["kraken"]["instruments"].values()))
+    item["INSTRUMENT_MAPPING"]["BASE"] = 1
+    parsed = SNAPSHOTS["spot_instruments"].parse(Fetched(data), MarketsParameters(), RUN)
+    assert [q.reason.split(" (")[0] for q in parsed.quarantined] == [
+        "cc_instruments_spot.base_asset_symbol: a number, not a name"
+    ]
+
+
+def test_a_name_column_outside_the_field_map_fails_at_build() -> None:
+    from ingestion_core.snapshots import futures_instruments as module
+    from ingestion_core.snapshots.markets import markets_snapshot
+
+    with pytest.raises(ConfigurationError, match=r"name columns \['no_such_column'\] are not in its instrument"):
+        markets_snapshot(
+            name="futures_instruments",
+            title="t",
+            path=module.PATH,
+            exchanges=EXCHANGES_FUTURES_DETAILS,
+            instruments=INSTRUMENTS_FUTURES,
+            exchange_fields=module.EXCHANGE_FIELDS,
+            instrument_fields=module.INSTRUMENT_FIELDS,
+            instrument_names=frozenset({"no_such_column"}),
+            use_case="u",
+            upstream_of=(),
+        )
+
+
 def test_zero_and_absent_timestamps_are_null_not_zero_dates(data: dict[str, Any]) -> None:
     item = next(iter(data["binance"]["instruments"].values()))
     item["LAST_TRADE_FUTURES_TIMESTAMP"] = 0
@@ -120,6 +166,18 @@ def test_entries_that_cannot_be_keyed_are_quarantined_and_the_rest_load(data: di
     assert sorted(q.record_key for q in parsed.quarantined) == ["binance|BAD\\ud800-USDT", "broken", f"bybit|{symbol}"]
     keys = set(parsed.frames[INSTRUMENTS].select("exchange_internal_name", "mapped_instrument_symbol").iter_rows())
     assert ("bybit", symbol) not in keys
+
+
+def test_each_quarantined_record_is_named_as_a_failure(data: dict[str, Any]) -> None:
+    data["binance"]["instruments"]["BAD\udcff-USDT"] = next(iter(data["binance"]["instruments"].values()))
+    next(iter(data["bybit"]["instruments"].values()))["HAS_TRADES_FUTURES"] = "yes"
+    failures = quarantine_failures(futures(data).quarantined)
+    assert failures[0] == "quarantined binance|BAD\\udcff-USDT: instrument symbol is not usable text"
+    assert (
+        failures[1].startswith("quarantined bybit|")
+        and "has_trades: not a boolean ('yes'); stored as NULL" in failures[1]
+    )
+    assert len(failures) == 2
 
 
 def test_empty_data_gives_empty_frames_in_schema() -> None:
