@@ -68,8 +68,9 @@ class Figures(Protocol):
 class UsageRecords:
     """A run's ``pre`` and ``post`` API-usage records, each written beside work that makes no API call.
 
-    Entering submits ``pre``, which runs while the run plans (planning reads only the database); :meth:`calls`
-    waits for it, brackets the work that calls the API, and submits ``post`` when that work ends; :meth:`count_into`
+    Entering writes ``pre`` before the run plans: its call to the usage endpoint is also the run's check that the
+    API answers at all (``api/reachability.py``), so a run with records makes no separate check; :meth:`calls`
+    brackets the work that calls the API, and submits ``post`` when that work ends; :meth:`count_into`
     waits for ``post`` and adds what the records cost (their requests and rate-limited answers) to the run's
     figures before the run publishes them and writes its run log. A run that never reaches its calls (its plan
     failed) still writes ``post`` on the way out, so the records stay paired. Best effort: each record is one
@@ -94,6 +95,7 @@ class UsageRecords:
     def __enter__(self) -> UsageRecords:
         if self._on:
             self._pending = record_usage_task.submit(self._settings, self._use_case, "pre")
+            self._wait()
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -7,8 +7,9 @@ records anyway; it costs one call of the key's quota) and turns "no HTTP answer"
 :class:`~ingestion_core.errors.UnreachableApiError` line, never retried. Any HTTP answer passes, whatever its
 status: a wrong key or a rate limit is reported by the run's own calls, with their own messages.
 
-A base URL that answered in this process in the last :data:`FRESH_SECONDS` is not asked again, so the command
-line's door check and the run's own check (same process) cost one call.
+A base URL that answered in this process in the last :data:`FRESH_SECONDS` is not asked again: the ``pre``
+API-usage record a run writes first is a call to the same endpoint and stands for the check (:func:`mark_answered`),
+and the command line's door check and the run's own check share one answer.
 """
 
 from __future__ import annotations
@@ -70,8 +71,13 @@ async def check_reachable(settings: ApiSettings, apis: Iterable[Api]) -> None:
                     "DNS name and the network (not retried)",
                     url=exc.url,
                 ) from None
-            with _lock:
-                _answered[url] = time.monotonic()
+            mark_answered(url)
+
+
+def mark_answered(url: str) -> None:
+    """Note that the API at ``url`` gave an HTTP answer just now (a run's own call to it can stand for the check)."""
+    with _lock:
+        _answered[url] = time.monotonic()
 
 
 def forget_answers() -> None:

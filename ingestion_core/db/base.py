@@ -205,7 +205,10 @@ class Warehouse(ABC):
         try:
             result = work()
         except BaseException:
-            cursor.execute("ROLLBACK")
+            # On a connection the failure closed (a read timeout, a lost server) ROLLBACK fails too: the original
+            # error is the one to report, and the server rolls back an open transaction of a closed connection.
+            with contextlib.suppress(*self._driver_errors()):
+                cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
         return result

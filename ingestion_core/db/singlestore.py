@@ -94,8 +94,8 @@ class SingleStoreWarehouse(Warehouse):
             return f"no TCP connection within {connect:g} s (DB_CONNECT_TIMEOUT_SECONDS): is the host reachable?"
         if connecting:
             return (
-                f"the port accepted a connection but did not answer as a MySQL server within {connect:g} s "
-                "(DB_CONNECT_TIMEOUT_SECONDS): is this the SingleStore/MySQL host and port?"
+                f"the port accepted a connection but no MySQL handshake came within {connect:g} s "
+                "(DB_CONNECT_TIMEOUT_SECONDS): not a SingleStore/MySQL port, or the server is frozen"
             )
         return (
             f"no answer to a statement within {self.settings.read_timeout_seconds:g} s (DB_READ_TIMEOUT_SECONDS): "

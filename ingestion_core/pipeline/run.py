@@ -15,15 +15,17 @@ from ingestion_core.api.reachability import check_reachable
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.epochs import to_epoch
+from ingestion_core.errors import ParameterError
 from ingestion_core.intervals import interval_info
 from ingestion_core.pipeline.hole_store import read_holes
 from ingestion_core.pipeline.plan import SeriesPlan, plan_series
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan
 from ingestion_core.pipeline.timeseries import WindowCallback, ingest_group
+from ingestion_core.report import format_ts
 from ingestion_core.settings import Settings
 from ingestion_core.sources.base import SelectionContext, Series, SeriesKey
-from ingestion_core.windows import StoredStats
+from ingestion_core.windows import StoredStats, floor_bucket, instrument_range, last_closed_bucket
 
 
 async def read_stored(
@@ -85,11 +87,49 @@ async def plan_run(settings: Settings, request: RunRequest) -> RunPlan:
         DatabaseError: the target table lacks its primary key (the message names the migration).
         UnreachableApiError: the API gives no HTTP answer at all (checked before anything else; not retried).
     """
+    check_range(request, ())
     await check_reachable(settings.api, request.spec.apis)
     async with open_warehouse(settings.database) as warehouse:
         selected = await _select(warehouse, settings, request)
+        check_range(request, selected)
         plans = await plan_selected(warehouse, request, selected)
         return RunPlan(plans=tuple(plans))
+
+
+def check_range(request: RunRequest, selected: Sequence[Series]) -> None:
+    """Refuse a backfill range that cannot hold a bucket (a run would end green having fetched nothing).
+
+    That is a range starting after the last closed bucket, or ending before every selected series' data begins.
+
+    Raises:
+        ParameterError: naming the range and where the data is.
+    """
+    if request.start is None and request.end is None:
+        return
+    info = interval_info(request.interval)
+    closed = last_closed_bucket(request.now, info.seconds)
+    if request.start is not None and floor_bucket(request.start, info.seconds) > closed:
+        raise ParameterError(
+            f"start {format_ts(request.start)} is after the last closed {request.interval} bucket "
+            f"({format_ts(closed)}): there is nothing to fetch yet"
+        )
+    if not selected:
+        return
+    ranges = [
+        instrument_range(unit=info.seconds, now=request.now, first_data=s.first_data, last_data=s.last_data,
+                         active=s.active, start=request.start, end=request.end)
+        for s in selected
+    ]  # fmt: skip
+    if any(r is not None for r in ranges):
+        return
+    known = [s.first_data for s in selected if s.first_data is not None]
+    where = (
+        f"; the earliest first data of the {len(selected)} selected series is {format_ts(min(known))}" if known else ""
+    )
+    span = f"up to {format_ts(request.upper_bound)}"
+    if request.start is not None:
+        span = f"between {format_ts(request.start)} and {format_ts(request.upper_bound)}"
+    raise ParameterError(f"no selected series has data {span}{where}")
 
 
 async def check_selection(settings: Settings, request: RunRequest) -> int | None:
@@ -105,11 +145,14 @@ async def check_selection(settings: Settings, request: RunRequest) -> int | None
     Raises:
         ParameterError, ConfigurationError, DatabaseError: as :func:`plan_run`.
     """
+    check_range(request, ())
     if request.spec.source.needs_client:
         await check_target(settings, [request.table])
         return None
     async with open_warehouse(settings.database) as warehouse:
-        return len(await _select(warehouse, settings, request))
+        selected = await _select(warehouse, settings, request)
+        check_range(request, selected)
+        return len(selected)
 
 
 async def check_target(settings: Settings, tables: Sequence[str]) -> None:

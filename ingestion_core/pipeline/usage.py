@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ingestion_core.api.client import CcdataClient
+from ingestion_core.api.reachability import mark_answered
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.tables.assets import RATE_LIMIT_STATUS
 from ingestion_core.errors import IngestError
@@ -60,6 +61,8 @@ async def record_usage(
         problem = f"{use_case} {timing}: no answer within {once.request_timeout_seconds:g} s (not retried)"
     except IngestError as exc:
         problem = f"{use_case} {timing}: {describe_failure(exc)} (not retried)"
+    if client.latencies:  # an HTTP answer came back, whatever it said: the API is there (the run's door check)
+        mark_answered(once.data_api_base_url)
     if problem is not None:
         logger.warning("API usage not recorded: %s", problem)
     return UsageRecord(problem, http_attempts=client.attempts, rate_limited=client.rate_limited)

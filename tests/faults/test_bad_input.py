@@ -149,6 +149,19 @@ CASES = [
     Case("spot-before-metadata", "spot_ohlcv", (), exit=1, says="run the asset_metadata flow first", door=True),
     Case("snapshot-wrong-db-password", "asset_metadata", env={"DB_PASSWORD": SECRET}, exit=1, says="Access denied"),
     Case("top-list-wrong-db-password", "index_ohlcv", env={"DB_PASSWORD": SECRET}, exit=1, says="Access denied"),
+    Case(
+        "start-in-the-future",
+        "futures_ohlcv",
+        ("--interval", "1d", "--start", "2099-01-01"),
+        says="start 2099-01-01 00:00 is after the last closed 1d bucket",
+    ),
+    Case(
+        "range-before-any-data",
+        "futures_ohlcv",
+        ("--interval", "1d", "--start", "2001-01-01", "--end", "2001-02-01"),
+        says="no selected series has data between 2001-01-01 00:00 and 2001-02-01 00:00",
+    ),
+    Case("end-before-any-data", "futures_ohlcv", ("--interval", "1h", "--end", "2001-02-01"), says="has data up to"),
     # -- found by the run: only the API knows ---------------------------------------------------------------------
     Case(
         "unknown-price-pair",

@@ -114,3 +114,69 @@ def test_mariadb_killed_and_restarted_mid_run_loses_nothing(
     got = read_table(load_settings(env_file=None).database, TABLE)
     assert got.duplicates == 0 and set(got.gaps) == {0}
     assert got.frame.equals(expected.frame)
+
+
+def test_a_database_frozen_mid_run_fails_the_run_in_bounded_time_and_loses_nothing(
+    flow_env: FlowEnv, server: PrivateMariaDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGSTOP: connections stay open and nothing answers. Each wait is bounded, retried as a lost connection, then
+    the run fails with one reason; thawed, a re-run completes and the table equals a clean run's."""
+    monkeypatch.setenv("DB_PORT", str(server.port))
+    monkeypatch.setenv("DB_UPSERT_BATCH_ROWS", "200")
+    monkeypatch.setenv("DB_BULK_THRESHOLD_ROWS", "1000000")
+    monkeypatch.setenv("DB_READ_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "2")
+    monkeypatch.setenv("INGEST_TASK_RETRIES", "1")
+    monkeypatch.setenv("INGEST_TASK_RETRY_DELAY_SECONDS", "1")
+    anchor = flow_env.sim.simulator.config.anchor
+    parameters = {
+        "interval": "1m",
+        "start": _naive(anchor),
+        "end": _naive(anchor + 2 * DAY - MINUTE),
+        "instruments_per_task": 1,
+    }
+    flow = build_flow("futures_ohlcv").with_options(retries=0)
+    discovery = build_flow("futures_instruments").with_options(retries=0)
+    for name in ("clean_run", "frozen_run"):
+        server.sql(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("DB_NAME", "clean_run")
+    assert run_flow(discovery).is_completed()
+    assert run_flow(flow, **parameters).is_completed()
+    expected = read_table(load_settings(env_file=None).database, TABLE)
+    total = expected.frame.height
+
+    monkeypatch.setenv("DB_NAME", "frozen_run")
+    assert run_flow(discovery).is_completed()
+    frozen: list[float] = []
+
+    def freeze() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if _rows(server, "frozen_run") >= total // 3:
+                server.freeze()
+                frozen.append(time.monotonic())
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=freeze, daemon=True)
+    watcher.start()
+    try:
+        state = run_flow(flow, **parameters)
+        ended = time.monotonic()
+    finally:
+        watcher.join(timeout=60)
+        server.thaw()
+    assert frozen, "the server was never frozen: the run finished before a third of its rows"
+    seconds = ended - frozen[0]
+    print(f"frozen database: run ended {state.name} {seconds:.1f} s after the freeze: {state.message}")
+    assert not state.is_completed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, RunFailed) and error.retriable  # a lost connection: the next run may succeed
+    assert "DB_READ_TIMEOUT_SECONDS" in str(error) or "DB_CONNECT_TIMEOUT_SECONDS" in str(error)
+    assert seconds < 60, f"{seconds:.1f} s"
+
+    rerun = run_flow(flow, **parameters)
+    assert rerun.is_completed(), rerun.message
+    got = read_table(load_settings(env_file=None).database, TABLE)
+    assert got.duplicates == 0 and set(got.gaps) == {0}
+    assert got.frame.equals(expected.frame)

@@ -47,12 +47,12 @@ CASES = [
     Case(
         "db-port-silent",
         {"DATABASE_URL": "mysql://root@127.0.0.1:{silent}/x"},
-        ("127.0.0.1:{silent}", "did not answer as a MySQL server within 5 s"),
+        ("127.0.0.1:{silent}", "no MySQL handshake came within 5 s"),
     ),
     Case(
         "db-port-postgresql",
         {"DATABASE_URL": "mysql://root@127.0.0.1:5432/x"},
-        ("127.0.0.1:5432", "did not answer as a MySQL server"),
+        ("127.0.0.1:5432", "no MySQL handshake came within"),
         needs=(5432,),
     ),
     Case("db-name-missing", {"DB_NAME": "{missing}"}, ("database '{missing}' does not exist", "db.migrate")),

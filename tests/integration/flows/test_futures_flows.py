@@ -307,6 +307,54 @@ def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
     assert quarantine.height == bad_total
     assert set(quarantine["dataset"]) == {"futures_ohlcv_1h"}
     assert all("high" in reason.lower() and "low" in reason.lower() for reason in quarantine["reason"])
+    assert flow_env.table("market.ingest_holes", ["series", "bucket"]).height == bad_total
+    assert summary.holes_open == bad_total
+
+    # The corruption was transient: a clean incremental run repairs every hole, in the call it makes anyway.
+    flow_env.sim.set_faults(corrupt_every=0)
+    flow_env.sim.reset_stats()
+    clean = run_flow(ohlcv, interval="1h")
+    assert clean.is_completed(), clean.message
+    repaired = clean.result()
+    gaps = asyncio.run(_gaps(flow_env, OHLCV_1H))
+    print(f"corrupt-then-clean: {bad_total} holes, repaired {repaired.holes_repaired}, gaps after {sum(gaps)}, "
+          f"{repaired.calls} calls for {len(_active(flow_env))} instruments")  # fmt: skip
+    assert sum(gaps) == 0
+    assert repaired.holes_repaired == bad_total and repaired.holes_open == repaired.holes_permanent == 0
+    assert flow_env.table("market.ingest_holes", ["series", "bucket"]).height == 0
+    table = flow_env.table(OHLCV_1H, KEY)
+    for item in _active(flow_env):
+        assert _hours_of(table, item) == _expected_hours(item, int(time.time())), item.mapped_instrument
+    assert flow_env.history_calls() == repaired.calls <= len(summary.rows)  # at most one call per series
+
+
+def test_a_bucket_that_stays_corrupt_becomes_a_permanent_hole_and_is_no_longer_requested(
+    flow_env: FlowEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INGEST_HOLE_ATTEMPTS", "2")
+    _discover(flow_env)
+    item = _active(flow_env)[0]
+    one = {"markets": [item.market], "instruments": [item.mapped_instrument]}
+    flow_env.sim.set_faults(corrupt_every=7)
+    first = run_flow(ohlcv, interval="1h", **one).result()
+    assert first.holes_open > 0 and first.holes_permanent == 0
+    flow_env.sim.reset_stats()
+    second = run_flow(ohlcv, interval="1h", **one).result()  # asks again: still corrupt, second attempt
+    assert flow_env.history_calls() == 1
+    assert second.holes_permanent == first.holes_open and second.holes_open == 0
+    assert "holes: 0 repaired, 0 still open" in second.headline()
+    flow_env.sim.reset_stats()
+    third = run_flow(ohlcv, interval="1h", **one)
+    assert third.is_completed(), third.message  # reported, not a failure
+    assert flow_env.history_calls() == 0  # permanent holes are no longer requested
+    assert third.result().holes_permanent == first.holes_open
+    runs = flow_env.table("market.ingest_run_log", ["started_at"])
+    assert runs["holes_permanent"].to_list()[-1] == first.holes_open
+
+
+async def _gaps(env: FlowEnv, table: str) -> list[int]:
+    async with open_warehouse(env.database) as wh:
+        return [r.gaps for r in await coverage(wh, table)]
 
 
 def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flow_env: FlowEnv) -> None:
