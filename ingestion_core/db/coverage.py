@@ -1,6 +1,12 @@
 """Coverage of a time-series table per series: first, last, rows, expected rows and missing buckets.
 
 ``python -m ingestion_core.db.coverage --table market.cc_futures_ohlcv_1h [--market binance] [--json]``
+
+``--record-gaps`` records every missing bucket between a series' first and last stored bucket as a hole
+(``market.ingest_holes``), so the next incremental runs re-request it, in the calls they make anyway where it
+reaches (docs/architecture.md, "Holes"). The pipeline records the holes it causes itself (quarantined records,
+buckets an answer left out); this finds the others: rows deleted by hand, a table filled by the legacy scripts.
+It reads the stored times of each series that has gaps (not of the others).
 """
 
 from __future__ import annotations
@@ -14,10 +20,15 @@ from typing import Any
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
+from ingestion_core.db.holes import Hole, read_holes, record_holes
 from ingestion_core.db.tables import get_table
+from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ConfigurationError, IngestError
 from ingestion_core.intervals import interval_info
 from ingestion_core.settings import load_settings
+from ingestion_core.windows import bucket_range
+
+FOUND = "gap found by the coverage tool"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,35 @@ class CoverageRow:
 def expected_rows(first: datetime, last: datetime, interval_seconds: int) -> int:
     """Buckets from ``first`` to ``last`` inclusive at ``interval_seconds``."""
     return int((last - first).total_seconds()) // interval_seconds + 1
+
+
+async def record_gaps(warehouse: Warehouse, table: str, market: str | None = None) -> int:
+    """Record every missing bucket between each series' first and last stored bucket as a hole; returns how many.
+
+    Holes already recorded keep their attempts; a new one starts at none.
+    """
+    spec = get_table(table)
+    if spec.interval is None or spec.time_column is None:
+        raise ConfigurationError(f"{table} is not an interval time series (_1m/_1h/_1d)")
+    step = interval_info(spec.interval).seconds
+    rows = [r for r in await coverage(warehouse, table, market) if r.gaps > 0]
+    known = await read_holes(warehouse, table, [tuple(str(v) for v in r.series) for r in rows])
+    found: list[tuple[tuple[str, ...], list[Hole]]] = []
+    for row in rows:
+        key = tuple(str(v) for v in row.series)
+        where = dict(zip(spec.entity_columns, row.series, strict=True))
+        times = await warehouse.select(table, [spec.time_column], where)
+        stored = set(times.get_column(spec.time_column).dt.epoch("s").to_list())
+        first, last = to_epoch(row.first), to_epoch(row.last)
+        seen = known.get(key, {})
+        missing = [
+            seen.get(bucket) or Hole(bucket, 0, FOUND)
+            for bucket in bucket_range(first, last, step)
+            if bucket not in stored
+        ]
+        found.append((key, missing))
+    await record_holes(warehouse, table, found)
+    return sum(len(m) for _, m in found)
 
 
 async def coverage(warehouse: Warehouse, table: str, market: str | None = None) -> list[CoverageRow]:
@@ -108,11 +148,15 @@ def _dt(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-async def _main(table: str, market: str | None, as_json: bool) -> str:
+async def _main(table: str, market: str | None, as_json: bool, record: bool) -> str:
     spec = get_table(table)
     async with open_warehouse(load_settings().database) as wh:
+        recorded = await record_gaps(wh, table, market) if record else None
         rows = await coverage(wh, table, market)
-    return render_json(rows, spec.entity_columns) if as_json else render_text(rows, spec.entity_columns)
+    text = render_json(rows, spec.entity_columns) if as_json else render_text(rows, spec.entity_columns)
+    if recorded is not None and not as_json:
+        text += f"\n{recorded} missing buckets recorded as holes: the next incremental runs re-request them"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,9 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", required=True, help="e.g. market.cc_futures_ohlcv_1h")
     parser.add_argument("--market", default=None)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--record-gaps", action="store_true", help="record the missing buckets as holes for later runs to re-request"
+    )
     args = parser.parse_args(argv)
     try:
-        print(asyncio.run(_main(args.table, args.market, args.json)))
+        print(asyncio.run(_main(args.table, args.market, args.json, args.record_gaps)))
     except IngestError as exc:
         parser.exit(2, f"error: {exc}\n")
     return 0

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.datasets.spec import ParseResult
 from ingestion_core.db.base import Warehouse
+from ingestion_core.db.holes import Hole, clear_holes, record_holes
 from ingestion_core.db.results import UpsertResult
 from ingestion_core.epochs import to_epoch
-from ingestion_core.pipeline.hole_store import clear_holes, record_holes
-from ingestion_core.pipeline.holes import Hole, HoleUpdate, WindowAnswer, window_holes
+from ingestion_core.pipeline.holes import HoleUpdate, WindowAnswer, window_holes
 
 #: Parses a batch of answers of one dataset and interval: one result per answer, in order.
 Parse = Callable[[Sequence[WindowRecords]], list[ParseResult]]

@@ -23,28 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ingestion_core.db.holes import ABSENT, Hole
 from ingestion_core.windows import bucket_range
-
-ABSENT = "not in the API's answer"
-
-
-@dataclass(frozen=True, slots=True)
-class Hole:
-    """One recorded hole of a series.
-
-    Attributes:
-        bucket: the missing bucket's start (Unix seconds).
-        attempts: answers that came back without it.
-        reason: why the last one did not store it.
-    """
-
-    bucket: int
-    attempts: int
-    reason: str = ABSENT
-
-    def permanent(self, max_attempts: int) -> bool:
-        """Whether it is no longer requested (reported only)."""
-        return self.attempts >= max_attempts
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ingestion_core.pipeline.holes import Hole, open_holes
+from ingestion_core.db.holes import Hole
+from ingestion_core.pipeline.holes import open_holes
 from ingestion_core.sources.base import Series, SeriesKey
 from ingestion_core.windows import StoredStats, Window, cover_windows, instrument_range, resume_point
 

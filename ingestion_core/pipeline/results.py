@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ingestion_core.db.holes import Hole
 from ingestion_core.errors import ApiError, error_kind, is_retriable
-from ingestion_core.pipeline.holes import Hole
 from ingestion_core.pipeline.plan import UP_TO_DATE, SeriesPlan
 from ingestion_core.redaction import redact
 from ingestion_core.sources.base import Series, SeriesKey

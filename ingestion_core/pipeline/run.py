@@ -14,10 +14,10 @@ from ingestion_core.api.client import CcdataClient
 from ingestion_core.api.reachability import check_reachable
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
+from ingestion_core.db.holes import read_holes
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
 from ingestion_core.intervals import interval_info
-from ingestion_core.pipeline.hole_store import read_holes
 from ingestion_core.pipeline.plan import SeriesPlan, plan_series
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan

@@ -24,11 +24,11 @@ from ingestion_core.api.client import CcdataClient
 from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.datasets.spec import DataApiHistory, TimeSeriesSpec
 from ingestion_core.db.base import Warehouse
+from ingestion_core.db.holes import Hole
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import FatalApiError, error_kind, is_retriable
 from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.pipeline.commits import WindowCommits
-from ingestion_core.pipeline.holes import Hole
 from ingestion_core.pipeline.plan import SeriesPlan
 from ingestion_core.pipeline.results import (
     GroupMetrics,

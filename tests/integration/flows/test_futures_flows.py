@@ -32,7 +32,8 @@ from flows.futures_instruments import futures_instruments
 from flows.futures_ohlcv import futures_ohlcv
 from flows.futures_open_interest import futures_open_interest
 from ingestion_core.db import open_warehouse
-from ingestion_core.db.coverage import coverage
+from ingestion_core.db.coverage import coverage, record_gaps
+from ingestion_core.db.tables import get_table
 from ingestion_core.errors import RunFailed
 from ingestion_core.pipeline.summary import RunSummary
 from ingestion_core.sim.universe import FuturesInstrument
@@ -350,6 +351,34 @@ def test_a_bucket_that_stays_corrupt_becomes_a_permanent_hole_and_is_no_longer_r
     assert third.result().holes_permanent == first.holes_open
     runs = flow_env.table("market.ingest_run_log", ["started_at"])
     assert runs["holes_permanent"].to_list()[-1] == first.holes_open
+
+
+def test_gaps_recorded_by_the_coverage_tool_are_repaired_by_the_next_incremental_run(flow_env: FlowEnv) -> None:
+    _discover(flow_env)
+    assert run_flow(ohlcv, interval="1h").is_completed()
+    full = flow_env.table(OHLCV_1H, KEY)
+    item = _active(flow_env)[0]
+    hours = _hours_of(full, item)
+
+    async def punch() -> int:
+        async with open_warehouse(flow_env.database) as wh:
+            spec = get_table(OHLCV_1H)
+            doomed = pl.DataFrame(
+                {"datetime": hours[5:8], "market": [item.market] * 3, "mapped_instrument": [item.mapped_instrument] * 3}
+            )
+            await wh.delete_keys(spec.qualified_name, doomed)  # rows deleted by hand: the pipeline never saw it
+            return await record_gaps(wh, OHLCV_1H)
+
+    assert asyncio.run(punch()) == 3
+    assert sum(asyncio.run(_gaps(flow_env, OHLCV_1H))) == 3
+    flow_env.sim.reset_stats()
+    state = run_flow(ohlcv, interval="1h", markets=[item.market], instruments=[item.mapped_instrument])
+    assert state.is_completed(), state.message
+    assert state.result().holes_repaired == 3 and flow_env.history_calls() == 1
+    assert sum(asyncio.run(_gaps(flow_env, OHLCV_1H))) == 0
+    after = flow_env.table(OHLCV_1H, KEY).drop("collected_at")
+    before = full.drop("collected_at")
+    assert after.join(before, on=KEY, how="semi").equals(before)  # the deleted rows are back, as they were
 
 
 async def _gaps(env: FlowEnv, table: str) -> list[int]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion_core.pipeline.holes import ABSENT, Hole, HoleUpdate, WindowAnswer, open_holes, window_holes
+from ingestion_core.db.holes import ABSENT, Hole
+from ingestion_core.pipeline.holes import HoleUpdate, WindowAnswer, open_holes, window_holes
 from ingestion_core.pipeline.plan import plan_series
 from ingestion_core.sources.base import Series
 from ingestion_core.windows import StoredStats, Window

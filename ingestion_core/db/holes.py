@@ -1,4 +1,4 @@
-"""Reading, recording and clearing a table's holes in ``market.ingest_holes`` (see ``pipeline.holes``).
+"""A table's holes in ``market.ingest_holes``: buckets missing below a series' watermark (see ``pipeline.holes``).
 
 A series is stored as the JSON array of its key (``["binance", "BTC-USDT-VANILLA-PERPETUAL"]``): exact whatever
 characters its values hold. The table is small (holes are rare and get cleared), so a plan reads a table's holes in
@@ -9,17 +9,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.tables import INGEST_HOLES
 from ingestion_core.epochs import naive_utc, to_epoch
-from ingestion_core.pipeline.holes import Hole
 from ingestion_core.quarantine import storable_text
 from ingestion_core.sources.base import SeriesKey
 
 HOLES = INGEST_HOLES.qualified_name
+ABSENT = "not in the API's answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """One recorded hole of a series.
+
+    Attributes:
+        bucket: the missing bucket's start (Unix seconds).
+        attempts: answers that came back without it.
+        reason: why the last one did not store it.
+    """
+
+    bucket: int
+    attempts: int
+    reason: str = ABSENT
+
+    def permanent(self, max_attempts: int) -> bool:
+        """Whether it is no longer requested (reported only)."""
+        return self.attempts >= max_attempts
 
 
 def series_text(key: SeriesKey) -> str:
