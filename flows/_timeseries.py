@@ -49,7 +49,7 @@ def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
         table=summary.rows, key=key, description=f"{spec.title} {summary.interval}: {summary.headline()}"
     )
     resource = {"prefect.resource.id": f"ccdata.dataset.{summary.dataset}.{summary.interval}"}
-    wrote = bool(summary.rows_inserted or summary.rows_updated)
+    wrote = bool(summary.rows_inserted or summary.rows_changed)
     emit_run_events(resource, summary.metrics(), ok=summary.ok, wrote=wrote, partial=bool(summary.failed))
 
 

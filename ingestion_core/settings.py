@@ -314,6 +314,13 @@ class IngestionSettings(_DomainSettings):
         description="How many answers may come back without a bucket missing below a series' watermark (its record "
         "quarantined, or left out) before later runs stop re-requesting it; it stays reported as a permanent hole.",
     )
+    revision_buckets: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=_env("INGEST_REVISION_BUCKETS"),
+        description="Buckets before each watermark that incremental runs read again because the API revises them, "
+        "overriding the datasets' defaults (1m: 45, 1h: 3, 1d: 3): comma-separated INTERVAL=N or DATASET_INTERVAL=N, "
+        "e.g. 1m=60,index_ohlcv_1d=5 (0 turns it off).",
+    )
     task_retry_delay_seconds: float = Field(
         default=30.0,
         ge=0,
@@ -321,6 +328,23 @@ class IngestionSettings(_DomainSettings):
         validation_alias=_env("INGEST_TASK_RETRY_DELAY_SECONDS"),
         description="Delay before the first task retry; doubled for each further retry (jittered by Prefect).",
     )
+
+    @field_validator("revision_buckets", mode="before")
+    @classmethod
+    def _revision_buckets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        parsed: dict[str, int] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            name, sep, count = part.partition("=")
+            if not sep or not REVISION_KEY.fullmatch(name.strip()) or not count.strip().isdigit():
+                raise ValueError(f"entries must be INTERVAL=N or DATASET_INTERVAL=N, e.g. 1m=60 (got {part!r})")
+            if int(count) > 100_000:
+                raise ValueError(f"at most 100000 buckets (got {part!r})")
+            parsed[name.strip()] = int(count)
+        return parsed
 
     @field_validator("crypto_price_pairs", mode="before")
     @classmethod
@@ -331,6 +355,7 @@ class IngestionSettings(_DomainSettings):
 
 
 PRICE_PAIR = re.compile(r"[A-Za-z0-9]{1,30}/[A-Za-z0-9]{1,30}")
+REVISION_KEY = re.compile(r"([a-z][a-z0-9_]*_)?(1m|1h|1d)")
 
 
 def price_pairs(values: list[object]) -> list[str]:

@@ -24,15 +24,23 @@ class RejectedRow:
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
-    """Rows an upsert inserted (new keys) and updated (keys already stored), and the rows it refused."""
+    """Rows an upsert inserted (new keys) and updated (keys already stored), and the rows it refused.
+
+    ``unchanged`` counts rows a caller compared with what is stored and left out because every value was the same
+    (``pipeline.changes``): not written, so not in ``updated``.
+    """
 
     inserted: int = 0
     updated: int = 0
     rejected: tuple[RejectedRow, ...] = ()
+    unchanged: int = 0
 
     def __add__(self, other: UpsertResult) -> UpsertResult:
         return UpsertResult(
-            self.inserted + other.inserted, self.updated + other.updated, self.rejected + other.rejected
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.rejected + other.rejected,
+            self.unchanged + other.unchanged,
         )
 
     @property

@@ -27,7 +27,7 @@ COLUMNS = (
     "waited_seconds",
     "latency_p95",
     "rows_inserted",
-    "rows_updated",
+    "rows_changed",
     "quarantined",
     "failed_series",
     "seconds",

@@ -23,6 +23,10 @@ records the error and stops, as when its own window failed).
 Holes (``pipeline.holes``): the buckets a window leaves missing are recorded before its rows are committed, so a
 crash cannot lose one; the known holes it filled are cleared after the commit (a crash in between leaves a hole
 record for a stored bucket, which the next run re-requests once and clears).
+
+Re-read rows (``pipeline.changes``): where a window reaches back over rows the series already had (the revision
+window, a repair), those rows are read in the same batch's one query and compared; only new and changed rows are
+written, unchanged ones are counted apart, and each changed row is recorded as a revision after the commit.
 """
 
 from __future__ import annotations
@@ -30,14 +34,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import polars as pl
 
 from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.datasets.spec import ParseResult
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.holes import Hole, clear_holes, record_holes
 from ingestion_core.db.results import UpsertResult
+from ingestion_core.db.revisions import record_revisions
+from ingestion_core.db.tables import get_table
 from ingestion_core.epochs import to_epoch
+from ingestion_core.pipeline.changes import Changes, split_changes
 from ingestion_core.pipeline.holes import HoleUpdate, WindowAnswer, window_holes
 
 #: Parses a batch of answers of one dataset and interval: one result per answer, in order.
@@ -56,10 +65,32 @@ class Committed:
     holes: HoleUpdate = field(default_factory=HoleUpdate)
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the table held for a window's series when the run planned it.
+
+    Attributes:
+        until: the series' watermark before the run; rows up to it may be stored (None: nothing stored).
+        holes: the series' recorded holes by bucket.
+    """
+
+    until: int | None = None
+    holes: Mapping[int, Hole] = field(default_factory=dict)
+
+    def overlap(self, start: int, end: int) -> tuple[int, int] | None:
+        """The part of ``[start, end]`` that may already be stored."""
+        if self.until is None or start > self.until:
+            return None
+        return start, min(end, self.until)
+
+
+NOTHING_STORED = Stored()
+
+
 @dataclass(slots=True)
 class _Gathered:
     window: WindowRecords
-    known: Mapping[int, Hole]
+    stored: Stored
     done: asyncio.Future[Committed]
 
 
@@ -109,19 +140,18 @@ class WindowCommits:
             self._walking -= 1
             self._write_if_complete()
 
-    async def commit(self, window: WindowRecords, known: Mapping[int, Hole] | None = None) -> Committed:
+    async def commit(self, window: WindowRecords, stored: Stored = NOTHING_STORED) -> Committed:
         """Parse and write one series' answer (alone or with others); its outcome once it is committed.
 
         Args:
             window: the answer and what was asked.
-            known: the series' recorded holes by bucket (those the window fills are cleared).
+            stored: what the table held for the series (re-read rows are compared, filled holes cleared).
         """
-        holes = known or {}
         if len(window.records) >= self._max_rows:
-            (committed,) = await self._commit([window], [holes])
+            (committed,) = await self._commit([window], [stored])
             return committed
         loop = asyncio.get_running_loop()
-        gathered = _Gathered(window, holes, loop.create_future())
+        gathered = _Gathered(window, stored, loop.create_future())
         self._gathered.append(gathered)
         if not self._write_if_complete() and self._timer is None:
             self._timer = loop.call_later(self._linger, self._write_gathered)
@@ -144,21 +174,50 @@ class WindowCommits:
             self._writes.add(task)  # a reference until it ends: the loop keeps only weak ones
             task.add_done_callback(self._writes.discard)
 
-    async def _commit(self, windows: Sequence[WindowRecords], known: Sequence[Mapping[int, Hole]]) -> list[Committed]:
-        """Parse, store quarantined records and holes, upsert rows in one transaction, then clear filled holes."""
+    async def _commit(self, windows: Sequence[WindowRecords], stored: Sequence[Stored]) -> list[Committed]:
+        """Parse, note holes, compare re-read rows, upsert new and changed ones, then record revisions, clear holes.
+
+        Quarantined records and holes are stored before the rows' one transaction, revisions and cleared holes after.
+        """
         parsed = self._parse(windows)
         quarantined = [record for result in parsed for record in result.quarantined]
         if quarantined:
             await self._warehouse.quarantine(quarantined)
-        holes = [self._holes(w, p, k) for w, p, k in zip(windows, parsed, known, strict=True)]
+        holes = [self._holes(w, p, s.holes) for w, p, s in zip(windows, parsed, stored, strict=True)]
         missing = [(w.series.key, h.missing) for w, h in zip(windows, holes, strict=True) if h.missing]
         if missing:
             await record_holes(self._warehouse, self._table, missing)
-        upserted = await self._write_rows(parsed)
+        changes = await self._compare(windows, parsed, stored)
+        upserted = await self._write_rows([c.write for c in changes])
+        upserted = [replace(u, unchanged=c.unchanged) for u, c in zip(upserted, changes, strict=True)]
+        revised = [(w.series.key, c.revised) for w, c in zip(windows, changes, strict=True) if c.revised]
+        if revised:
+            await record_revisions(self._warehouse, self._table, revised, windows[0].collected_at)
         filled = {w.series.key: h.filled for w, h in zip(windows, holes, strict=True) if h.filled}
         if filled:
             await clear_holes(self._warehouse, self._table, filled)
         return [Committed(p, u, h) for p, u, h in zip(parsed, upserted, holes, strict=True)]
+
+    async def _compare(
+        self, windows: Sequence[WindowRecords], parsed: Sequence[ParseResult], stored: Sequence[Stored]
+    ) -> list[Changes]:
+        """Each answer against the rows its series already has in the window (one read for the whole batch)."""
+        ranges: list[tuple[tuple[str, ...], int, int]] = []
+        for window, result, known in zip(windows, parsed, stored, strict=True):
+            overlap = known.overlap(to_epoch(window.window_start), to_epoch(window.window_end))
+            if overlap is not None and result.frame.height:
+                ranges.append((window.series.key, *overlap))
+        if not ranges:
+            return [Changes(write=p.frame, inserted=p.frame.height) for p in parsed]
+        spec = get_table(self._table)
+        rows = await self._warehouse.read_ranges(self._table, ranges)
+        out: list[Changes] = []
+        for window, result in zip(windows, parsed, strict=True):
+            mine = rows.filter(
+                pl.all_horizontal(pl.col(c) == v for c, v in zip(spec.entity_columns, window.series.key, strict=True))
+            )
+            out.append(split_changes(spec, result.frame, mine))
+        return out
 
     def _holes(self, window: WindowRecords, parsed: ParseResult, known: Mapping[int, Hole]) -> HoleUpdate:
         start, end = to_epoch(window.window_start), to_epoch(window.window_end)
@@ -173,20 +232,20 @@ class WindowCommits:
             stored = times.dt.epoch("s").to_list()
         return window_holes(WindowAnswer(start, end, stored, rejected), self._unit, inside)
 
-    async def _write_rows(self, parsed: Sequence[ParseResult]) -> list[UpsertResult]:
-        loaded = [i for i, result in enumerate(parsed) if result.frame.height]
-        upserted = [UpsertResult() for _ in parsed]
+    async def _write_rows(self, frames: Sequence[pl.DataFrame]) -> list[UpsertResult]:
+        loaded = [i for i, frame in enumerate(frames) if frame.height]
+        upserted = [UpsertResult() for _ in frames]
         if len(loaded) == 1:
-            upserted[loaded[0]] = await self._warehouse.upsert(self._table, parsed[loaded[0]].frame)
+            upserted[loaded[0]] = await self._warehouse.upsert(self._table, frames[loaded[0]])
         elif loaded:
-            results = await self._warehouse.upsert_series(self._table, [parsed[i].frame for i in loaded])
+            results = await self._warehouse.upsert_series(self._table, [frames[i] for i in loaded])
             for i, result in zip(loaded, results, strict=True):
                 upserted[i] = result
         return upserted
 
     async def _write(self, batch: list[_Gathered]) -> None:
         try:
-            results = await self._commit([g.window for g in batch], [g.known for g in batch])
+            results = await self._commit([g.window for g in batch], [g.stored for g in batch])
         except Exception as exc:
             for gathered in batch:
                 if not gathered.done.done():

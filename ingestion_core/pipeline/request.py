@@ -24,6 +24,8 @@ class RunRequest:
         now: the run's clock (Unix seconds; a scheduled run uses its scheduled time).
         max_concurrency: series fetched at once inside one task (parameter or setting).
         hole_attempts: answers without a hole after which it is permanent (``INGEST_HOLE_ATTEMPTS``).
+        revision: buckets before each watermark an incremental run reads again (the dataset's default for the
+            interval, or ``INGEST_REVISION_BUCKETS``).
     """
 
     dataset: str
@@ -31,12 +33,14 @@ class RunRequest:
     now: int
     max_concurrency: int = 8
     hole_attempts: int = 5
+    revision: int = 0
 
     @classmethod
     def of(cls, parameters: RunParameters, *, dataset: str, now: int, settings: Settings) -> RunRequest:
         """Build a request from validated parameters (settings supply the defaults left empty)."""
         concurrency = parameters.max_concurrency or settings.ingestion.max_concurrency
-        return cls(dataset, parameters.model_dump(), now, concurrency, settings.ingestion.hole_attempts)
+        revision = get_dataset(dataset).revision_for(parameters.interval, settings.ingestion.revision_buckets)
+        return cls(dataset, parameters.model_dump(), now, concurrency, settings.ingestion.hole_attempts, revision)
 
     @property
     def spec(self) -> TimeSeriesSpec:
@@ -66,8 +70,9 @@ class RunRequest:
 
     @property
     def lookback(self) -> int:
-        """Buckets to re-fetch before each watermark."""
-        return int(self.values.get("lookback") or 0)
+        """Buckets to re-fetch before each watermark: ``lookback``, at least the revision window when incremental."""
+        asked = int(self.values.get("lookback") or 0)
+        return asked if self.start is not None else max(asked, self.revision)
 
     @property
     def upper_bound(self) -> int:

@@ -27,7 +27,8 @@ class SeriesResult:
         key: the series' identity.
         status: ``ok``, ``up to date``, ``no data``, ``failed`` or ``skipped``.
         rows_inserted: new rows written.
-        rows_updated: existing rows rewritten (same key).
+        rows_changed: stored rows the API changed (revisions), rewritten.
+        rows_unchanged: stored rows read again and found equal (not rewritten).
         quarantined: records kept out of the table.
         calls: history calls made (failed calls count too).
         watermark_before: newest stored bucket before the run.
@@ -43,7 +44,8 @@ class SeriesResult:
     key: SeriesKey
     status: Status
     rows_inserted: int = 0
-    rows_updated: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
     quarantined: int = 0
     calls: int = 0
     watermark_before: int | None = None

@@ -31,7 +31,8 @@ def merge_attempts(first: SeriesResult, later: SeriesResult) -> SeriesResult:
         later,
         status=status,
         rows_inserted=first.rows_inserted + later.rows_inserted,
-        rows_updated=first.rows_updated + later.rows_updated,
+        rows_changed=first.rows_changed + later.rows_changed,
+        rows_unchanged=first.rows_unchanged + later.rows_unchanged,
         quarantined=first.quarantined + later.quarantined,
         calls=first.calls + later.calls,
         holes_repaired=first.holes_repaired + later.holes_repaired,
@@ -77,7 +78,8 @@ class RunSummary:
     planned_calls: int = 0
     estimated_seconds: float = 0.0
     rows_inserted: int = 0
-    rows_updated: int = 0
+    rows_changed: int = 0
+    rows_unchanged: int = 0
     quarantined: int = 0
     holes_repaired: int = 0
     holes_open: int = 0
@@ -114,7 +116,8 @@ class RunSummary:
             + (
                 f"{self.calls} calls ({self.http_attempts} HTTP attempts, {self.rate_limited} rate-limited, "
                 f"{self.waited_seconds:.1f}s waiting for budget), {self.rows_inserted} inserted, "
-                f"{self.rows_updated} updated, {self.quarantined} quarantined, {len(self.failed)} failed"
+                f"{self.rows_changed} changed, {self.rows_unchanged} unchanged, {self.quarantined} quarantined, "
+                f"{len(self.failed)} failed"
             )
             + self._holes()
         )
@@ -148,7 +151,8 @@ class RunSummary:
             "latency_p95": self.latency_p95,
             "upsert_seconds": round(self.upsert_seconds, 3),
             "rows_inserted": self.rows_inserted,
-            "rows_updated": self.rows_updated,
+            "rows_changed": self.rows_changed,
+            "rows_unchanged": self.rows_unchanged,
             "quarantined": self.quarantined,
             "holes_repaired": self.holes_repaired,
             "holes_open": self.holes_open,
@@ -183,7 +187,8 @@ def result_row(result: SeriesResult, entity_columns: Sequence[str]) -> dict[str,
         **dict(zip(entity_columns, result.key, strict=True)),
         "status": result.status,
         "inserted": result.rows_inserted,
-        "updated": result.rows_updated,
+        "changed": result.rows_changed,
+        "unchanged": result.rows_unchanged,
         "quarantined": result.quarantined,
         "holes": _hole_cell(result),
         "calls": result.calls,
@@ -239,7 +244,8 @@ def summarize_run(
         series=len(plans),
         planned_calls=sum(len(p.windows) for p in plans),
         rows_inserted=sum(r.rows_inserted for r in results),
-        rows_updated=sum(r.rows_updated for r in results),
+        rows_changed=sum(r.rows_changed for r in results),
+        rows_unchanged=sum(r.rows_unchanged for r in results),
         quarantined=sum(r.quarantined for r in results),
         holes_repaired=sum(r.holes_repaired for r in results),
         holes_open=sum(r.holes_open for r in results),

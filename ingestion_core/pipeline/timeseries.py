@@ -28,7 +28,7 @@ from ingestion_core.db.holes import Hole
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import FatalApiError, error_kind, is_retriable
 from ingestion_core.intervals import Interval, interval_info
-from ingestion_core.pipeline.commits import WindowCommits
+from ingestion_core.pipeline.commits import Stored, WindowCommits
 from ingestion_core.pipeline.plan import SeriesPlan
 from ingestion_core.pipeline.results import (
     GroupMetrics,
@@ -90,7 +90,7 @@ class _Walk:
         collected_at = datetime.fromtimestamp(int(self.clock()), UTC).replace(tzinfo=None)
         answer = WindowRecords(records, self.plan.series, window.start, window.end, collected_at)
         started = time.monotonic()
-        committed = await self.commits.commit(answer, self.holes)
+        committed = await self.commits.commit(answer, Stored(self.plan.watermark_before, self.holes))
         self.metrics.upsert_seconds += time.monotonic() - started
         parsed, upserted = committed.parsed, committed.upserted
         for hole in committed.holes.missing:
@@ -114,7 +114,8 @@ class _Walk:
         self.result = replace(
             self.result,
             rows_inserted=self.result.rows_inserted + upserted.inserted,
-            rows_updated=self.result.rows_updated + upserted.updated,
+            rows_changed=self.result.rows_changed + upserted.updated,
+            rows_unchanged=self.result.rows_unchanged + upserted.unchanged,
             watermark_after=mark,
         )
         if self.on_window is not None:
@@ -179,7 +180,7 @@ class _Walk:
                 break
         for window, records in reversed(found):
             await self.write(window, records)
-        if self.result.rows_inserted + self.result.rows_updated == 0:
+        if self.result.rows_inserted + self.result.rows_changed + self.result.rows_unchanged == 0:
             return replace(self.result, status="no data", detail="the API has no data for this series yet")
         return self.result
 

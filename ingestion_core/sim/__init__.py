@@ -19,17 +19,20 @@ from __future__ import annotations
 from ingestion_core.sim.clock import ManualClock
 from ingestion_core.sim.config import RATE_LIMIT_WINDOWS, FaultConfig, PermanentFailure, SimConfig
 from ingestion_core.sim.process import SimulatorProcess
+from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
 from ingestion_core.sim.runners import SimulatorThread, run_simulator
 from ingestion_core.sim.server import Simulator
 from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
 
 __all__ = [
+    "NO_REVISIONS",
     "RATE_LIMIT_WINDOWS",
     "FaultConfig",
     "FuturesInstrument",
     "IndexInstrument",
     "ManualClock",
     "PermanentFailure",
+    "Revisions",
     "SimConfig",
     "Simulator",
     "SimulatorProcess",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
 from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, quiet_threshold
 
 CandleKind = Literal["futures", "spot", "index"]
@@ -57,6 +58,9 @@ def candle_rows(
     window_end: int,
     data_end: int,
     fill: bool,
+    *,
+    now: int | None = None,
+    revisions: Revisions = NO_REVISIONS,
 ) -> list[dict[str, Any]]:
     """Return the rows for buckets ``window_start..window_end`` (bucket starts, inclusive), ascending.
 
@@ -70,6 +74,9 @@ def candle_rows(
         window_end: start of the last bucket to return.
         data_end: last epoch second with data (now for live instruments); its bucket is partial.
         fill: include buckets without trades (filled as the API does) when true.
+        now: the moment of the answer (default ``data_end``): a bucket that closed shortly before may not show all
+            its trades yet (``revisions``).
+        revisions: how closed buckets change after they close.
     """
     size = bucket_seconds
     first_ts = series.first_ts
@@ -94,6 +101,7 @@ def candle_rows(
     quote_divisor = 2 * scale * (_BASE_UNITS // _QUOTE_UNITS)
     base_divisor = 2 * scale * (_BASE_UNITS // _QUOTE_UNITS)
     is_futures = kind == "futures"
+    moment = data_end if now is None else now
     rows: list[dict[str, Any]] = []
     append = rows.append
     for start in range(window_start, window_end + 1, size):
@@ -137,6 +145,9 @@ def candle_rows(
         high = hp if hp > o else o
         low = lp if lp < o else o
         total = max(1, int(series.activity * span * (0.5 + u8)))
+        seen = revisions.seen(series.key, start, size, moment)
+        if seen < 1.0:  # late trades still to come: fewer trades (and volume) than it will finally show
+            total = max(1, int(total * seen))
         row = {"UNIT": unit, "TIMESTAMP": start}
         row.update(identity)
         open_v = o // scale if o % scale == 0 else o / scale

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ingestion_core.sim.revisions import Revisions
+
 if TYPE_CHECKING:
     from ingestion_core.sim.universe import Universe
 
@@ -114,7 +116,9 @@ class SimConfig:
         faults: initial fault knobs (can be changed at run time).
         require_api_key: when true, keyless Data API calls get 401.
         response_cache_bytes: memory for serialised history answers that can no longer change (explicit
-            ``to_ts`` in a closed bucket); 0 disables the cache.
+            ``to_ts`` in a bucket closed longer ago than ``revisions`` may change it); 0 disables the cache.
+        revisions: how OHLCV buckets change after they close (late trades, block revisions), as the real API's do;
+            ``NO_REVISIONS`` for answers that never change once a bucket closed.
         host: interface to bind.
         port: port to bind (0 = a free port).
     """
@@ -141,6 +145,7 @@ class SimConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     require_api_key: bool = False
     response_cache_bytes: int = 64 * 1024 * 1024
+    revisions: Revisions = field(default_factory=Revisions)
     host: str = "127.0.0.1"
     port: int = 0
 

@@ -16,6 +16,7 @@ from typing import Any
 from ingestion_core.sim.candles import TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.envelope import DataApiError, Reply, data_ok, parse_bool, parse_int, split_csv
+from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
 from ingestion_core.sim.series import PricePath, hash_key, mix64
 from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
 
@@ -43,14 +44,16 @@ class HistoryQuery:
         """Bucket length in seconds."""
         return self.unit_seconds * self.aggregate
 
-    def closed(self, now: int) -> bool:
-        """True when the answer cannot change any more: an explicit ``to_ts`` whose bucket has ended."""
-        return self.to_ts is not None and (self.to_ts // self.bucket_seconds + 1) * self.bucket_seconds <= now
+    def closed(self, now: int, settle: int = 0) -> bool:
+        """True when the answer cannot change any more: an explicit ``to_ts`` whose bucket ended ``settle`` ago."""
+        if self.to_ts is None:
+            return False
+        return (self.to_ts // self.bucket_seconds + 1) * self.bucket_seconds + settle <= now
 
 
-def _closed_reply(rows: list[dict[str, Any]], query: HistoryQuery, now: int) -> Reply:
+def _closed_reply(rows: list[dict[str, Any]], query: HistoryQuery, now: int, settle: int = 0) -> Reply:
     reply = data_ok(rows, rows=len(rows))
-    reply.cacheable = query.closed(now)
+    reply.cacheable = query.closed(now, settle)
     return reply
 
 
@@ -163,7 +166,13 @@ def futures_series(item: FuturesInstrument, revision: int, no_trade_probability:
 
 
 def futures_history(
-    universe: Universe, dataset: str, unit_path: str, params: Mapping[str, str], revision: int, no_trade: float
+    universe: Universe,
+    dataset: str,
+    unit_path: str,
+    params: Mapping[str, str],
+    revision: int,
+    no_trade: float,
+    revisions: Revisions = NO_REVISIONS,
 ) -> Reply:
     """Serve ``/futures/v1/historical/[funding-rate/|open-interest/]{unit}``."""
     query = parse_history_query(unit_path, params)
@@ -192,7 +201,10 @@ def futures_history(
             last,
             data_end,
             query.fill,
+            now=now,
+            revisions=revisions,
         )
+        return _closed_reply(rows, query, now, revisions.settle_seconds)
     elif dataset == "funding-rate":
         if item.first_funding is None:
             raise DataApiError(
@@ -227,7 +239,12 @@ def futures_history(
 
 
 def spot_history(
-    universe: Universe, unit_path: str, params: Mapping[str, str], revision: int, no_trade: float
+    universe: Universe,
+    unit_path: str,
+    params: Mapping[str, str],
+    revision: int,
+    no_trade: float,
+    revisions: Revisions = NO_REVISIONS,
 ) -> Reply:
     """Serve ``/spot/v1/historical/{unit}`` (spot records include BASE_ID, QUOTE_ID and TRANSFORM_FUNCTION)."""
     query = parse_history_query(unit_path, params)
@@ -263,11 +280,20 @@ def spot_history(
         inverse=False,
         no_trade_probability=no_trade,
     )
-    rows = candle_rows(series, "spot", identity, query.unit, query.bucket_seconds, first, last, data_end, query.fill)
-    return _closed_reply(rows, query, universe.now)
+    rows = candle_rows(
+        series, "spot", identity, query.unit, query.bucket_seconds, first, last, data_end, query.fill,
+        now=universe.now, revisions=revisions,
+    )  # fmt: skip
+    return _closed_reply(rows, query, universe.now, revisions.settle_seconds)
 
 
-def index_history(universe: Universe, unit_path: str, params: Mapping[str, str], revision: int) -> Reply:
+def index_history(
+    universe: Universe,
+    unit_path: str,
+    params: Mapping[str, str],
+    revision: int,
+    revisions: Revisions = NO_REVISIONS,
+) -> Reply:
     """Serve ``/index/cc/v1/historical/{unit}`` (index values update continuously: no filled rows)."""
     query = parse_history_query(unit_path, params)
     market = required(params, "market").lower()
@@ -290,6 +316,7 @@ def index_history(universe: Universe, unit_path: str, params: Mapping[str, str],
     )
     identity = {"TYPE": "267", "MARKET": item.market, "INSTRUMENT": item.instrument}
     rows = candle_rows(
-        series, "index", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill
-    )
-    return _closed_reply(rows, query, universe.now)
+        series, "index", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill,
+        now=universe.now, revisions=revisions,
+    )  # fmt: skip
+    return _closed_reply(rows, query, universe.now, revisions.settle_seconds)

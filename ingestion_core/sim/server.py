@@ -56,7 +56,7 @@ MALFORMED_BODY = b'{"Data": [{"UNIT": "HOUR", "TIMESTAMP": <html>upstream proxy 
 
 def _futures(dataset: str, unit: str) -> Handler:
     def handle(sim: Simulator, params: Mapping[str, str]) -> Reply:
-        reply = futures_history(sim.universe, dataset, unit, params, sim.revision, sim.no_trade)
+        reply = futures_history(sim.universe, dataset, unit, params, sim.revision, sim.no_trade, sim.config.revisions)
         every = sim.faults.config.corrupt_every
         if dataset == "ohlcv" and every > 0:
             corrupt_candles(reply.body["Data"], every, sim.counters)
@@ -79,14 +79,14 @@ def corrupt_candles(rows: list[dict[str, Any]], every: int, counters: SimStats) 
 
 def _spot(unit: str) -> Handler:
     def handle(sim: Simulator, params: Mapping[str, str]) -> Reply:
-        return spot_history(sim.universe, unit, params, sim.revision, sim.no_trade)
+        return spot_history(sim.universe, unit, params, sim.revision, sim.no_trade, sim.config.revisions)
 
     return handle
 
 
 def _index(unit: str) -> Handler:
     def handle(sim: Simulator, params: Mapping[str, str]) -> Reply:
-        return index_history(sim.universe, unit, params, sim.revision)
+        return index_history(sim.universe, unit, params, sim.revision, sim.config.revisions)
 
     return handle
 

@@ -711,6 +711,15 @@ CREATE TABLE IF NOT EXISTS `market`.`ingest_quarantine` (
   PRIMARY KEY (`dataset`, `record_key`)
 ) DEFAULT CHARSET=utf8mb4;
 
+CREATE TABLE IF NOT EXISTS `market`.`ingest_revisions` (
+  `table_name` VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  `series` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  `bucket` DATETIME NOT NULL,
+  `revised_at` DATETIME NOT NULL,
+  `changed_columns` TEXT NOT NULL,
+  PRIMARY KEY (`table_name`, `series`, `bucket`, `revised_at`)
+) DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS `market`.`ingest_run_log` (
   `flow_run_id` VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
   `flow` VARCHAR(128) NOT NULL,
@@ -729,7 +738,8 @@ CREATE TABLE IF NOT EXISTS `market`.`ingest_run_log` (
   `latency_p95` DOUBLE,
   `upsert_seconds` DOUBLE,
   `rows_inserted` BIGINT,
-  `rows_updated` BIGINT,
+  `rows_changed` BIGINT,
+  `rows_unchanged` BIGINT,
   `quarantined` BIGINT,
   `failed_series` INT,
   `failure` TEXT,

@@ -10,6 +10,7 @@ from ingestion_core.db.tables.bookkeeping import (
     BOOKKEEPING_TABLES,
     INGEST_HOLES,
     INGEST_QUARANTINE,
+    INGEST_REVISIONS,
     INGEST_RUN_LOG,
     INGEST_SCHEMA_VERSION,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "IDENTIFIER",
     "INGEST_HOLES",
     "INGEST_QUARANTINE",
+    "INGEST_REVISIONS",
     "INGEST_RUN_LOG",
     "INGEST_SCHEMA_VERSION",
     "SERIES_TABLES",

@@ -55,6 +55,28 @@ INGEST_HOLES = TableSpec(
     legacy=False,
 )
 
+#: Rows the API changed after they were stored: one row per revised bucket and run that saw it, with the columns that
+#: moved (a data-quality signal: how much, and how often, the API revises; docs/datasets.md, "Revisions").
+INGEST_REVISIONS = TableSpec(
+    schema="market",
+    name="ingest_revisions",
+    columns=parse_columns(
+        """
+        table_name VARCHAR(128) !
+        series VARCHAR(512) !
+        bucket DATETIME !
+        revised_at DATETIME !
+        changed_columns TEXT !
+        """
+    ),
+    primary_key=("table_name", "series", "bucket", "revised_at"),
+    shard_key=("table_name", "series"),
+    sort_key=("table_name", "series", "bucket"),
+    refresh_columns=(),
+    insert_only_columns=(),
+    legacy=False,
+)
+
 #: When each schema version was first applied: ``applied_at`` is set once (a later start does not move it).
 INGEST_SCHEMA_VERSION = TableSpec(
     schema="market",
@@ -96,7 +118,8 @@ INGEST_RUN_LOG = TableSpec(
         latency_p95 DOUBLE
         upsert_seconds DOUBLE
         rows_inserted BIGINT
-        rows_updated BIGINT
+        rows_changed BIGINT
+        rows_unchanged BIGINT
         quarantined BIGINT
         failed_series INT
         failure TEXT
@@ -113,4 +136,10 @@ INGEST_RUN_LOG = TableSpec(
     legacy=False,
 )
 
-BOOKKEEPING_TABLES: tuple[TableSpec, ...] = (INGEST_QUARANTINE, INGEST_HOLES, INGEST_SCHEMA_VERSION, INGEST_RUN_LOG)
+BOOKKEEPING_TABLES: tuple[TableSpec, ...] = (
+    INGEST_QUARANTINE,
+    INGEST_HOLES,
+    INGEST_REVISIONS,
+    INGEST_SCHEMA_VERSION,
+    INGEST_RUN_LOG,
+)

@@ -175,7 +175,7 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     second_table = flow_env.table(OHLCV_1H, KEY)
     if hour_after == hour_before:
         assert flow_env.history_calls() == 0
-        assert (again.rows_inserted, again.rows_updated) == (0, 0)
+        assert (again.rows_inserted, again.rows_changed) == (0, 0)
     else:  # an hour closed between the runs: exactly one call and one new row per active instrument
         assert flow_env.history_calls() == len(active)
         assert again.rows_inserted == len(active)
@@ -504,7 +504,7 @@ def test_lookback_refetches_revised_buckets(flow_env: FlowEnv) -> None:
     summary = state.result()
     new_hour = int(time.time()) // HOUR != hour  # an hour closed during the test: one new row each, same call
     assert flow_env.history_calls() == len(active)  # the last 5 stored buckets (+ any new one) fit in one call
-    assert summary.rows_updated == 5 * len(active)
+    assert summary.rows_changed + summary.rows_unchanged == 5 * len(active)
     assert summary.rows_inserted == (len(active) if new_hour else 0)
     after = flow_env.table(OHLCV_1H, KEY)
     values = [c for c in before.columns if c not in (*KEY, "collected_at")]

@@ -25,6 +25,7 @@ OUT_OF_SCOPE = {"market.cc_asset_coin_uid_map"}
 NEW_TABLES = {
     "market.ingest_quarantine",
     "market.ingest_holes",
+    "market.ingest_revisions",
     "market.ingest_schema_version",
     "market.ingest_run_log",
     *(f"market.cc_crypto_prices_{interval}" for interval in ("1m", "1h", "1d")),

@@ -1,0 +1,55 @@
+"""Rows the API revised after they were stored, in ``market.ingest_revisions`` (see ``pipeline.changes``).
+
+One row per revised bucket and run: when the run saw it and which columns moved. It is what says how much, and how
+often, the API changes history after the fact; the run log counts them per run (``rows_changed``), the coverage
+tool per series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import polars as pl
+
+from ingestion_core.db.base import Warehouse
+from ingestion_core.db.holes import series_text
+from ingestion_core.db.tables import INGEST_REVISIONS
+from ingestion_core.epochs import naive_utc
+from ingestion_core.sources.base import SeriesKey
+
+REVISIONS = INGEST_REVISIONS.qualified_name
+
+
+async def record_revisions(
+    warehouse: Warehouse,
+    table: str,
+    revised: Sequence[tuple[SeriesKey, Sequence[tuple[int, str]]]],
+    at: datetime,
+) -> int:
+    """Record revised buckets (per series: bucket start and the changed columns) seen at ``at``; returns the rows."""
+    rows = [(series_text(key), bucket, columns) for key, found in revised for bucket, columns in found]
+    if not rows:
+        return 0
+    frame = pl.DataFrame(
+        {
+            "table_name": [table] * len(rows),
+            "series": [s for s, _, _ in rows],
+            "bucket": [naive_utc(b) for _, b, _ in rows],
+            "revised_at": [at.replace(microsecond=0)] * len(rows),
+            "changed_columns": [c for _, _, c in rows],
+        }
+    )
+    return (await warehouse.upsert(REVISIONS, frame, bulk=False)).rows
+
+
+async def revision_counts(warehouse: Warehouse, table: str, keys: Iterable[SeriesKey]) -> dict[SeriesKey, int]:
+    """How many revisions were recorded per series of ``table`` (series without any absent)."""
+    wanted = {series_text(k): tuple(k) for k in keys}
+    stored = await warehouse.select(REVISIONS, ["series"], {"table_name": table})
+    counts: dict[SeriesKey, int] = {}
+    for (series,) in stored.iter_rows():
+        key = wanted.get(series)
+        if key is not None:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
