@@ -688,6 +688,23 @@ class Warehouse(ABC):
 
         return frames.to_frame(spec, cols, await self._run(work))
 
+    async def count_by(
+        self, table: str, by: Sequence[str], where: Mapping[str, WhereValue] | None = None
+    ) -> dict[tuple[Any, ...], int]:
+        """``COUNT(*)`` of ``table``'s rows per value of the ``by`` columns (optionally of the rows ``where`` says)."""
+        spec = get_table(table)
+        for name in [*by, *(where or {})]:
+            spec.column(name)
+        r = self.renderer
+        groups = ", ".join(r.q(c) for c in by)
+        conds = [f"{r.q(name)} = {r.ph}" for name in (where or {})]
+        sql = f"SELECT {groups}, COUNT(*) FROM {r.table(spec)}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += f" GROUP BY {groups}"
+        values = [_param(spec.column(n).sql_type, v) for n, v in (where or {}).items()]
+        return {tuple(row[:-1]): int(row[-1]) for row in await self._fetch(sql, values)}
+
     async def read_ranges(
         self, table: str, ranges: Sequence[tuple[tuple[Any, ...], datetime | int, datetime | int]]
     ) -> pl.DataFrame:

@@ -21,6 +21,7 @@ from typing import Any
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.holes import Hole, read_holes, record_holes
+from ingestion_core.db.revisions import revision_counts
 from ingestion_core.db.tables import get_table
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ConfigurationError, IngestError
@@ -33,13 +34,20 @@ FOUND = "gap found by the coverage tool"
 
 @dataclass(frozen=True, slots=True)
 class CoverageRow:
-    """Coverage of one series (e.g. one (market, mapped_instrument))."""
+    """Coverage of one series (e.g. one (market, mapped_instrument)).
+
+    Attributes:
+        holes: buckets recorded as missing below its watermark (``market.ingest_holes``), open or permanent.
+        revisions: buckets the API changed after they were stored, as runs recorded them (``ingest_revisions``).
+    """
 
     series: tuple[Any, ...]
     first: datetime
     last: datetime
     rows: int
     expected: int
+    holes: int = 0
+    revisions: int = 0
 
     @property
     def gaps(self) -> int:
@@ -98,18 +106,29 @@ async def coverage(warehouse: Warehouse, table: str, market: str | None = None) 
         params.append(market)
     width = len(spec.entity_columns)
     rows = await warehouse.query("coverage", table, conditions, params)
+    keys = [tuple(str(v) for v in row[:width]) for row in rows]
+    holes = await read_holes(warehouse, table, keys)
+    revised = await revision_counts(warehouse, table, keys)
     result = []
-    for row in rows:
+    for row, key in zip(rows, keys, strict=True):
         first, last = _dt(row[width]), _dt(row[width + 1])
         result.append(
-            CoverageRow(tuple(row[:width]), first, last, int(row[width + 2]), expected_rows(first, last, step))
+            CoverageRow(
+                tuple(row[:width]),
+                first,
+                last,
+                int(row[width + 2]),
+                expected_rows(first, last, step),
+                holes=len(holes.get(key, {})),
+                revisions=revised.get(key, 0),
+            )
         )
     return result
 
 
 def render_text(rows: list[CoverageRow], entity_names: tuple[str, ...]) -> str:
     """An aligned text table, one line per series."""
-    header = [*entity_names, "first", "last", "rows", "expected", "gaps"]
+    header = [*entity_names, "first", "last", "rows", "expected", "gaps", "holes", "revisions"]
     lines = [
         [
             *(str(v) for v in r.series),
@@ -118,6 +137,8 @@ def render_text(rows: list[CoverageRow], entity_names: tuple[str, ...]) -> str:
             str(r.rows),
             str(r.expected),
             str(r.gaps),
+            str(r.holes),
+            str(r.revisions),
         ]
         for r in rows
     ]
@@ -139,7 +160,7 @@ def render_json(rows: list[CoverageRow], entity_names: tuple[str, ...]) -> str:
         item = dict(zip(entity_names, r.series, strict=True))
         data = asdict(r)
         item.update(first=r.first.isoformat(), last=r.last.isoformat(), rows=data["rows"])
-        item.update(expected=r.expected, gaps=r.gaps)
+        item.update(expected=r.expected, gaps=r.gaps, holes=r.holes, revisions=r.revisions)
         out.append(item)
     return json.dumps(out, indent=2, default=str)
 

@@ -17,9 +17,9 @@ from ingestion_core.db.base import Warehouse
 from ingestion_core.db.tables import INGEST_HOLES
 from ingestion_core.epochs import naive_utc, to_epoch
 from ingestion_core.quarantine import storable_text
-from ingestion_core.sources.base import SeriesKey
 
 HOLES = INGEST_HOLES.qualified_name
+SeriesKey = tuple[str, ...]  # a series' entity values in order (``sources.base.SeriesKey``)
 ABSENT = "not in the API's answer"
 
 

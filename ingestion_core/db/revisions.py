@@ -13,10 +13,9 @@ from datetime import datetime
 import polars as pl
 
 from ingestion_core.db.base import Warehouse
-from ingestion_core.db.holes import series_text
+from ingestion_core.db.holes import SeriesKey, series_text
 from ingestion_core.db.tables import INGEST_REVISIONS
 from ingestion_core.epochs import naive_utc
-from ingestion_core.sources.base import SeriesKey
 
 REVISIONS = INGEST_REVISIONS.qualified_name
 
@@ -46,10 +45,5 @@ async def record_revisions(
 async def revision_counts(warehouse: Warehouse, table: str, keys: Iterable[SeriesKey]) -> dict[SeriesKey, int]:
     """How many revisions were recorded per series of ``table`` (series without any absent)."""
     wanted = {series_text(k): tuple(k) for k in keys}
-    stored = await warehouse.select(REVISIONS, ["series"], {"table_name": table})
-    counts: dict[SeriesKey, int] = {}
-    for (series,) in stored.iter_rows():
-        key = wanted.get(series)
-        if key is not None:
-            counts[key] = counts.get(key, 0) + 1
-    return counts
+    counts = await warehouse.count_by(REVISIONS, ["series"], {"table_name": table})
+    return {wanted[str(series)]: n for (series,), n in counts.items() if str(series) in wanted}

@@ -66,7 +66,16 @@ def test_every_run_writes_one_row_with_its_figures(flow_env: FlowEnv) -> None:
     assert (row["flow"], row["dataset"], row["interval_name"], row["state"], row["dry_run"]) == (
         "futures-ohlcv", "futures_ohlcv", "1h", "Completed", False,
     )  # fmt: skip
-    for name in ("series", "calls", "http_attempts", "rate_limited", "rows_inserted", "rows_changed", "rows_unchanged", "quarantined"):
+    for name in (
+        "series",
+        "calls",
+        "http_attempts",
+        "rate_limited",
+        "rows_inserted",
+        "rows_changed",
+        "rows_unchanged",
+        "quarantined",
+    ):
         assert row[name] == getattr(summary, name), name
     assert row["latency_p95"] == summary.latency_p95 and row["failed_series"] == 0 and row["failure"] is None
     assert str(row["started_at"]) <= str(row["ended_at"])

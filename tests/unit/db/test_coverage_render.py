@@ -19,14 +19,15 @@ def test_expected_rows_is_inclusive() -> None:
 
 def test_text_table_is_aligned_and_json_is_complete() -> None:
     rows = [
-        CoverageRow(("binance", "BTC-USDT"), datetime(2024, 1, 1), datetime(2024, 1, 1, 9), 8, 10),
+        CoverageRow(("binance", "BTC-USDT"), datetime(2024, 1, 1), datetime(2024, 1, 1, 9), 8, 10, 2, 5),
         CoverageRow(("okx", "ETH-USDT-LONGER-NAME"), datetime(2024, 1, 1), datetime(2024, 1, 1), 1, 1),
     ]
     text = render_text(rows, ("market", "mapped_instrument"))
     lines = text.splitlines()
     assert len(lines) == 3
     assert len({len(line) for line in lines}) == 1
-    assert lines[1].split()[-1] == "2"
+    assert lines[0].split()[-3:] == ["gaps", "holes", "revisions"]
+    assert lines[1].split()[-3:] == ["2", "2", "5"]
     data = json.loads(render_json(rows, ("market", "mapped_instrument")))
     assert data[0] == {
         "market": "binance",
@@ -36,4 +37,6 @@ def test_text_table_is_aligned_and_json_is_complete() -> None:
         "rows": 8,
         "expected": 10,
         "gaps": 2,
+        "holes": 2,
+        "revisions": 5,
     }
