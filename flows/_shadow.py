@@ -55,13 +55,14 @@ def validate_shadow(
     if not isinstance(reports, list):
         raise TypeError(f"compare-shadow returned {type(reports).__name__}")  # a bug: let Prefect show it
     rows = [
-        {k: r[k] for k in ("table", "legacy_rows", "shadow_rows", "compared", "intended_total", "unexpected_total")}
+        {k: r[k] for k in ("table", "legacy_rows", "shadow_rows", "compared", "intended_total", "drift_total")}
+        | {"unexpected_total": r["unexpected_total"]}
         | {"unexpected": ", ".join(f"{k} x{v}" for k, v in r["unexpected"].items()) or r["error"]}
         for r in reports
     ]
     unexpected = sum(r["unexpected_total"] for r in reports)
-    intended = sum(r["intended_total"] for r in reports)
-    headline = f"{len(reports)} tables: {intended} intended differences, {unexpected} unexpected"
+    intended, drift = sum(r["intended_total"] for r in reports), sum(r["drift_total"] for r in reports)
+    headline = f"{len(reports)} tables: {intended} intended differences, {drift} drift, {unexpected} unexpected"
     create_table_artifact(table=rows, key="validate-shadow-report", description=headline)
     logger.info("%s", headline)
     if unexpected:

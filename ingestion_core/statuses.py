@@ -10,3 +10,5 @@ from typing import Literal, get_args
 
 InstrumentStatus = Literal["ACTIVE", "IGNORED", "RETIRED", "EXPIRED", "READY_FOR_DECOMMISSIONING", "RETIRED_UNMAPPED"]
 INSTRUMENT_STATUSES: tuple[InstrumentStatus, ...] = get_args(InstrumentStatus)
+#: Every status but ACTIVE: the instruments the legacy discoveries never stored (F-5, S-1).
+NOT_ACTIVE: tuple[InstrumentStatus, ...] = tuple(s for s in INSTRUMENT_STATUSES if s != "ACTIVE")

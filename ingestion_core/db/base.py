@@ -25,7 +25,7 @@ import polars as pl
 from ingestion_core.db import frames
 from ingestion_core.db.queries import Renderer
 from ingestion_core.db.results import RangeStats, RejectedRow, UpsertResult
-from ingestion_core.db.schema_sql import Dialect, add_column, create_staging, quote, quote_list, table_ddl
+from ingestion_core.db.schema_sql import Dialect, add_column, create_staging, quote, table_ddl
 from ingestion_core.db.tables import (
     BOOKKEEPING_TABLES,
     INGEST_QUARANTINE,
@@ -744,6 +744,7 @@ class Warehouse(ABC):
         schema: str,
         *,
         time_range: tuple[datetime, datetime] | None = None,
+        datetimes_as_text: bool = False,
     ) -> tuple[list[str], list[tuple[Any, ...]]] | None:
         """Rows of ``table`` in another schema of the same server, exactly as the driver reads them (no casting).
 
@@ -754,6 +755,8 @@ class Warehouse(ABC):
             table: qualified name of the table's spec.
             schema: the schema (server database) to read from.
             time_range: inclusive ``(start, end)`` on the table's time column (time series only).
+            datetimes_as_text: read DATETIME columns as their text (``YYYY-MM-DD HH:MM:SS``): the driver reads the
+                zero date ``0000-00-00 00:00:00`` as None, which would hide it.
 
         Returns:
             The columns read and the rows, or None when the table does not exist in ``schema``.
@@ -778,7 +781,13 @@ class Warehouse(ABC):
                 return None
             cols = [c for c in spec.column_names if c in present]
             source = f"{quote(schema, self.dialect)}.{quote(spec.name, self.dialect)}"
-            sql = f"SELECT {quote_list(cols, self.dialect)} FROM {source}"
+            selected = [
+                f"CAST({quote(c, self.dialect)} AS CHAR)"
+                if datetimes_as_text and spec.column(c).sql_type == "DATETIME"
+                else quote(c, self.dialect)
+                for c in cols
+            ]
+            sql = f"SELECT {', '.join(selected)} FROM {source}"
             params: list[Any] = []
             if time_range is not None and spec.time_column is not None:
                 sql += f" WHERE {quote(spec.time_column, self.dialect)} BETWEEN %s AND %s"

@@ -1,9 +1,24 @@
 """Compare one table's legacy rows with its shadow rows (pure): keys on one side only, duplicates, per-column changes.
 
+Every difference falls in one of three classes:
+
+=============  ==========================================================================  ==================
+class          what                                                                          fails the check
+=============  ==========================================================================  ==================
+intended       a legacy defect fixed on purpose (``shadow.rules``), legacy duplicates
+               collapsed (X-4), rows the new discovery adds on purpose (F-5, S-1)            no
+drift          a live snapshot's columns (counters, last-update times) declared per table
+               (``TableSpec.shadow.drift``): two snapshots minutes apart differ there          no
+unexpected     everything else: a row on one side only, a value nothing explains, a key
+               the shadow holds twice                                                        yes
+=============  ==========================================================================  ==================
+
 Rows are matched on the table's primary key. The legacy side may hold several rows per key (tables whose key the
 old de-duplication dropped, X-4): the surplus copies are counted as the intended ``duplicates collapsed`` change and
 the newest copy (by the last wall-clock column, else the last read) is compared. Wall-clock columns
-(``collected_at``, ``updated_at``...) are never compared: two runs cannot write the same instant (X-7).
+(``collected_at``, ``updated_at``...) are never compared: two runs cannot write the same instant (X-7). A table
+declared ``counts_by`` (the usage log, stamped with the time each row was written) is compared as its number of rows
+per day and per those columns (:func:`compare_counts`).
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from ingestion_core.db.tables.columns import WALL_CLOCK_NAMES
 from ingestion_core.shadow.rules import EQUAL, classify
 
 DUPLICATES = "duplicates collapsed"
+SHADOW_DUPLICATES = "key stored twice in the shadow"
 EXAMPLES = 5
 
 Row = tuple[Any, ...]
@@ -33,6 +49,7 @@ class TableReport:
         shadow_rows: rows read from the shadow table.
         compared: keys present on both sides.
         intended: per rule (``column: rule`` or ``duplicates collapsed``), how many values it explains.
+        drift: per declared live column, how many values differ (snapshots taken at different moments).
         unexpected: per column (or ``only in legacy`` / ``only in shadow``), how many differences nothing explains.
         examples: a few unexpected differences, each with its key and both values.
         missing_columns: columns of the table spec the legacy table does not have (not compared).
@@ -44,6 +61,7 @@ class TableReport:
     shadow_rows: int = 0
     compared: int = 0
     intended: Counter[str] = field(default_factory=Counter)
+    drift: Counter[str] = field(default_factory=Counter)
     unexpected: Counter[str] = field(default_factory=Counter)
     examples: list[dict[str, Any]] = field(default_factory=list)
     missing_columns: tuple[str, ...] = ()
@@ -53,6 +71,11 @@ class TableReport:
     def intended_total(self) -> int:
         """Differences explained by a documented legacy defect."""
         return sum(self.intended.values())
+
+    @property
+    def drift_total(self) -> int:
+        """Differences in live snapshot columns (reported, never a failure)."""
+        return sum(self.drift.values())
 
     @property
     def unexpected_total(self) -> int:
@@ -67,8 +90,10 @@ class TableReport:
             "shadow_rows": self.shadow_rows,
             "compared": self.compared,
             "intended": dict(sorted(self.intended.items())),
+            "drift": dict(sorted(self.drift.items())),
             "unexpected": dict(sorted(self.unexpected.items())),
             "intended_total": self.intended_total,
+            "drift_total": self.drift_total,
             "unexpected_total": self.unexpected_total,
             "examples": self.examples,
             "missing_columns": list(self.missing_columns),
@@ -118,8 +143,21 @@ def compare_rows(
             old[key] = row
     new: dict[Row, Row] = {}
     for row in shadow:
-        new[key_of(row)] = row
-    for side, keys in (("only in legacy", old.keys() - new.keys()), ("only in shadow", new.keys() - old.keys())):
+        key = key_of(row)
+        if key in new:  # the shadow's table is keyed: a second copy means its key is missing there
+            report.unexpected[SHADOW_DUPLICATES] += 1
+            if len(report.examples) < EXAMPLES * 4:
+                report.examples.append({"key": _plain(key), "difference": SHADOW_DUPLICATES})
+        new[key] = row
+    extra = spec.shadow.extra_rows
+    only_shadow = new.keys() - old.keys()
+    if extra is not None:
+        column, values, why = extra
+        if column in position:
+            wanted = [k for k in only_shadow if new[k][position[column]] in values]
+            report.intended[why] += len(wanted)
+            only_shadow -= set(wanted)
+    for side, keys in (("only in legacy", old.keys() - new.keys()), ("only in shadow", only_shadow)):
         if keys:
             report.unexpected[side] += len(keys)
             for key in sorted(keys, key=repr)[:EXAMPLES]:
@@ -132,7 +170,9 @@ def compare_rows(
             rule = classify(name, spec.column(name).sql_type, before[i], after[i], tolerance)
             if rule == EQUAL:
                 continue
-            if rule is None:
+            if rule is None and name in spec.shadow.drift:
+                report.drift[name] += 1
+            elif rule is None:
                 report.unexpected[name] += 1
                 if len(report.examples) < EXAMPLES * 4:
                     report.examples.append(
@@ -140,6 +180,36 @@ def compare_rows(
                     )
             else:
                 report.intended[f"{name}: {rule}"] += 1
+    return report
+
+
+def compare_counts(
+    spec: TableSpec, columns: Sequence[str], legacy: Sequence[Row], shadow: Sequence[Row]
+) -> TableReport:
+    """Compare the number of rows per day (of the time column) and per ``spec.shadow.counts_by`` columns.
+
+    A group whose counts differ is unexpected, counted once per row of difference (``count per day``); the examples
+    name the group and both counts.
+    """
+    report = TableReport(spec.qualified_name, legacy_rows=len(legacy), shadow_rows=len(shadow))
+    position = {name: i for i, name in enumerate(columns)}
+    if spec.time_column is None or any(c not in position for c in (spec.time_column, *spec.shadow.counts_by)):
+        report.error = f"columns {spec.shadow.counts_by} and the time column are needed to count rows"
+        return report
+    at = [position[c] for c in spec.shadow.counts_by]
+
+    def groups(rows: Sequence[Row]) -> Counter[Row]:
+        return Counter((str(row[position[spec.time_column or ""]])[:10], *(row[i] for i in at)) for row in rows)
+
+    before, after = groups(legacy), groups(shadow)
+    for group in sorted(before.keys() | after.keys(), key=repr):
+        report.compared += 1
+        if before[group] != after[group]:
+            report.unexpected["count per day"] += abs(before[group] - after[group])
+            if len(report.examples) < EXAMPLES * 4:
+                report.examples.append(
+                    {"day and group": _plain(group), "legacy": before[group], "shadow": after[group]}
+                )
     return report
 
 

@@ -86,6 +86,6 @@ def _numbers(*values: object) -> bool:
 
 
 def _is_zero_date(value: object) -> bool:
-    if isinstance(value, str):
-        return value.startswith("0000-00-00")
+    if isinstance(value, str):  # read as text (``db.compare``): the driver would read the zero date as None
+        return value.startswith(("0000-00-00", "1970-01-01 00:00:00"))
     return value == _EPOCH

@@ -19,6 +19,7 @@ from ingestion_core.db.tables.prices import PRICE_TABLES
 from ingestion_core.db.tables.spec import (
     IDENTIFIER,
     Column,
+    ShadowRules,
     TableSpec,
     check_identifier,
     polars_schema,
@@ -59,6 +60,7 @@ __all__ = [
     "SERIES_TABLES",
     "TABLES",
     "Column",
+    "ShadowRules",
     "TableSpec",
     "check_identifier",
     "get_table",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingestion_core.db.tables.columns import WALL_CLOCK, join_columns, parse_columns
-from ingestion_core.db.tables.spec import TableSpec
+from ingestion_core.db.tables.spec import ShadowRules, TableSpec
 
 
 def _reference(name: str, body: str, key: tuple[str, ...], shard: tuple[str, ...], sort: tuple[str, ...]) -> TableSpec:
@@ -218,6 +218,9 @@ RATE_LIMIT_STATUS = TableSpec(
     entity_columns=("use_case",),
     refresh_columns=(),
     insert_only_columns=(),
+    # Each row is stamped with the wall-clock time its run wrote it: two systems' rows never share a key. Compared
+    # as the number of records per day, use case and pre/post instead.
+    shadow=ShadowRules(counts_by=("use_case", "record_timing")),
 )
 
 ASSET_TABLES: tuple[TableSpec, ...] = (

@@ -12,8 +12,9 @@ from ingestion_core.db.tables.columns import (
     join_columns,
     parse_columns,
 )
-from ingestion_core.db.tables.spec import Column, TableSpec
+from ingestion_core.db.tables.spec import Column, ShadowRules, TableSpec
 from ingestion_core.intervals import INTERVALS, Interval
+from ingestion_core.statuses import NOT_ACTIVE
 
 OHLCV = parse_columns(
     """
@@ -162,6 +163,18 @@ INSTRUMENTS_FUTURES = TableSpec(
     sort_key=("exchange_internal_name", "mapped_instrument_symbol", "last_trade_datetime DESC"),
     entity_columns=("exchange_internal_name", "mapped_instrument_symbol"),
     refresh_columns=("updated_at",),
+    shadow=ShadowRules(
+        drift=(
+            "last_trade_datetime",
+            "total_trades_instrument_level",
+            "last_funding_rate_update_datetime",
+            "total_funding_rate_updates",
+            "last_open_interest_update_datetime",
+            "total_open_interest_updates",
+        ),
+        # F-5: the legacy discovery asked for ACTIVE instruments only; every status is stored now.
+        extra_rows=("instrument_status_on_exchange", NOT_ACTIVE, "F-5 instruments of every status discovered"),
+    ),
 )
 
 EXCHANGES_FUTURES_DETAILS = TableSpec(
@@ -193,6 +206,9 @@ EXCHANGES_FUTURES_DETAILS = TableSpec(
     shard_key=("exchange_internal_name",),
     sort_key=("exchange_internal_name",),
     refresh_columns=("updated_at",),
+    shadow=ShadowRules(
+        drift=("total_trades_exchange_level", "total_open_interest_updates", "total_funding_rate_updates")
+    ),
 )
 
 FUTURES_TABLES: tuple[TableSpec, ...] = (*SERIES_TABLES, INSTRUMENTS_FUTURES, EXCHANGES_FUTURES_DETAILS)

@@ -66,6 +66,24 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowRules:
+    """How a shadow run's rows of a table are told apart from the legacy ones (``ingestion_core.shadow``).
+
+    Attributes:
+        drift: columns of a live snapshot (counters, last-update times): two snapshots taken minutes apart differ
+            there legitimately, so a difference is reported as drift and never fails the comparison.
+        extra_rows: ``(column, values, why)``: rows only the shadow has, whose ``column`` holds one of ``values``, are
+            an intended change (the new discovery stores what the legacy one skipped), counted under ``why``.
+        counts_by: compare the number of rows per day (of the time column) and per these columns instead of the rows
+            themselves (a log whose rows carry the wall-clock time they were written, which two systems never share).
+    """
+
+    drift: tuple[str, ...] = ()
+    extra_rows: tuple[str, tuple[str, ...], str] | None = None
+    counts_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TableSpec:
     """A warehouse table: columns, keys and the roles of its columns.
 
@@ -85,6 +103,7 @@ class TableSpec:
         reference: a SingleStore REFERENCE table (replicated, no shard key), for small tables whose unique keys
             share no column.
         legacy: a table the legacy scripts wrote (its contract is theirs; a shadow run is compared with it).
+        shadow: how a shadow run's rows are compared with the legacy ones beyond the key and the legacy defects.
     """
 
     schema: str
@@ -101,6 +120,7 @@ class TableSpec:
     insert_only_columns: tuple[str, ...] = ("created_at",)
     reference: bool = False
     legacy: bool = True
+    shadow: ShadowRules = field(default_factory=ShadowRules)
     _index: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -117,12 +137,17 @@ class TableSpec:
             ("entity_columns", self.entity_columns),
             ("time_column", (self.time_column,) if self.time_column else ()),
             *(("unique_keys", u) for u in self.unique_keys),
+            ("shadow.drift", self.shadow.drift),
+            ("shadow.extra_rows", self.shadow.extra_rows[:1] if self.shadow.extra_rows else ()),
+            ("shadow.counts_by", self.shadow.counts_by),
         ):
             missing = [n for n in names if n not in self._index]
             if missing:
                 raise ConfigurationError(f"{self.qualified_name}: {role} names unknown columns {missing}")
         if not self.primary_key:
             raise ConfigurationError(f"{self.qualified_name}: every table needs a primary key")
+        if self.shadow.counts_by and self.time_column is None:
+            raise ConfigurationError(f"{self.qualified_name}: shadow.counts_by needs a time column (counts per day)")
         if self.reference and self.shard_key:
             raise ConfigurationError(f"{self.qualified_name}: a reference table has no shard key")
         shard = set(self.shard_key or self.primary_key)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ingestion_core.db.tables.columns import COLLECTED_AT_NOT_NULL, WALL_CLOCK, join_columns, parse_columns
-from ingestion_core.db.tables.spec import TableSpec
+from ingestion_core.db.tables.spec import ShadowRules, TableSpec
+from ingestion_core.statuses import NOT_ACTIVE
 
 # The four *_trade_timestamp columns are DATETIME: the legacy alter script converted them (field-mapping SP-1).
 OHLCV_SPOT_1D_RAW = TableSpec(
@@ -135,6 +136,11 @@ INSTRUMENTS_SPOT = TableSpec(
     sort_key=("exchange_internal_name", "mapped_instrument_symbol", "last_trade_datetime DESC"),
     entity_columns=("exchange_internal_name", "mapped_instrument_symbol"),
     refresh_columns=("updated_at",),
+    shadow=ShadowRules(
+        drift=("last_trade_datetime", "total_trades_instrument_level"),
+        # S-1: the legacy discovery asked for ACTIVE pairs only; every status is stored now.
+        extra_rows=("instrument_status_on_exchange", NOT_ACTIVE, "S-1 pairs of every status discovered"),
+    ),
 )
 
 EXCHANGE_SPOT_DETAILS = TableSpec(
@@ -164,6 +170,7 @@ EXCHANGE_SPOT_DETAILS = TableSpec(
     shard_key=("exchange_internal_name",),
     sort_key=("exchange_internal_name",),
     refresh_columns=("updated_at",),
+    shadow=ShadowRules(drift=("total_trades_exchange_level",)),
 )
 
 SPOT_TABLES: tuple[TableSpec, ...] = (
