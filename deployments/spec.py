@@ -117,8 +117,11 @@ class ProjectSpec:
         return tuple(dict.fromkeys(d.work_pool for d in self.deployments if d.work_pool))
 
     def by_series(self) -> dict[str, list[DeploymentSpec]]:
-        """The deployments grouped by the series they feed (several may feed one; a check such as
-        ``validate_shadow`` writes no data and feeds none)."""
+        """The deployments grouped by the series they feed (several may feed one).
+
+        A hand-written flow feeds none (no stale-data alert): ``validate_shadow`` writes no data, and
+        ``asset_coin_uid_map`` rewrites only what changed (a day without a change is not staleness).
+        """
         from flows._registry import OTHER_FLOWS
 
         groups: dict[str, list[DeploymentSpec]] = {}

@@ -321,6 +321,13 @@ class IngestionSettings(_DomainSettings):
         "overriding the datasets' defaults (1m: 45, 1h: 3, 1d: 3): comma-separated INTERVAL=N or DATASET_INTERVAL=N, "
         "e.g. 1m=60,index_ohlcv_1d=5 (0 turns it off).",
     )
+    coins_table: str = Field(
+        default="production.coins",
+        pattern=r"^[a-z_][a-z0-9_]{0,63}\.[a-z_][a-z0-9_]{0,63}$",
+        validation_alias=_env("COINS_TABLE"),
+        description="The other system's coin registry the asset_coin_uid_map flow matches assets to, as schema.table "
+        "on the warehouse's server (columns coin_uid, ticker, name, coingecko_id, coinmarketcap_id).",
+    )
     task_retry_delay_seconds: float = Field(
         default=30.0,
         ge=0,

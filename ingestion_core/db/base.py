@@ -797,6 +797,42 @@ class Warehouse(ABC):
 
         return await self._run(work)
 
+    async def read_foreign(self, qualified: str, columns: Sequence[str], *, setting: str) -> list[tuple[Any, ...]]:
+        """Rows of a table this pipeline does not own (another system's, e.g. ``production.coins``), as read.
+
+        Args:
+            qualified: ``schema.table`` (validated identifiers; on SQLite the schema part is ignored).
+            columns: the columns to read.
+            setting: the setting that names the table, for the message when it is missing.
+
+        Raises:
+            ConfigurationError: the table or one of the columns does not exist (one line naming it and the setting).
+        """
+        schema, _, name = qualified.partition(".")
+        for part in (schema, name, *columns):
+            check_identifier(part)
+        r = self.renderer
+        source = r.q(name) if self.dialect == "sqlite" else f"{r.q(schema)}.{r.q(name)}"
+
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            present = self._foreign_columns(cursor, schema, name)
+            if not present:
+                raise ConfigurationError(f"table {qualified} does not exist on {self._describe()}; set {setting}")
+            missing = [c for c in columns if c not in present]
+            if missing:
+                raise ConfigurationError(f"table {qualified} has no column {', '.join(missing)}; set {setting}")
+            cursor.execute(f"SELECT {', '.join(r.q(c) for c in columns)} FROM {source}")
+            return [tuple(row) for row in cursor.fetchall()]
+
+        return await self._run(work)
+
+    def _foreign_columns(self, cursor: Any, schema: str, name: str) -> set[str]:
+        cursor.execute(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            [schema, name],
+        )
+        return {str(r[0]) for r in cursor.fetchall()}
+
     async def has_rows(self, table: str) -> bool:
         """Whether ``table`` holds at least one row (one indexed probe, not a count)."""
         sql = f"SELECT 1 FROM {self.renderer.table(get_table(table))} LIMIT 1"

@@ -58,7 +58,10 @@ class SqliteWarehouse(Warehouse):
         return tuple(name for _, name in ranked)
 
     def _stored_columns(self, spec: TableSpec, cursor: Any) -> set[str]:
-        cursor.execute(f"PRAGMA table_info({self.renderer.q(spec.name)})")
+        return self._foreign_columns(cursor, "main", spec.name)
+
+    def _foreign_columns(self, cursor: Any, schema: str, name: str) -> set[str]:
+        cursor.execute(f"PRAGMA table_info({self.renderer.q(name)})")  # one file, one schema: the name alone
         return {str(row[1]) for row in cursor.fetchall()}
 
     def _stored_indexes(self, spec: TableSpec, cursor: Any) -> list[tuple[str, ...]]:

@@ -223,6 +223,29 @@ RATE_LIMIT_STATUS = TableSpec(
     shadow=ShadowRules(counts_by=("use_case", "record_timing")),
 )
 
+#: Each asset's coin in another system's coin registry (``production.coins``), found by the ``asset_coin_uid_map``
+#: flow: one row per matched asset, replaced on every run (the legacy mapper's table; keyed by asset_id).
+ASSET_COIN_UID_MAP = TableSpec(
+    schema="market",
+    name="cc_asset_coin_uid_map",
+    columns=parse_columns(
+        """
+        asset_id BIGINT !
+        symbol VARCHAR(255) !
+        coin_uid VARCHAR(256) !
+        match_type VARCHAR(32) !
+        match_score DOUBLE !
+        mapped_at DATETIME ! DEFAULT CURRENT_TIMESTAMP
+        """
+    ),
+    primary_key=("asset_id",),
+    shard_key=("asset_id",),
+    sort_key=("asset_id",),
+    refresh_columns=("mapped_at",),
+    insert_only_columns=(),
+    # mapped_at is the run's clock: two systems never share it (a wall-clock column for the comparison).
+)
+
 ASSET_TABLES: tuple[TableSpec, ...] = (
     ASSETS,
     ASSET_ALTERNATIVE_IDS,
@@ -234,4 +257,5 @@ ASSET_TABLES: tuple[TableSpec, ...] = (
     ASSET_MARKET_DATA,
     EXCHANGES_GENERAL,
     RATE_LIMIT_STATUS,
+    ASSET_COIN_UID_MAP,
 )

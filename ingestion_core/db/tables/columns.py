@@ -37,7 +37,9 @@ def join_columns(*parts: tuple[Column, ...]) -> tuple[Column, ...]:
 
 
 #: Columns holding the time a run wrote a row, never a fact from the API: two runs cannot agree on them (X-7).
-WALL_CLOCK_NAMES = frozenset({"created_at", "updated_at", "api_data_retrieved_datetime", "collected_at", "last_seen"})
+WALL_CLOCK_NAMES = frozenset(
+    {"created_at", "updated_at", "api_data_retrieved_datetime", "collected_at", "last_seen", "mapped_at"}
+)
 
 WALL_CLOCK = parse_columns(
     """

@@ -20,7 +20,7 @@ CONTRACT = Path(__file__).resolve().parents[2] / "fixtures" / "legacy-tables.md"
 # The contract's notes: cc_ohlcv_spot_1d_raw's *_trade_timestamp columns were converted BIGINT -> DATETIME
 # ("treat DATETIME as current"), while the listing still says BIGINT.
 SPOT_DATETIME = {"first_trade_timestamp", "last_trade_timestamp", "high_trade_timestamp", "low_trade_timestamp"}
-OUT_OF_SCOPE = {"market.cc_asset_coin_uid_map"}
+OUT_OF_SCOPE: set[str] = set()
 # Tables the pipeline adds (additive, never a legacy table): its bookkeeping and the Min API price history.
 NEW_TABLES = {
     "market.ingest_quarantine",
