@@ -13,8 +13,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 
 from flows._common import begin_run, emit_run_events, fail_run, log_run, utc_now
+from ingestion_core.coin_uid import DATASET, CoinMapOutcome, CoinMapParameters
 from ingestion_core.errors import IngestError
-from ingestion_core.pipeline.coin_uid_map import DATASET, CoinMapOutcome, CoinMapParameters
 from tasks.coin_uid_map import coin_uid_map_task
 
 

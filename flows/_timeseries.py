@@ -110,8 +110,9 @@ def _execute(
     logger: Logger,
 ) -> RunSummary:
     per_task = parameters.instruments_per_task or settings.ingestion.instruments_per_task
-    groups = split_groups(plan.plans, per_task)
     ledger = ledger_for(str(flow_run.get_id() or id(plan)))
+    done = ledger.done()  # a flow retry: what the first attempt finished is not read again
+    groups = split_groups([p for p in plan.plans if p.key not in done], per_task)
     logger.info(
         "%s %s: %d series, %d with work in %d task(s), %d calls planned",
         spec.name, request.interval, len(plan.plans), sum(len(g) for g in groups), len(groups), plan.planned_calls,

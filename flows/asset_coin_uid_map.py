@@ -24,8 +24,8 @@ def __getattr__(attribute: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Parse, check the settings, run the flow; 0 when it completed, 1 when it failed, 2 on bad options."""
     from flows._cli import OneLineParser, checked
+    from ingestion_core.coin_uid import CoinMapParameters, FuzzyRatio
     from ingestion_core.errors import IngestError
-    from ingestion_core.pipeline.coin_uid_map import CoinMapParameters, FuzzyRatio
     from ingestion_core.settings import load_settings
 
     field = CoinMapParameters.model_fields["fuzzy_ratio"]

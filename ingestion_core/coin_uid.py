@@ -1,6 +1,7 @@
 """Match CCData assets to the coins of another system's registry (``production.coins``), as the legacy mapper did.
 
-Pure: assets (id, symbol, name, CoinGecko and CoinMarketCap ids) and coins (uid, ticker, name, the same two ids) in,
+The matching, and the ``asset_coin_uid_map`` run's parameters and outcome; the run itself (reads and writes) is
+``pipeline.coin_uid_map``. Pure: assets (id, symbol, name, CoinGecko and CoinMarketCap ids) and coins (uid, ticker, name, the same two ids) in,
 one :class:`Match` per asset out. The legacy script's match order is kept, first hit wins:
 
 ===================  ==========================================================  ==============
@@ -22,8 +23,12 @@ legacy kept whichever came last from an unordered query) and every candidate is 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 #: The legacy mapper's bar for a fuzzy name match.
 FUZZY_RATIO = 0.85
@@ -139,3 +144,78 @@ def _fuzzy(asset: Asset, names: Sequence[tuple[str, str]], bar: float) -> Match:
     if best >= bar and uids:
         return Match(asset, min(uids), "fuzzy_name", best, tuple(sorted(set(uids))))
     return Match(asset, None, "unmatched", best)
+
+
+DATASET = "asset_coin_uid_map"
+
+
+#: The fuzzy match's bar as a flow parameter (the command line checks it with the same type).
+FuzzyRatio = Annotated[float, Field(ge=0.5, le=1.0)]
+
+
+class CoinMapParameters(BaseModel):
+    """The run's parameters (the command line's options and the Prefect form's fields)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fuzzy_ratio: FuzzyRatio = Field(
+        FUZZY_RATIO,
+        description="Least name similarity (difflib ratio, 0.5-1) of a fuzzy name match; the legacy mapper's 0.85.",
+    )
+
+
+COIN_COLUMNS = ("coin_uid", "ticker", "name", "coingecko_id", "coinmarketcap_id")
+LISTED = 50  # unmatched and ambiguous assets named in the summary
+
+
+@dataclass
+class CoinMapOutcome:
+    """What one mapping run did.
+
+    Attributes:
+        assets: assets read from ``cc_assets``.
+        coins: coins read from the registry.
+        by_type: matches per ``match_type`` (``unmatched`` included).
+        unmatched: ``symbol (asset_id)`` of the assets nothing matched.
+        ambiguous: ``symbol (asset_id): rule -> candidates`` of the assets two or more coins fitted.
+        inserted: mappings written for the first time.
+        changed: mappings whose coin, rule or score changed.
+        unchanged: mappings as stored (not rewritten).
+    """
+
+    assets: int = 0
+    coins: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    unmatched: list[str] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+    inserted: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    def headline(self) -> str:
+        """One line: what matched how, and what was written."""
+        types = ", ".join(f"{self.by_type[t]} {t}" for t in MATCH_TYPES if self.by_type[t])
+        return (
+            f"{DATASET}: {self.assets} assets, {self.coins} coins: {types or 'nothing'}; {len(self.ambiguous)} "
+            f"ambiguous; {self.inserted} inserted, {self.changed} changed, {self.unchanged} unchanged"
+        )
+
+    def rows(self) -> list[dict[str, object]]:
+        """The artifact's rows: one per match type, then the unmatched and ambiguous assets named."""
+        rows: list[dict[str, object]] = [
+            {"match_type": t, "assets": self.by_type[t], "examples": ""} for t in MATCH_TYPES
+        ]
+        rows[-1]["examples"] = "; ".join(self.unmatched[:LISTED])
+        rows.append({"match_type": "ambiguous", "assets": len(self.ambiguous), "examples": "; ".join(self.ambiguous)})
+        return rows
+
+    def metrics(self) -> dict[str, Any]:
+        """The run's figures (event payload, run log)."""
+        return {
+            "series": self.assets,
+            "rows_inserted": self.inserted,
+            "rows_changed": self.changed,
+            "rows_unchanged": self.unchanged,
+            **{f"matched_{t}": self.by_type[t] for t in MATCH_TYPES},
+            "ambiguous": len(self.ambiguous),
+        }

@@ -9,8 +9,9 @@ from prefect import task
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
+from ingestion_core.coin_uid import CoinMapOutcome
 from ingestion_core.errors import IngestError
-from ingestion_core.pipeline.coin_uid_map import CoinMapOutcome, refresh_coin_uid_map
+from ingestion_core.pipeline.coin_uid_map import refresh_coin_uid_map
 from ingestion_core.settings import Settings
 from tasks.timeseries import retry_if_retriable
 

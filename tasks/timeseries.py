@@ -103,8 +103,12 @@ def ingest_series_group(
     retriable, and each attempt re-plans from the stored watermarks, so series already done cost no calls.
     """
     on_window = None if progress is None else (lambda _plan, _window, _rows: progress.advance(1))
+    done = ledger.done() if ledger is not None else set()
+    todo = [s for s in group if s.key not in done]  # a task retry: what an earlier attempt finished is not read again
+    if not todo:
+        return GroupOutcome()
     try:
-        outcome = asyncio.run(run_group(settings, request, group, on_window=on_window))
+        outcome = asyncio.run(run_group(settings, request, todo, on_window=on_window))
     except IngestError as exc:
         return Failed(message=str(exc), data=exc)
     if ledger is not None:

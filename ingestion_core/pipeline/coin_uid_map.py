@@ -10,95 +10,18 @@ is, so ``mapped_at`` says when it last changed); unmatched ones are reported, no
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
 
-from ingestion_core.coin_uid import FUZZY_RATIO, MATCH_TYPES, Asset, Coin, Match, match_assets
+from ingestion_core.coin_uid import COIN_COLUMNS, FUZZY_RATIO, Asset, Coin, CoinMapOutcome, Match, match_assets
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.tables.assets import ASSET_ALTERNATIVE_IDS, ASSET_COIN_UID_MAP, ASSETS
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.pipeline.changes import split_changes
 from ingestion_core.settings import Settings
-
-DATASET = "asset_coin_uid_map"
-
-
-#: The fuzzy match's bar as a flow parameter (the command line checks it with the same type).
-FuzzyRatio = Annotated[float, Field(ge=0.5, le=1.0)]
-
-
-class CoinMapParameters(BaseModel):
-    """The run's parameters (the command line's options and the Prefect form's fields)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    fuzzy_ratio: FuzzyRatio = Field(
-        FUZZY_RATIO,
-        description="Least name similarity (difflib ratio, 0.5-1) of a fuzzy name match; the legacy mapper's 0.85.",
-    )
-
-
-COIN_COLUMNS = ("coin_uid", "ticker", "name", "coingecko_id", "coinmarketcap_id")
-LISTED = 50  # unmatched and ambiguous assets named in the summary
-
-
-@dataclass
-class CoinMapOutcome:
-    """What one mapping run did.
-
-    Attributes:
-        assets: assets read from ``cc_assets``.
-        coins: coins read from the registry.
-        by_type: matches per ``match_type`` (``unmatched`` included).
-        unmatched: ``symbol (asset_id)`` of the assets nothing matched.
-        ambiguous: ``symbol (asset_id): rule -> candidates`` of the assets two or more coins fitted.
-        inserted: mappings written for the first time.
-        changed: mappings whose coin, rule or score changed.
-        unchanged: mappings as stored (not rewritten).
-    """
-
-    assets: int = 0
-    coins: int = 0
-    by_type: Counter[str] = field(default_factory=Counter)
-    unmatched: list[str] = field(default_factory=list)
-    ambiguous: list[str] = field(default_factory=list)
-    inserted: int = 0
-    changed: int = 0
-    unchanged: int = 0
-
-    def headline(self) -> str:
-        """One line: what matched how, and what was written."""
-        types = ", ".join(f"{self.by_type[t]} {t}" for t in MATCH_TYPES if self.by_type[t])
-        return (
-            f"{DATASET}: {self.assets} assets, {self.coins} coins: {types or 'nothing'}; {len(self.ambiguous)} "
-            f"ambiguous; {self.inserted} inserted, {self.changed} changed, {self.unchanged} unchanged"
-        )
-
-    def rows(self) -> list[dict[str, object]]:
-        """The artifact's rows: one per match type, then the unmatched and ambiguous assets named."""
-        rows: list[dict[str, object]] = [
-            {"match_type": t, "assets": self.by_type[t], "examples": ""} for t in MATCH_TYPES
-        ]
-        rows[-1]["examples"] = "; ".join(self.unmatched[:LISTED])
-        rows.append({"match_type": "ambiguous", "assets": len(self.ambiguous), "examples": "; ".join(self.ambiguous)})
-        return rows
-
-    def metrics(self) -> dict[str, Any]:
-        """The run's figures (event payload, run log)."""
-        return {
-            "series": self.assets,
-            "rows_inserted": self.inserted,
-            "rows_changed": self.changed,
-            "rows_unchanged": self.unchanged,
-            **{f"matched_{t}": self.by_type[t] for t in MATCH_TYPES},
-            "ambiguous": len(self.ambiguous),
-        }
 
 
 async def refresh_coin_uid_map(

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from ingestion_core.db.holes import Hole
 from ingestion_core.pipeline.holes import open_holes
 from ingestion_core.sources.base import Series, SeriesKey
-from ingestion_core.windows import StoredStats, Window, cover_windows, instrument_range, resume_point
+from ingestion_core.windows import (
+    StoredStats,
+    Window,
+    cover_windows,
+    instrument_range,
+    last_closed_bucket,
+    resume_point,
+)
 
 UP_TO_DATE = "up to date"
 
@@ -69,6 +76,7 @@ def plan_series(
     start: int | None = None,
     end: int | None = None,
     lookback: int = 0,
+    revision: int = 0,
     holes: Mapping[SeriesKey, Mapping[int, Hole]] | None = None,
     max_attempts: int = 5,
 ) -> list[SeriesPlan]:
@@ -82,7 +90,11 @@ def plan_series(
         now: the run's clock.
         start: backfill start (Unix seconds) or None for an incremental run.
         end: backfill end or None.
-        lookback: buckets before the watermark to re-fetch for revisions.
+        lookback: buckets before the watermark to re-fetch, as asked (a repair).
+        revision: buckets before the watermark that the API may still have changed since they were stored, read
+            again where that can matter: when the run fetches new buckets of the series anyway (it rides in the same
+            call), or when the watermark is within this many buckets of the run's last closed bucket (an up-to-date
+            series). A series that stopped long ago is not read again.
         holes: per series, its recorded holes by bucket; the open ones inside the range are re-requested, in the
             calls the run makes anyway where they reach (``windows.cover_windows``).
         max_attempts: answers without a hole after which it is permanent (not requested any more).
@@ -120,7 +132,10 @@ def plan_series(
             # A backfill may trust a watermark whose rows are the range's prefix minus the holes it knows about.
             inside = sum(1 for bucket in known if lower <= bucket <= stats.last)
             stats = dataclasses.replace(stats, holes=inside)
-        first = resume_point(lower, unit, stats, backfill=start is not None, lookback=lookback)
+        closed = last_closed_bucket(now, unit)
+        recent = watermark is not None and (watermark < upper or watermark >= closed - revision * unit)
+        behind = max(lookback, revision if recent else 0)
+        first = resume_point(lower, unit, stats, backfill=start is not None, lookback=behind)
         repairs = [h.bucket for h in open_holes(known.values(), max_attempts) if lower <= h.bucket < first]
         windows = tuple(cover_windows([(first, upper), *((b, b) for b in repairs)], unit, max_limit))
         plans.append(

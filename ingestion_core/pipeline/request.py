@@ -70,9 +70,8 @@ class RunRequest:
 
     @property
     def lookback(self) -> int:
-        """Buckets to re-fetch before each watermark: ``lookback``, at least the revision window when incremental."""
-        asked = int(self.values.get("lookback") or 0)
-        return asked if self.start is not None else max(asked, self.revision)
+        """Buckets to re-fetch before each watermark, as asked (``lookback``; the revision window comes on top)."""
+        return int(self.values.get("lookback") or 0)
 
     @property
     def upper_bound(self) -> int:

@@ -61,6 +61,7 @@ async def plan_selected(warehouse: Warehouse, request: RunRequest, selected: Seq
         start=request.start,
         end=request.end,
         lookback=request.lookback,
+        revision=request.revision if request.start is None else 0,
         holes=await read_holes(warehouse, request.table, keys),
         max_attempts=request.hole_attempts,
     )

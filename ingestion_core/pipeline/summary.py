@@ -20,6 +20,8 @@ from ingestion_core.report import format_ts, render_table
 from ingestion_core.sources.base import SeriesKey
 
 MESSAGE_SERIES = 10
+#: The statuses of a series a run has nothing more to do for.
+FINISHED = frozenset({"ok", "up to date", "no data", "skipped"})
 
 
 def merge_attempts(first: SeriesResult, later: SeriesResult) -> SeriesResult:
@@ -59,6 +61,15 @@ class RunLedger:
                 seen = self._results.get(result.key)
                 self._results[result.key] = result if seen is None else merge_attempts(seen, result)
             self.metrics.add(outcome.metrics)
+
+    def done(self) -> set[SeriesKey]:
+        """The series an attempt of this run already finished (a retry of the run does not read them again).
+
+        Without this, a task or flow retry would re-plan finished series from their new watermarks and read their
+        revision window again: calls for nothing, and counts of the same rows twice.
+        """
+        with self._lock:
+            return {k for k, r in self._results.items() if r.status in FINISHED}
 
     def results(self, plans: Iterable[SeriesPlan]) -> list[SeriesResult]:
         """One result per planned series, in plan order (series never run get their plan's skip result)."""

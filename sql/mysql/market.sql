@@ -15,6 +15,16 @@ CREATE TABLE IF NOT EXISTS `market`.`cc_asset_alternative_ids` (
   PRIMARY KEY (`asset_id`)
 ) DEFAULT CHARSET=utf8mb4;
 
+CREATE TABLE IF NOT EXISTS `market`.`cc_asset_coin_uid_map` (
+  `asset_id` BIGINT NOT NULL,
+  `symbol` VARCHAR(255) NOT NULL,
+  `coin_uid` VARCHAR(256) NOT NULL,
+  `match_type` VARCHAR(32) NOT NULL,
+  `match_score` DOUBLE NOT NULL,
+  `mapped_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`asset_id`)
+) DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS `market`.`cc_asset_consensus_algorithm_types_map` (
   `asset_id` BIGINT NOT NULL,
   `algorithm_name` VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,

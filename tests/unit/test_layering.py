@@ -33,6 +33,7 @@ def _imports(path: Path) -> set[str]:
 # What a flow may use from ingestion_core: the registries, types and pure functions. Every I/O (the API client,
 # the warehouse, the simulator, the pipelines that use them) goes through a task in tasks/.
 FLOW_MAY_USE = {
+    "ingestion_core.coin_uid",
     "ingestion_core.datasets",
     "ingestion_core.datasets.spec",
     "ingestion_core.db.target",

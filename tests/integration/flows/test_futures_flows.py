@@ -134,7 +134,7 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
     assert kept["instrument_status_on_exchange"].to_list() == ["NOT_LISTED"]
 
 
-def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowEnv) -> None:
+def test_ohlcv_fills_every_closed_hour_then_a_rerun_reads_only_the_revision_window(flow_env: FlowEnv) -> None:
     _discover(flow_env)
     active = _active(flow_env)
     flow_env.sim.reset_stats()
@@ -173,11 +173,12 @@ def test_ohlcv_fills_every_closed_hour_then_rerun_makes_no_calls(flow_env: FlowE
     again = rerun.result()
     hour_after = int(time.time()) // HOUR
     second_table = flow_env.table(OHLCV_1H, KEY)
+    # One call per active instrument either way: the revision window (3 hours) is read again, and nothing changed.
+    assert flow_env.history_calls() == again.calls == len(active)
+    assert again.rows_changed == 0
     if hour_after == hour_before:
-        assert flow_env.history_calls() == 0
-        assert (again.rows_inserted, again.rows_changed) == (0, 0)
-    else:  # an hour closed between the runs: exactly one call and one new row per active instrument
-        assert flow_env.history_calls() == len(active)
+        assert again.rows_inserted == 0 and again.rows_unchanged == 3 * len(active)
+    else:  # an hour closed between the runs: one new row per active instrument
         assert again.rows_inserted == len(active)
     unchanged = second_table.join(first_table.select(KEY), on=KEY, how="semi").drop("collected_at")
     assert unchanged.equals(first_table.drop("collected_at"))
