@@ -334,6 +334,7 @@ def test_a_bucket_that_stays_corrupt_becomes_a_permanent_hole_and_is_no_longer_r
     flow_env: FlowEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INGEST_HOLE_ATTEMPTS", "2")
+    monkeypatch.setenv("INGEST_REVISION_BUCKETS", "1h=0")  # no revision window: every call made here is a repair
     _discover(flow_env)
     item = _active(flow_env)[0]
     one = {"markets": [item.market], "instruments": [item.mapped_instrument]}

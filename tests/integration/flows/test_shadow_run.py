@@ -3,10 +3,15 @@
 1. Legacy-shaped tables exist in their own schema (no keys, as the legacy DDL and de-duplication left them).
 2. Every flow runs with ``TARGET_SCHEMA`` set to a shadow schema: nothing outside the shadow schema is created or
    written (checked through ``information_schema`` and table checksums).
-3. The legacy tables are then filled the way the legacy scripts stored those same facts (zero values for absent
-   ones, 0 for the spot and exchange booleans, a year in the index message timestamps, older duplicate copies in the
-   unkeyed tables, other wall clocks), and ``compare`` must find only intended differences in every table.
-4. A corrupted shadow value and a missing shadow row are reported as unexpected, and the command exits 1.
+3. The legacy tables are then filled the way the legacy scripts stored the facts of the same flows run 7 minutes
+   earlier (zero values and zero dates for absent ones, 0 for the spot and exchange booleans, a year in the index
+   message timestamps, older duplicate copies in the unkeyed tables, other wall clocks, ACTIVE instruments only),
+   and ``compare`` must find intended differences and drift (the live counters moved in 7 minutes), nothing
+   unexpected; ``validate_shadow`` is green.
+4. Each defect a shadow run could have (a missing row, an extra row, a changed price, a shifted timestamp, a NULL
+   where legacy has a value, a key stored twice) is planted alone into a copy of a shadow table and must be caught.
+5. A corrupted shadow value and a missing shadow row are reported as unexpected, the command exits 1 and
+   ``validate_shadow`` is red.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from ingestion_core.db.compare import compare_schemas
 from ingestion_core.db.schema_sql import column_definition, quote
 from ingestion_core.db.tables import TABLES, TableSpec, get_table
 from ingestion_core.db.tables.columns import WALL_CLOCK_NAMES
-from ingestion_core.settings import load_settings
+from ingestion_core.settings import DatabaseSettings, load_settings
+from ingestion_core.sim import ManualClock
 from tests.integration.flows.conftest import FlowEnv, artifact_rows, run_flow
 from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
 
@@ -79,12 +85,12 @@ def _sql(statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...
 
 
 @pytest.fixture
-def schemas() -> Iterator[tuple[str, str]]:
-    """A legacy schema and a shadow schema, dropped afterwards."""
+def schemas() -> Iterator[tuple[str, str, str]]:
+    """A legacy schema, the schema the legacy side's facts come from (an earlier run), and a shadow schema."""
     tag = uuid.uuid4().hex[:8]
-    legacy, shadow = f"legacy_{tag}", f"shadow_{tag}"
-    yield legacy, shadow
-    for name in (legacy, shadow):
+    names = f"legacy_{tag}", f"earlier_{tag}", f"shadow_{tag}"
+    yield names
+    for name in names:
         _sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
@@ -113,11 +119,17 @@ def _legacy_value(table: str, spec: TableSpec, column: str, value: Any) -> Any:
     return value
 
 
-def _fill_legacy(legacy: str, shadow: str, table: str) -> int:
-    """Copy the shadow rows into the legacy table the legacy way; returns the rows written."""
+def _fill_legacy(legacy: str, source: str, table: str) -> int:
+    """Copy the source's rows into the legacy table the legacy way; returns the rows written.
+
+    The legacy discoveries stored only ACTIVE instruments (F-5, S-1): the others are left out.
+    """
     spec = get_table(table)
     names = list(spec.column_names)
-    rows = _sql(f"SELECT {', '.join(quote(n, 'mysql') for n in names)} FROM `{shadow}`.`{spec.name}`")
+    where = ""
+    if spec.shadow.extra_rows is not None:
+        where = f" WHERE `{spec.shadow.extra_rows[0]}` = 'ACTIVE'"
+    rows = _sql(f"SELECT {', '.join(quote(n, 'mysql') for n in names)} FROM `{source}`.`{spec.name}`{where}")
     out = [[_legacy_value(table, spec, n, v) for n, v in zip(names, row, strict=True)] for row in rows]
     if table in UNKEYED and out:
         stale = list(out[0])  # an older copy the REPLACE-as-insert left behind (X-4)
@@ -143,10 +155,10 @@ def _checksums(schema: str) -> dict[str, int]:
 
 
 @pytest.mark.sim(frozen=True, **RICH)
-def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes(
-    flow_env: FlowEnv, schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes_and_drift(
+    flow_env: FlowEnv, schemas: tuple[str, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    legacy, shadow = schemas
+    legacy, earlier, shadow = schemas
     legacy_tables = [name for name, spec in TABLES.items() if spec.legacy]
     _sql(f"CREATE DATABASE `{legacy}` DEFAULT CHARACTER SET utf8mb4")
     for table in legacy_tables:
@@ -155,10 +167,20 @@ def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes(
         f"INSERT INTO `{legacy}`.`cc_rate_limit_status` (timestamp, use_case, record_timing) VALUES (NOW(), 'x', 'pre')"
     )
     before = _checksums(legacy)
-    started = _sql("SELECT NOW()")[0][0]
-    time.sleep(1.05)  # the times below have whole seconds: nothing of the flows shares the legacy setup's second
+    clock = flow_env.sim.simulator.config.clock
+    assert isinstance(clock, ManualClock)
 
-    _sql(f"CREATE DATABASE `{shadow}` DEFAULT CHARACTER SET utf8mb4")  # the operator's migrate step
+    # The legacy side's facts: the same flows a few minutes earlier (the legacy cron and the shadow deployments run
+    # minutes apart), into a schema of their own; then the shadow run itself.
+    for schema in (earlier, shadow):
+        _sql(f"CREATE DATABASE `{schema}` DEFAULT CHARACTER SET utf8mb4")  # the operator's migrate step
+    monkeypatch.setenv("TARGET_SCHEMA", earlier)
+    for name, parameters in RUNS:
+        assert run_flow(build_flow(name).with_options(retries=0), **parameters).is_completed(), name
+    legacy_clock = int(clock())
+    clock.advance(7 * 60)
+    started = _sql("SELECT NOW()")[0][0]
+    time.sleep(1.05)  # the times below have whole seconds: nothing of the shadow run shares the setup's second
     monkeypatch.setenv("TARGET_SCHEMA", shadow)
     for name, parameters in RUNS:
         state = run_flow(build_flow(name).with_options(retries=0), **parameters)
@@ -179,22 +201,35 @@ def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes(
     filled = [t for t in filled if _sql(f"SELECT 1 FROM `{shadow}`.`{get_table(t).name}` LIMIT 1")]
     assert len(filled) >= 20, filled
     for table in filled:
-        assert _fill_legacy(legacy, shadow, table) > 0
+        assert _fill_legacy(legacy, earlier, table) > 0
     settings = load_settings(env_file=None).database
-    reports = asyncio.run(compare_schemas(settings, legacy_schema=legacy, tables=filled))
+    # The time series up to the legacy run's last closed hour: the shadow ran later and may hold one more.
+    window = (datetime(2000, 1, 1), datetime.fromtimestamp(legacy_clock - legacy_clock % 3600 - 3600, UTC).replace(
+        tzinfo=None))  # fmt: skip
+    reports = asyncio.run(compare_schemas(settings, legacy_schema=legacy, tables=filled, time_range=window))
     print(f"compare over {len(reports)} tables:")
     for report in reports:
-        print(f"  {report.table}: {report.compared} keys, intended {dict(report.intended)}, unexpected "
-              f"{dict(report.unexpected)} {report.error}")  # fmt: skip
+        print(f"  {report.table}: {report.compared} keys, intended {dict(report.intended)}, drift "
+              f"{dict(report.drift)}, unexpected {dict(report.unexpected)} {report.error}")  # fmt: skip
+    totals = [sum(getattr(r, f"{k}_total") for r in reports) for k in ("intended", "drift", "unexpected")]
+    print(f"  totals: intended {totals[0]}, drift {totals[1]}, unexpected {totals[2]}")
     assert [r.table for r in reports if r.unexpected_total] == []
     intended = {rule.split(": ")[-1] for r in reports for rule in r.intended}
     assert {
         "duplicates collapsed",
         "zero value -> NULL",
+        "zero date -> NULL",  # seen now that DATETIME columns are read as text
         "boolean 0 -> true",
         "datetime text cast to BIGINT",
+        "F-5 instruments of every status discovered",
+        "S-1 pairs of every status discovered",
     } <= intended
-    assert all(r.compared > 0 and r.legacy_rows >= r.shadow_rows for r in reports)
+    drift = {r.table for r in reports if r.drift_total}
+    assert {"market.cc_instruments_futures", "market.cc_instruments_spot"} <= drift  # the clock moved 7 minutes
+    assert all(r.compared > 0 for r in reports)
+    assert run_flow(validate_shadow, legacy_schema=legacy, tables=filled, days=30).is_completed()  # green
+
+    _planted_defects_are_each_caught(settings, legacy, shadow)
 
     ohlcv = get_table("market.cc_futures_ohlcv_1d")
     _sql(f"UPDATE `{shadow}`.`{ohlcv.name}` SET `close` = `close` * 2 ORDER BY `datetime` LIMIT 1")
@@ -219,3 +254,41 @@ def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes(
         "market.cc_assets": 1,
         "market.cc_exchanges_general": 0,
     }
+
+
+#: Each defect a shadow run could have, planted alone into a copy of one shadow table: (what, table, statements
+#: over `{t}` the copy, the unexpected class it must show up under).
+DEFECTS: list[tuple[str, str, list[str], str]] = [
+    ("a missing row", "cc_futures_ohlcv_1d", ["DELETE FROM {t} ORDER BY `datetime` LIMIT 1"], "only in legacy"),
+    ("an extra row", "cc_futures_ohlcv_1d",
+     ["INSERT INTO {t} SELECT * FROM {t} ORDER BY `datetime` LIMIT 1",
+      "UPDATE {t} SET `datetime` = '2001-01-01' ORDER BY `datetime` LIMIT 1"], "only in shadow"),
+    ("a changed price", "cc_futures_ohlcv_1d", ["UPDATE {t} SET `high` = `high` * 1.01 LIMIT 1"], "high"),
+    ("a shifted timestamp", "cc_futures_ohlcv_1d",
+     ["UPDATE {t} SET `datetime` = `datetime` + INTERVAL 1 HOUR ORDER BY `datetime` DESC LIMIT 1"], "only in legacy"),
+    ("a NULL where legacy has a value", "cc_assets", ["UPDATE {t} SET `uri` = NULL LIMIT 1"], "uri"),
+    ("a key stored twice", "cc_assets",
+     ["ALTER TABLE {t} DROP PRIMARY KEY", "INSERT INTO {t} SELECT * FROM {t} LIMIT 1"],
+     "key stored twice in the shadow"),
+]  # fmt: skip
+
+
+def _planted_defects_are_each_caught(settings: DatabaseSettings, legacy: str, shadow: str) -> None:
+    caught: list[str] = []
+    for what, name, statements, where in DEFECTS:
+        scratch = f"{shadow}_defect"
+        _sql(f"CREATE DATABASE `{scratch}` DEFAULT CHARACTER SET utf8mb4")
+        try:
+            copy = f"`{scratch}`.`{name}`"
+            _sql(f"CREATE TABLE {copy} LIKE `{shadow}`.`{name}`")
+            _sql(f"INSERT INTO {copy} SELECT * FROM `{shadow}`.`{name}`")
+            for statement in statements:
+                _sql(statement.format(t=copy))
+            target = settings.model_copy(update={"target_schema": scratch})
+            (report,) = asyncio.run(compare_schemas(target, legacy_schema=legacy, tables=[f"market.{name}"]))
+            print(f"  planted {what} in {name}: unexpected {dict(report.unexpected)}")
+            assert report.unexpected[where] >= 1, (what, report.unexpected)
+            caught.append(what)
+        finally:
+            _sql(f"DROP DATABASE IF EXISTS `{scratch}`")
+    assert caught == [d[0] for d in DEFECTS]
