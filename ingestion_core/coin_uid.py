@@ -1,8 +1,8 @@
 """Match CCData assets to the coins of another system's registry (``production.coins``), as the legacy mapper did.
 
-The matching, and the ``asset_coin_uid_map`` run's parameters and outcome; the run itself (reads and writes) is
-``pipeline.coin_uid_map``. Pure: assets (id, symbol, name, CoinGecko and CoinMarketCap ids) and coins (uid, ticker, name, the same two ids) in,
-one :class:`Match` per asset out. The legacy script's match order is kept, first hit wins:
+The matching, and the ``asset_coin_uid_map`` run's parameters and outcome (the run's reads and writes are
+``pipeline.coin_uid_map``). Pure: assets (id, symbol, name, CoinGecko and CoinMarketCap ids) and coins (uid, ticker,
+name, the same two ids) in, one :class:`Match` per asset out. The legacy script's match order is kept, first hit wins:
 
 ===================  ==========================================================  ==============
 match_type           rule                                                        match_score

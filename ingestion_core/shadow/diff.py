@@ -117,6 +117,8 @@ def compare_rows(
         legacy: the legacy rows.
         shadow: the shadow rows.
         tolerance: relative tolerance for DOUBLE columns.
+
+    A table declared ``newest_per`` compares each side's newest row per those columns, matched on them.
     """
     report = TableReport(
         spec.qualified_name,
@@ -125,9 +127,12 @@ def compare_rows(
         missing_columns=tuple(c for c in spec.column_names if c not in columns),
     )
     position = {name: i for i, name in enumerate(columns)}
-    key_at = [position[k] for k in spec.primary_key]
+    match_on = spec.shadow.newest_per or spec.primary_key
+    if spec.shadow.newest_per:
+        legacy, shadow = _newest(spec, position, legacy), _newest(spec, position, shadow)
+    key_at = [position[k] for k in match_on]
     clock = [position[c] for c in columns if c in WALL_CLOCK_NAMES]
-    compared = [c for c in columns if c not in WALL_CLOCK_NAMES and c not in spec.primary_key]
+    compared = [c for c in columns if c not in WALL_CLOCK_NAMES and c not in match_on]
 
     def key_of(row: Row) -> Row:
         return tuple(row[i] for i in key_at)
@@ -183,6 +188,19 @@ def compare_rows(
     return report
 
 
+def _newest(spec: TableSpec, position: dict[str, int], rows: Sequence[Row]) -> list[Row]:
+    """Each ``newest_per`` group's row with the greatest time (text or datetime: both sort in time order)."""
+    at = [position[c] for c in spec.shadow.newest_per]
+    time = position[spec.time_column or ""]
+    newest: dict[Row, Row] = {}
+    for row in rows:
+        group = tuple(row[i] for i in at)
+        seen = newest.get(group)
+        if seen is None or str(row[time]) >= str(seen[time]):
+            newest[group] = row
+    return list(newest.values())
+
+
 def compare_counts(
     spec: TableSpec, columns: Sequence[str], legacy: Sequence[Row], shadow: Sequence[Row]
 ) -> TableReport:
@@ -197,6 +215,14 @@ def compare_counts(
         report.error = f"columns {spec.shadow.counts_by} and the time column are needed to count rows"
         return report
     at = [position[c] for c in spec.shadow.counts_by]
+    key_at = [position[k] for k in spec.primary_key if k in position]
+    unique: dict[Row, Row] = {}
+    for row in legacy:  # legacy copies of one key (X-4) are one record
+        key = tuple(row[i] for i in key_at)
+        if key in unique:
+            report.intended[DUPLICATES] += 1
+        unique[key] = row
+    legacy = list(unique.values())
 
     def groups(rows: Sequence[Row]) -> Counter[Row]:
         return Counter((str(row[position[spec.time_column or ""]])[:10], *(row[i] for i in at)) for row in rows)

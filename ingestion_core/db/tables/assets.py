@@ -148,6 +148,24 @@ ASSET_MARKET_DATA = TableSpec(
     time_column="snapshot_ts",
     entity_columns=("asset_id",),
     refresh_columns=("updated_at",),
+    # A history of market snapshots, one per run: the legacy and the shadow run never snapshot the same second. Each
+    # side's newest snapshot per asset is compared; the market figures move between two snapshots.
+    shadow=ShadowRules(
+        newest_per=("asset_id",),
+        drift=(
+            "snapshot_ts",
+            "price_usd",
+            "mkt_cap_penalty",
+            "circulating_mkt_cap_usd",
+            "total_mkt_cap_usd",
+            "spot_moving_24_hour_quote_volume_top_tier_usd",
+            "spot_moving_24_hour_quote_volume_usd",
+            "spot_moving_7_day_quote_volume_top_tier_usd",
+            "spot_moving_7_day_quote_volume_usd",
+            "spot_moving_30_day_quote_volume_top_tier_usd",
+            "spot_moving_30_day_quote_volume_usd",
+        ),
+    ),
 )
 
 # Two unique keys (exchange_api_id, internal_name) share no column, so no shard key can be contained in both:

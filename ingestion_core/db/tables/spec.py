@@ -76,11 +76,14 @@ class ShadowRules:
             an intended change (the new discovery stores what the legacy one skipped), counted under ``why``.
         counts_by: compare the number of rows per day (of the time column) and per these columns instead of the rows
             themselves (a log whose rows carry the wall-clock time they were written, which two systems never share).
+        newest_per: compare only each side's newest row (by the time column) per these columns, matched on them (a
+            history of snapshots: two systems never take one at the same moment; list the time column in ``drift``).
     """
 
     drift: tuple[str, ...] = ()
     extra_rows: tuple[str, tuple[str, ...], str] | None = None
     counts_by: tuple[str, ...] = ()
+    newest_per: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +143,15 @@ class TableSpec:
             ("shadow.drift", self.shadow.drift),
             ("shadow.extra_rows", self.shadow.extra_rows[:1] if self.shadow.extra_rows else ()),
             ("shadow.counts_by", self.shadow.counts_by),
+            ("shadow.newest_per", self.shadow.newest_per),
         ):
             missing = [n for n in names if n not in self._index]
             if missing:
                 raise ConfigurationError(f"{self.qualified_name}: {role} names unknown columns {missing}")
         if not self.primary_key:
             raise ConfigurationError(f"{self.qualified_name}: every table needs a primary key")
-        if self.shadow.counts_by and self.time_column is None:
-            raise ConfigurationError(f"{self.qualified_name}: shadow.counts_by needs a time column (counts per day)")
+        if (self.shadow.counts_by or self.shadow.newest_per) and self.time_column is None:
+            raise ConfigurationError(f"{self.qualified_name}: shadow.counts_by and newest_per need a time column")
         if self.reference and self.shard_key:
             raise ConfigurationError(f"{self.qualified_name}: a reference table has no shard key")
         shard = set(self.shard_key or self.primary_key)

@@ -72,8 +72,11 @@ def test_spot_daily_fills_every_active_pair_on_qualified_exchanges(flow_env: Flo
     flow_env.sim.reset_stats()
     rerun = run_flow(flow_of("spot_ohlcv"), asset_limit=100)
     assert rerun.is_completed(), rerun.message
+    again = rerun.result()
+    assert flow_env.history_calls() == len(active)  # the revision window: one call per pair, as before
+    assert again.rows_changed == 0
     if int(time.time()) // DAY == day_before:
-        assert flow_env.history_calls() == 0
+        assert again.rows_inserted == 0 and again.rows_unchanged > 0
 
 
 @pytest.mark.sim(**RICH)
@@ -155,8 +158,12 @@ def test_index_daily_takes_the_live_top_list_and_stops_at_each_index_start(flow_
     flow_env.sim.reset_stats()
     rerun = run_flow(flow_of("index_ohlcv"), asset_limit=3, history_days=60)
     assert rerun.is_completed(), rerun.message
-    if int(time.time()) // DAY == day_before:  # stored indexes are up to date; an absent one is asked again
-        assert flow_env.history_calls() == len(by_status["skipped"])
+    again = rerun.result()
+    # Stored indexes read their revision window again, an absent one is asked again: one call per series.
+    assert flow_env.history_calls() == again.calls == plan.planned_calls
+    assert again.rows_changed == 0
+    if int(time.time()) // DAY == day_before:
+        assert again.rows_inserted == 0
 
 
 def test_price_history_walks_back_to_each_pair_start_and_a_bad_pair_fails_alone(flow_env: FlowEnv) -> None:
@@ -180,7 +187,10 @@ def test_price_history_walks_back_to_each_pair_start_and_a_bad_pair_fails_alone(
     rerun = run_flow(flow_of("crypto_prices"), interval="1h", pairs=["BTC/USD"])
     assert rerun.is_completed(), rerun.message
     served = flow_env.sim.stats()["calls_per_path"].get("/data/v2/histohour", 0)
-    assert served == (0 if int(time.time()) // HOUR == hour else 1)
+    assert served == 1  # the revision window (and the new hour, if one closed): one call
+    again = rerun.result()
+    assert again.rows_changed == 0
+    assert again.rows_inserted == (0 if int(time.time()) // HOUR == hour else 1)
 
 
 @pytest.mark.sim(**RICH)
