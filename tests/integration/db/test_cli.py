@@ -60,6 +60,8 @@ async def test_coverage_cli_text_and_json(tmp_path: Path) -> None:
             "rows": 4,
             "expected": 6,
             "gaps": 2,
+            "holes": 0,
+            "revisions": 0,
         }
     ]
     text = _run("ingestion_core.db.coverage", ["--table", "market.cc_futures_ohlcv_1h", "--market", "binance"], env)
@@ -71,6 +73,8 @@ async def test_coverage_cli_text_and_json(tmp_path: Path) -> None:
         "rows",
         "expected",
         "gaps",
+        "holes",
+        "revisions",
     ]
     bad = _run("ingestion_core.db.coverage", ["--table", "market.cc_assets"], env)
     assert bad.returncode == 2 and "not an interval time series" in bad.stderr
