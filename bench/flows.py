@@ -230,7 +230,8 @@ def wait_next_second() -> None:
 
 async def seed_watermarks(settings: Any, interval: str) -> dict[str, int]:
     """Store one row per instrument 1 or 2 buckets before the last closed bucket (alternating)."""
-    from ingestion_core.db import open_warehouse
+    from ingestion_core.db import get_table, open_warehouse
+    from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
     from ingestion_core.windows import last_closed_bucket
 
     unit = HOUR if interval == "1h" else MINUTE
@@ -238,10 +239,10 @@ async def seed_watermarks(settings: Any, interval: str) -> dict[str, int]:
     if left < 60:  # seeding and the run must see the same last closed bucket: never straddle a boundary
         await asyncio.sleep(left + 2)
     closed = last_closed_bucket(int(time.time()), unit)
-    table = OHLCV.format(interval=interval)
+    table = get_table(OHLCV.format(interval=interval))
     async with open_warehouse(settings.database) as wh:
         await wh.ensure_schema([table])
-        known = await wh.select("market.cc_instruments_futures", ["exchange_internal_name", "mapped_instrument_symbol"])
+        known = await wh.select(INSTRUMENTS_FUTURES, ["exchange_internal_name", "mapped_instrument_symbol"])
         keys = sorted(known.iter_rows())
         behind = [1 + i % 2 for i in range(len(keys))]
         frame = pl.DataFrame(
@@ -258,10 +259,10 @@ async def seed_watermarks(settings: Any, interval: str) -> dict[str, int]:
 
 
 async def stored_rows(settings: Any, interval: str, start: int, end: int) -> int:
-    from ingestion_core.db import open_warehouse
+    from ingestion_core.db import get_table, open_warehouse
 
     async with open_warehouse(settings.database) as wh:
-        stats = await wh.range_stats(OHLCV.format(interval=interval), None, start=start, end=end)
+        stats = await wh.range_stats(get_table(OHLCV.format(interval=interval)), None, start=start, end=end)
     return sum(s.rows for s in stats.values())
 
 

@@ -64,6 +64,7 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
     from ingestion_core.db import get_table, migrate, open_warehouse
     from ingestion_core.db.schema_sql import quote, series_index_name
     from ingestion_core.db.singlestore import SingleStoreWarehouse
+    from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
     from ingestion_core.pipeline.request import RunRequest
     from ingestion_core.pipeline.run import plan_run, plan_selected
     from ingestion_core.settings import load_settings
@@ -83,9 +84,9 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
     out: dict[str, Any] = {"database": database, "instruments": instruments, "repeats": repeats, "sizes": []}
     async with open_warehouse(settings.database) as wh:
         try:
-            await wh.ensure_schema(["market.cc_instruments_futures", TABLE], create_database=True)
+            await wh.ensure_schema([INSTRUMENTS_FUTURES, spec], create_database=True)
             await wh.upsert(
-                "market.cc_instruments_futures",
+                INSTRUMENTS_FUTURES,
                 pl.DataFrame(
                     {
                         "exchange_internal_name": [MARKET] * instruments,
@@ -120,7 +121,7 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
                 for variant in ("key only", "series index"):
                     if variant == "series index":
                         started = time.perf_counter()
-                        await migrate.apply_index(wh, TABLE)
+                        await migrate.apply_index(wh, spec)
                         entry["apply_index_s"] = round(time.perf_counter() - started, 1)
 
                     async def whole() -> Any:

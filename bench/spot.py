@@ -80,7 +80,7 @@ async def seed_watermarks(settings: Any, now: int) -> dict[str, Any]:
         }
     )
     async with open_warehouse(settings.database) as wh:
-        await wh.upsert(spec.tables["1d"].qualified_name, frame)
+        await wh.upsert(spec.tables["1d"], frame)
     return {"pairs": len(keys), "seeded_day": day.isoformat()}
 
 

@@ -99,7 +99,7 @@ async def clear(settings: Any) -> None:
 
     spec = get_table("market.cc_futures_ohlcv_1h")
     async with open_warehouse(settings.database) as wh:
-        await wh.ensure_schema([spec.qualified_name], create_database=True)
+        await wh.ensure_schema([spec], create_database=True)
         await wh.execute_ddl(spec, f"DELETE FROM {wh.renderer.table(spec)}")
 
 

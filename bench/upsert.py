@@ -31,14 +31,13 @@ import polars as pl
 from ingestion_core.db import Warehouse, frames, get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 
-TABLE = "market.cc_futures_ohlcv_1h"
+TABLE = get_table("market.cc_futures_ohlcv_1h")
 OUT = Path(__file__).resolve().parent / "results" / "upsert.json"
 #: Runs of the bulk path and of the ceiling, alternating; their medians are compared.
 REPEATS = 3
 
 
 def make_frame(rows: int, seed: int) -> pl.DataFrame:
-    spec = get_table(TABLE)
     instruments = max(1, rows // 1000)
     idx = pl.int_range(0, rows, eager=True)
     t0 = datetime(2024, 1, 1)
@@ -49,7 +48,7 @@ def make_frame(rows: int, seed: int) -> pl.DataFrame:
     }
     frame = pl.DataFrame(data).with_columns(pl.col("instrument").alias("mapped_instrument"))
     extra = []
-    for n, col in enumerate(spec.columns):
+    for n, col in enumerate(TABLE.columns):
         if col.name in frame.columns or col.name == "collected_at":
             continue
         base = (idx * (n + 1) + seed) % 100_003
@@ -62,7 +61,7 @@ def make_frame(rows: int, seed: int) -> pl.DataFrame:
         else:
             extra.append(pl.Series(col.name, [f"v{seed}-{n}"] * rows))
     frame = frame.with_columns(extra)
-    return frame.with_columns(pl.lit(datetime(2025, 1, 1, seed % 60)).alias("collected_at")).select(spec.column_names)
+    return frame.with_columns(pl.lit(datetime(2025, 1, 1, seed % 60)).alias("collected_at")).select(TABLE.column_names)
 
 
 async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
@@ -72,7 +71,7 @@ async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
 
 
 async def clear(wh: Warehouse) -> None:
-    table = wh.renderer.table(get_table(TABLE))
+    table = wh.renderer.table(TABLE)
 
     def work(cursor: Any) -> None:
         cursor.execute(f"TRUNCATE TABLE {table}")
@@ -81,9 +80,8 @@ async def clear(wh: Warehouse) -> None:
 
 
 async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
-    spec = get_table(TABLE)
-    sql = wh.renderer.insert_values(spec, frame.columns)
-    rows = frames.parameter_frame(spec, frame).rows()
+    sql = wh.renderer.insert_values(TABLE, frame.columns)
+    rows = frames.parameter_frame(TABLE, frame).rows()
 
     def work(cursor: Any) -> None:
         cursor.executemany(sql, rows)
@@ -92,11 +90,10 @@ async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
 
 
 async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
-    spec = get_table(TABLE)
-    body = frames.load_data_bytes(frames.parameter_frame(spec, frame))
+    body = frames.load_data_bytes(frames.parameter_frame(TABLE, frame))
     cols = ", ".join(wh.renderer.q(c) for c in frame.columns)
     sql = (
-        f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(spec)} CHARACTER SET utf8mb4 "
+        f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(TABLE)} CHARACTER SET utf8mb4 "
         f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
     )
 

@@ -198,7 +198,7 @@ def _door_check(name: str, parameters: Any, settings: Any) -> None:
         request = RunRequest.of(parameters, dataset=name, now=int(time.time()), settings=settings)
         asyncio.run(check_selection(settings, request))
     else:
-        asyncio.run(check_target(settings, [t.qualified_name for t in SNAPSHOTS[name].tables]))
+        asyncio.run(check_target(settings, SNAPSHOTS[name].tables))
 
 
 def _run(name: str, arguments: dict[str, Any]) -> int:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.db.coverage import coverage, render_text
 from ingestion_core.settings import PROJECT_ROOT, load_settings
 from ingestion_core.sim import SimConfig, SimulatorThread
@@ -44,7 +44,7 @@ def _demo_config(now: int) -> SimConfig:
 async def _coverage_text() -> str:
     settings = load_settings()
     async with open_warehouse(settings.database) as warehouse:
-        rows = await coverage(warehouse, TABLE)
+        rows = await coverage(warehouse, get_table(TABLE))
     return render_text(rows, ("market", "mapped_instrument"))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from prefect import task
 
 from ingestion_core.db.compare import compare_schemas
+from ingestion_core.db.tables import get_table
 from ingestion_core.settings import Settings
 
 
@@ -21,10 +22,14 @@ def compare_shadow_task(
     time_range: tuple[datetime, datetime] | None,
     tolerance: float,
 ) -> list[dict[str, Any]]:
-    """Compare the legacy tables with the target (shadow) schema; one plain report per table."""
+    """Compare the legacy tables with the target (shadow) schema; one plain report per table.
+
+    ``tables`` are the flow parameter's names (``market.name``), resolved to their specs here, once.
+    """
+    specs = [get_table(name) for name in tables] if tables else None
     reports = asyncio.run(
         compare_schemas(
-            settings.database, legacy_schema=legacy_schema, tables=tables, time_range=time_range, tolerance=tolerance
+            settings.database, legacy_schema=legacy_schema, tables=specs, time_range=time_range, tolerance=tolerance
         )
     )
     return [r.as_dict() for r in reports]

@@ -3,10 +3,11 @@
 Importing this package imports no database driver and no Polars: the table specs (``ingestion_core.db.tables``)
 are read by command-line help that must start in well under a second. The warehouse itself is loaded on first use.
 
+    table = get_table("market.cc_futures_ohlcv_1h")  # a name is resolved once, where it enters
     async with open_warehouse(settings.database) as wh:
         await wh.ensure_schema()
-        result = await wh.upsert("market.cc_futures_ohlcv_1h", frame)
-        marks = await wh.watermarks("market.cc_futures_ohlcv_1h", [("binance", "BTC-USDT-VANILLA-PERPETUAL")])
+        result = await wh.upsert(table, frame)
+        marks = await wh.watermarks(table, [("binance", "BTC-USDT-VANILLA-PERPETUAL")])
 """
 
 from __future__ import annotations

@@ -33,7 +33,6 @@ from ingestion_core.db.tables import (
     TABLES,
     TableSpec,
     check_identifier,
-    get_table,
     polars_schema,
 )
 from ingestion_core.errors import ConfigurationError, DatabaseError
@@ -215,7 +214,9 @@ class Warehouse(ABC):
 
     # -- schema --------------------------------------------------------------------------------------------------
 
-    async def ensure_schema(self, tables: Sequence[str] | None = None, *, create_database: bool = False) -> list[str]:
+    async def ensure_schema(
+        self, tables: Sequence[TableSpec] | None = None, *, create_database: bool = False
+    ) -> list[TableSpec]:
         """Create missing tables and record the schema version; a legacy table is never altered.
 
         The pipeline's own tables (``TableSpec.legacy`` false: quarantine, holes, run log) get the columns a newer
@@ -226,16 +227,16 @@ class Warehouse(ABC):
         server.
 
         Args:
-            tables: qualified names to create; None for every table.
+            tables: the specs of the tables to create; None for every table.
             create_database: create the physical database when it is missing (the migration command only).
 
         Returns:
-            The qualified names ensured.
+            The specs ensured (the bookkeeping tables included).
 
         Raises:
             ConfigurationError: the database does not exist and ``create_database`` is False.
         """
-        specs = [get_table(t) for t in tables] if tables is not None else list(TABLES.values())
+        specs = list(tables) if tables is not None else list(TABLES.values())
         for bookkeeping in BOOKKEEPING_TABLES:
             if bookkeeping not in specs:
                 specs.append(bookkeeping)
@@ -257,17 +258,16 @@ class Warehouse(ABC):
 
         await self._run(work)
         version = pl.DataFrame({"version": [SCHEMA_VERSION], "description": [SCHEMA_DESCRIPTION]})
-        await self.upsert(INGEST_SCHEMA_VERSION.qualified_name, version)
-        return [s.qualified_name for s in specs]
+        await self.upsert(INGEST_SCHEMA_VERSION, version)
+        return specs
 
     async def create_database(self) -> None:
         """Create the physical database when it is missing (the migration's step; a no-op where there is none)."""
         await self._run(self._create_databases)
 
-    async def primary_key_of(self, table: str | TableSpec) -> tuple[str, ...] | None:
+    async def primary_key_of(self, table: TableSpec) -> tuple[str, ...] | None:
         """The stored table's primary key columns (empty if it has none), or None when the table does not exist."""
-        spec = get_table(table)
-        return await self._run(functools.partial(self._stored_key, spec))
+        return await self._run(functools.partial(self._stored_key, table))
 
     def _stored_key(self, spec: TableSpec, cursor: Any) -> tuple[str, ...] | None:
         database = self.renderer.database
@@ -283,26 +283,30 @@ class Warehouse(ABC):
         )
         return tuple(str(r[0]) for r in cursor.fetchall())
 
-    async def series_indexed(self, table: str | TableSpec) -> bool:
+    async def series_indexed(self, table: TableSpec) -> bool:
         """Whether the stored table has an index leading with its series index columns (read once per warehouse)."""
-        spec = get_table(table)
-        if not spec.series_index:
+        if not table.series_index:
             return False
-        if spec.qualified_name not in self._indexed:
-            indexes = await self._run(functools.partial(self._stored_indexes, spec))
-            wanted = spec.series_index
-            self._indexed[spec.qualified_name] = any(columns[: len(wanted)] == wanted for columns in indexes)
-        return self._indexed[spec.qualified_name]
+        if table.qualified_name not in self._indexed:
+            indexes = await self._run(functools.partial(self._stored_indexes, table))
+            wanted = table.series_index
+            self._indexed[table.qualified_name] = any(columns[: len(wanted)] == wanted for columns in indexes)
+        return self._indexed[table.qualified_name]
 
-    async def execute_ddl(self, spec: TableSpec, statement: str) -> None:
-        """Run one schema statement on ``spec``'s table and forget what was read of its indexes."""
+    async def execute_ddl(self, table: TableSpec, statement: str) -> None:
+        """Run one schema statement on ``table`` and forget what was read of its indexes.
+
+        Args:
+            table: the table's spec.
+            statement: the statement (rendered from the spec, e.g. ``schema_sql.add_series_index``).
+        """
 
         def work(cursor: Any) -> None:
             cursor.execute(statement)
 
-        self._indexed.pop(spec.qualified_name, None)
+        self._indexed.pop(table.qualified_name, None)
         await self._run(work)
-        self._indexed.pop(spec.qualified_name, None)
+        self._indexed.pop(table.qualified_name, None)
 
     def _stored_columns(self, spec: TableSpec, cursor: Any) -> set[str]:
         """The names of the stored table's columns."""
@@ -324,25 +328,25 @@ class Warehouse(ABC):
             indexes.setdefault(str(index), []).append(str(column))
         return [tuple(columns) for columns in indexes.values()]
 
-    async def require_key(self, table: str) -> None:
+    async def require_key(self, table: TableSpec) -> None:
         """Refuse to write into a table that lacks its primary key (an upsert there silently appends duplicates).
 
         Raises:
             DatabaseError: not retriable; the message names the migration that adds the key.
         """
-        spec = get_table(table)
-        stored = await self.primary_key_of(spec)
-        if stored is not None and stored != spec.primary_key:
+        stored = await self.primary_key_of(table)
+        if stored is not None and stored != table.primary_key:
             found = f"primary key ({', '.join(stored)})" if stored else "no primary key"
+            name = table.qualified_name
             raise DatabaseError(
-                f"{table} has {found}, not ({', '.join(spec.primary_key)}): an upsert would append duplicates; "
-                f"run python -m ingestion_core.db.migrate --apply-keys {table}"
+                f"{name} has {found}, not ({', '.join(table.primary_key)}): an upsert would append duplicates; "
+                f"run python -m ingestion_core.db.migrate --apply-keys {name}"
             )
 
     # -- upsert --------------------------------------------------------------------------------------------------
 
     async def upsert(
-        self, table: str, frame: pl.DataFrame, *, bulk: bool | None = None, on_batch: BatchHook | None = None
+        self, table: TableSpec, frame: pl.DataFrame, *, bulk: bool | None = None, on_batch: BatchHook | None = None
     ) -> UpsertResult:
         """Insert or update ``frame`` into ``table`` on its primary key, committing batch by batch.
 
@@ -356,7 +360,7 @@ class Warehouse(ABC):
         counted first with one range read per series, so the counts stay exact (docs/warehouse.md).
 
         Args:
-            table: qualified table name.
+            table: the table's spec.
             frame: rows; columns must be table columns and include the key.
             bulk: force the staging path (True) or the multi-row path (False); None picks by
                 ``bulk_threshold_rows``.
@@ -367,12 +371,11 @@ class Warehouse(ABC):
             Rows inserted and updated, and the rows refused because the table cannot hold them (text longer than
             its column, an INT out of range): those are not written, and the caller quarantines them.
         """
-        spec = get_table(table)
-        prepared, rejected = frames.split_storable(spec, frames.prepare_frame(spec, frame, self.clock()))
+        prepared, rejected = frames.split_storable(table, frames.prepare_frame(table, frame, self.clock()))
         if prepared.height == 0:
             return UpsertResult(rejected=tuple(rejected))
         use_bulk = prepared.height >= self.settings.bulk_threshold_rows if bulk is None else bulk
-        direct = use_bulk and self._replaces_rows(spec, prepared.columns) and frames.on_grid(spec, prepared)
+        direct = use_bulk and self._replaces_rows(table, prepared.columns) and frames.on_grid(table, prepared)
         staged = use_bulk and not direct
         write = self._replace_batch if direct else self._bulk_batch if staged else self._plain_batch
         size = self.settings.bulk_batch_rows if use_bulk else self.settings.upsert_batch_rows
@@ -380,17 +383,17 @@ class Warehouse(ABC):
         def work(cursor: Any) -> UpsertResult:
             total = UpsertResult()
             if staged:
-                cursor.execute(self._drop_staging_sql(_staging(spec)))
+                cursor.execute(self._drop_staging_sql(_staging(table)))
                 cursor.execute(
-                    create_staging(spec, self.renderer.staging(_staging(spec)), prepared.columns, self.dialect)
+                    create_staging(table, self.renderer.staging(_staging(table)), prepared.columns, self.dialect)
                 )
             for index, batch in enumerate(frames.batches(prepared, size)):
-                done = self._transaction(cursor, functools.partial(write, cursor, spec, batch))
+                done = self._transaction(cursor, functools.partial(write, cursor, table, batch))
                 total += done
                 if on_batch is not None:
                     on_batch(index, done)
             if staged:
-                cursor.execute(self._drop_staging_sql(_staging(spec)))
+                cursor.execute(self._drop_staging_sql(_staging(table)))
             return total
 
         return await self._run(work) + UpsertResult(rejected=tuple(rejected))
@@ -417,7 +420,7 @@ class Warehouse(ABC):
         cursor.executemany(renderer.insert_values(spec, batch.columns), batch.rows())
         return existing
 
-    async def upsert_series(self, table: str, parts: Sequence[pl.DataFrame]) -> list[UpsertResult]:
+    async def upsert_series(self, table: TableSpec, parts: Sequence[pl.DataFrame]) -> list[UpsertResult]:
         """Upsert small frames of different series of one time-series table in one statement and one transaction.
 
         Many one- or two-row windows (an incremental run) then cost one count, one ``executemany`` and one commit
@@ -425,7 +428,7 @@ class Warehouse(ABC):
         prefix of its range (design invariant 3).
 
         Args:
-            table: qualified name of a time-series table.
+            table: the time-series table's spec.
             parts: frames as for :meth:`upsert`, each holding rows of one series (one window), no series twice;
                 together at most ``upsert_batch_rows`` rows (one batch).
 
@@ -436,34 +439,33 @@ class Warehouse(ABC):
             ConfigurationError: not a time-series table, a part mixes series, a series is in two parts, or the parts
                 are too large.
         """
-        spec = get_table(table)
-        if spec.time_column is None or not spec.entity_columns:
-            raise ConfigurationError(f"{table} is not a time series (no time/entity columns)")
-        entity = list(spec.entity_columns)
+        if table.time_column is None or not table.entity_columns:
+            raise ConfigurationError(f"{table.qualified_name} is not a time series (no time/entity columns)")
+        entity = list(table.entity_columns)
         owners: dict[tuple[str, ...], int] = {}
         for index, part in enumerate(parts):
             series = part.select(entity).unique().rows() if part.height else []
             if len(series) > 1 or (series and _text(series[0]) in owners):
-                raise ConfigurationError(f"{table}: each part must hold one series, and no series twice")
+                raise ConfigurationError(f"{table.qualified_name}: each part must hold one series, and no series twice")
             if series:
                 owners[_text(series[0])] = index
         combined = [p for p in parts if p.height]
         if not combined:
             return [UpsertResult() for _ in parts]
         if sum(p.height for p in combined) > self.settings.upsert_batch_rows:
-            raise ConfigurationError(f"{table}: more than DB_UPSERT_BATCH_ROWS rows for one transaction")
+            raise ConfigurationError(f"{table.qualified_name}: more than DB_UPSERT_BATCH_ROWS rows for one transaction")
         frame = pl.concat(combined, how="diagonal_relaxed")
-        prepared, rejected = frames.split_storable(spec, frames.prepare_frame(spec, frame, self.clock()))
+        prepared, rejected = frames.split_storable(table, frames.prepare_frame(table, frame, self.clock()))
         existing: dict[tuple[Any, ...], int] = {}
         if prepared.height:
 
             def work(cursor: Any) -> dict[tuple[Any, ...], int]:
-                return self._transaction(cursor, lambda: self._plain_write(cursor, spec, prepared, entity))
+                return self._transaction(cursor, lambda: self._plain_write(cursor, table, prepared, entity))
 
             existing = await self._run(work)
         rows = {_text(k): n for *k, n in prepared.group_by(entity).len().rows()}
         stored = {_text(k): n for k, n in existing.items()}
-        at = [spec.primary_key.index(e) for e in entity]
+        at = [table.primary_key.index(e) for e in entity]
         refused: dict[tuple[str, ...], list[RejectedRow]] = {}
         for row in rejected:
             refused.setdefault(tuple(row.key[i] for i in at), []).append(row)
@@ -495,23 +497,22 @@ class Warehouse(ABC):
         self._replace_rows(cursor, spec, frames.parameter_frame(spec, prepared))
         return UpsertResult(inserted=prepared.height - existing, updated=existing)
 
-    async def delete_keys(self, table: str, keys: pl.DataFrame) -> int:
+    async def delete_keys(self, table: TableSpec, keys: pl.DataFrame) -> int:
         """Delete the rows whose primary key is one of ``keys``' rows (one transaction).
 
         Args:
-            table: qualified table name.
+            table: the table's spec.
             keys: one column per primary-key column.
 
         Returns:
             The rows deleted.
         """
-        spec = get_table(table)
         if keys.height == 0:
             return 0
-        if set(keys.columns) != set(spec.primary_key):
-            raise ConfigurationError(f"{table}: delete by the whole primary key {spec.primary_key}")
-        typed = keys.select(spec.primary_key).cast(polars_schema(spec, spec.primary_key))
-        encoded = frames.parameter_frame(spec, typed)
+        if set(keys.columns) != set(table.primary_key):
+            raise ConfigurationError(f"{table.qualified_name}: delete by the whole primary key {table.primary_key}")
+        typed = keys.select(table.primary_key).cast(polars_schema(table, table.primary_key))
+        encoded = frames.parameter_frame(table, typed)
         rows = encoded.rows()
         renderer = self.renderer
 
@@ -520,8 +521,8 @@ class Warehouse(ABC):
                 deleted = 0
                 for start in range(0, len(rows), _ENTITY_CHUNK):
                     part = rows[start : start + _ENTITY_CHUNK]
-                    where = renderer.row_in(spec.primary_key, len(part))
-                    cursor.execute(f"DELETE FROM {renderer.table(spec)} WHERE {where}", [v for r in part for v in r])
+                    where = renderer.row_in(table.primary_key, len(part))
+                    cursor.execute(f"DELETE FROM {renderer.table(table)} WHERE {where}", [v for r in part for v in r])
                     deleted += max(0, int(cursor.rowcount))
                 return deleted
 
@@ -545,22 +546,22 @@ class Warehouse(ABC):
                 "raw_payload": [r.raw_payload for r in records],
             }
         )
-        return (await self.upsert(INGEST_QUARANTINE.qualified_name, frame, bulk=False)).rows
+        return (await self.upsert(INGEST_QUARANTINE, frame, bulk=False)).rows
 
     # -- reads ---------------------------------------------------------------------------------------------------
 
     async def query(
-        self, name: str, table: str, conditions: Sequence[str] = (), params: Sequence[Any] = ()
+        self, name: str, table: TableSpec, conditions: Sequence[str] = (), params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
         """Run a named query (``watermarks``, ``range_stats``, ``coverage``) over ``table``.
 
         Args:
             name: a key of :data:`~ingestion_core.db.queries.NAMED_QUERIES`.
-            table: qualified table name.
+            table: the table's spec.
             conditions: rendered conditions (built from spec identifiers and placeholders only).
             params: values for the placeholders.
         """
-        return await self._fetch(self.renderer.named(name, get_table(table), conditions), params)
+        return await self._fetch(self.renderer.named(name, table, conditions), params)
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         def work(cursor: Any) -> list[tuple[Any, ...]]:
@@ -570,37 +571,40 @@ class Warehouse(ABC):
         return await self._run(work)
 
     async def _grouped(
-        self, name: str, table: str, entities: Sequence[tuple[Any, ...]] | None, extra: Sequence[str], values: list[Any]
+        self,
+        name: str,
+        table: TableSpec,
+        entities: Sequence[tuple[Any, ...]] | None,
+        extra: Sequence[str],
+        values: list[Any],
     ) -> list[tuple[Any, ...]]:
-        spec = get_table(table)
         if entities is None:
             return await self.query(name, table, extra, values)
         rows: list[tuple[Any, ...]] = []
         unique = list(dict.fromkeys(tuple(e) for e in entities))
         for start in range(0, len(unique), _ENTITY_CHUNK):
             part = unique[start : start + _ENTITY_CHUNK]
-            if any(len(e) != len(spec.entity_columns) for e in part):
-                raise ConfigurationError(f"{table}: entities must be tuples of {spec.entity_columns}")
-            cond = [self.renderer.row_in(spec.entity_columns, len(part)), *extra]
+            if any(len(e) != len(table.entity_columns) for e in part):
+                raise ConfigurationError(f"{table.qualified_name}: entities must be tuples of {table.entity_columns}")
+            cond = [self.renderer.row_in(table.entity_columns, len(part)), *extra]
             rows += await self.query(name, table, cond, [v for e in part for v in e] + values)
         return rows
 
     async def watermarks(
-        self, table: str, entities: Sequence[tuple[Any, ...]] | None = None
+        self, table: TableSpec, entities: Sequence[tuple[Any, ...]] | None = None
     ) -> dict[tuple[Any, ...], datetime]:
         """``MAX(time)`` per series (e.g. per (market, mapped_instrument)) in one grouped query.
 
         Args:
-            table: qualified time-series table name.
+            table: the time-series table's spec.
             entities: the series to read (tuples of the table's entity columns); None for all.
 
         Returns:
             Watermark per series that has rows; series without rows are absent.
         """
-        spec = get_table(table)
-        width = len(spec.entity_columns)
-        if entities is not None and await self.series_indexed(spec):
-            return await self._newest_per_series(spec, entities)
+        width = len(table.entity_columns)
+        if entities is not None and await self.series_indexed(table):
+            return await self._newest_per_series(table, entities)
         rows = await self._grouped("watermarks", table, entities, (), [])
         return {tuple(r[:width]): _as_datetime(r[width]) for r in rows}
 
@@ -620,16 +624,15 @@ class Warehouse(ABC):
 
     async def range_stats(
         self,
-        table: str,
+        table: TableSpec,
         entities: Sequence[tuple[Any, ...]] | None,
         *,
         start: datetime | int,
         end: datetime | int,
     ) -> dict[tuple[Any, ...], RangeStats]:
         """First and last stored bucket and row count per series inside ``[start, end]`` (one grouped query)."""
-        spec = get_table(table)
-        width = len(spec.entity_columns)
-        time_col = self.renderer.q(spec.time_column or "")
+        width = len(table.entity_columns)
+        time_col = self.renderer.q(table.time_column or "")
         cond = [f"{time_col} >= {self.renderer.ph}", f"{time_col} <= {self.renderer.ph}"]
         values = [frames.sql_datetime(start), frames.sql_datetime(end)]
         rows = await self._grouped("range_stats", table, entities, cond, values)
@@ -640,7 +643,7 @@ class Warehouse(ABC):
 
     async def select(
         self,
-        table: str,
+        table: TableSpec,
         columns: Sequence[str] | None = None,
         where: Mapping[str, WhereValue] | None = None,
         *,
@@ -650,21 +653,20 @@ class Warehouse(ABC):
         """Read rows of ``table`` as a frame typed by its spec.
 
         Args:
-            table: qualified table name.
+            table: the table's spec.
             columns: columns to read (default: all), validated against the spec.
             where: column -> value (``=``), sequence of values (``IN``) or None (``IS NULL``), ANDed.
             newest_first: a column to order by, descending (with ``limit``: the newest rows only are read).
             limit: read at most this many rows.
         """
-        spec = get_table(table)
-        cols = list(columns) if columns is not None else list(spec.column_names)
+        cols = list(columns) if columns is not None else list(table.column_names)
         for name in [*cols, *(where or {}), *([newest_first] if newest_first else [])]:
-            spec.column(name)
+            table.column(name)
         r = self.renderer
         conds: list[str] = []
         values: list[Any] = []
         for name, value in (where or {}).items():
-            kind = spec.column(name).sql_type
+            kind = table.column(name).sql_type
             if value is None:
                 conds.append(f"{r.q(name)} IS NULL")
             elif isinstance(value, (list, tuple, set, frozenset)):
@@ -674,7 +676,7 @@ class Warehouse(ABC):
             else:
                 conds.append(f"{r.q(name)} = {r.ph}")
                 values.append(_param(kind, value))
-        sql = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(spec)}"
+        sql = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(table)}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         if newest_first:
@@ -686,47 +688,45 @@ class Warehouse(ABC):
             cursor.execute(sql, values)
             return [tuple(row) for row in cursor.fetchall()]
 
-        return frames.to_frame(spec, cols, await self._run(work))
+        return frames.to_frame(table, cols, await self._run(work))
 
     async def count_by(
-        self, table: str, by: Sequence[str], where: Mapping[str, WhereValue] | None = None
+        self, table: TableSpec, by: Sequence[str], where: Mapping[str, WhereValue] | None = None
     ) -> dict[tuple[Any, ...], int]:
         """``COUNT(*)`` of ``table``'s rows per value of the ``by`` columns (optionally of the rows ``where`` says)."""
-        spec = get_table(table)
         for name in [*by, *(where or {})]:
-            spec.column(name)
+            table.column(name)
         r = self.renderer
         groups = ", ".join(r.q(c) for c in by)
         conds = [f"{r.q(name)} = {r.ph}" for name in (where or {})]
-        sql = f"SELECT {groups}, COUNT(*) FROM {r.table(spec)}"
+        sql = f"SELECT {groups}, COUNT(*) FROM {r.table(table)}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         sql += f" GROUP BY {groups}"
-        values = [_param(spec.column(n).sql_type, v) for n, v in (where or {}).items()]
+        values = [_param(table.column(n).sql_type, v) for n, v in (where or {}).items()]
         return {tuple(row[:-1]): int(row[-1]) for row in await self._fetch(sql, values)}
 
     async def read_ranges(
-        self, table: str, ranges: Sequence[tuple[tuple[Any, ...], datetime | int, datetime | int]]
+        self, table: TableSpec, ranges: Sequence[tuple[tuple[Any, ...], datetime | int, datetime | int]]
     ) -> pl.DataFrame:
         """Every column of the rows of several series, each inside its own time range (inclusive), in one query.
 
         Each range is a read of the series index (or of the key, whose time column leads) where the table has one.
 
         Args:
-            table: qualified time-series table name.
+            table: the time-series table's spec.
             ranges: ``(entity values, first, last)`` per series.
 
         Returns:
             The rows, typed by the table's spec.
         """
-        spec = get_table(table)
-        if spec.time_column is None or not spec.entity_columns:
-            raise ConfigurationError(f"{table} is not a time series (no time/entity columns)")
-        cols = list(spec.column_names)
+        if table.time_column is None or not table.entity_columns:
+            raise ConfigurationError(f"{table.qualified_name} is not a time series (no time/entity columns)")
+        cols = list(table.column_names)
         r = self.renderer
-        match = " AND ".join(f"{r.q(e)} = {r.ph}" for e in spec.entity_columns)
-        one = f"({match} AND {r.q(spec.time_column)} BETWEEN {r.ph} AND {r.ph})"
-        head = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(spec)} WHERE "
+        match = " AND ".join(f"{r.q(e)} = {r.ph}" for e in table.entity_columns)
+        one = f"({match} AND {r.q(table.time_column)} BETWEEN {r.ph} AND {r.ph})"
+        head = f"SELECT {', '.join(r.q(c) for c in cols)} FROM {r.table(table)} WHERE "
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ranges), _SERIES_CHUNK):
             part = ranges[start : start + _SERIES_CHUNK]
@@ -736,11 +736,11 @@ class Warehouse(ABC):
                 for v in (*entity, frames.sql_datetime(first), frames.sql_datetime(last))
             ]
             rows += await self._fetch(head + " OR ".join([one] * len(part)), values)
-        return frames.to_frame(spec, cols, rows)
+        return frames.to_frame(table, cols, rows)
 
     async def read_schema(
         self,
-        table: str,
+        table: TableSpec,
         schema: str,
         *,
         time_range: tuple[datetime, datetime] | None = None,
@@ -752,7 +752,7 @@ class Warehouse(ABC):
         (zero dates, text in a BIGINT), so nothing is converted. Only the spec's columns that exist there are read.
 
         Args:
-            table: qualified name of the table's spec.
+            table: the table's spec.
             schema: the schema (server database) to read from.
             time_range: inclusive ``(start, end)`` on the table's time column (time series only).
             datetimes_as_text: read DATETIME columns as their text (``YYYY-MM-DD HH:MM:SS``): the driver reads the
@@ -764,33 +764,32 @@ class Warehouse(ABC):
         Raises:
             ConfigurationError: on SQLite (one file holds one schema), or a time range for a table without time.
         """
-        spec = get_table(table)
         if self.dialect == "sqlite":
             raise ConfigurationError("comparing schemas needs a server (MariaDB, MySQL or SingleStore)")
         check_identifier(schema)
-        if time_range is not None and spec.time_column is None:
-            raise ConfigurationError(f"{table} has no time column: compare it whole (no --start/--end)")
+        if time_range is not None and table.time_column is None:
+            raise ConfigurationError(f"{table.qualified_name} has no time column: compare it whole (no --start/--end)")
 
         def work(cursor: Any) -> tuple[list[str], list[tuple[Any, ...]]] | None:
             cursor.execute(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
-                [schema, spec.name],
+                [schema, table.name],
             )
             present = {str(r[0]) for r in cursor.fetchall()}
             if not present:
                 return None
-            cols = [c for c in spec.column_names if c in present]
-            source = f"{quote(schema, self.dialect)}.{quote(spec.name, self.dialect)}"
+            cols = [c for c in table.column_names if c in present]
+            source = f"{quote(schema, self.dialect)}.{quote(table.name, self.dialect)}"
             selected = [
                 f"CAST({quote(c, self.dialect)} AS CHAR)"
-                if datetimes_as_text and spec.column(c).sql_type == "DATETIME"
+                if datetimes_as_text and table.column(c).sql_type == "DATETIME"
                 else quote(c, self.dialect)
                 for c in cols
             ]
             sql = f"SELECT {', '.join(selected)} FROM {source}"
             params: list[Any] = []
-            if time_range is not None and spec.time_column is not None:
-                sql += f" WHERE {quote(spec.time_column, self.dialect)} BETWEEN %s AND %s"
+            if time_range is not None and table.time_column is not None:
+                sql += f" WHERE {quote(table.time_column, self.dialect)} BETWEEN %s AND %s"
                 params = list(time_range)
             cursor.execute(sql, params)
             return cols, [tuple(r) for r in cursor.fetchall()]
@@ -833,9 +832,9 @@ class Warehouse(ABC):
         )
         return {str(r[0]) for r in cursor.fetchall()}
 
-    async def has_rows(self, table: str) -> bool:
+    async def has_rows(self, table: TableSpec) -> bool:
         """Whether ``table`` holds at least one row (one indexed probe, not a count)."""
-        sql = f"SELECT 1 FROM {self.renderer.table(get_table(table))} LIMIT 1"
+        sql = f"SELECT 1 FROM {self.renderer.table(table)} LIMIT 1"
 
         def work(cursor: Any) -> bool:
             cursor.execute(sql)
@@ -843,19 +842,18 @@ class Warehouse(ABC):
 
         return await self._run(work)
 
-    async def latest(self, table: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    async def latest(self, table: TableSpec, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """The newest row of every series of a snapshot-history table (e.g. each asset's latest market data)."""
-        spec = get_table(table)
-        cols = list(columns) if columns is not None else list(spec.column_names)
+        cols = list(columns) if columns is not None else list(table.column_names)
         for name in cols:
-            spec.column(name)
-        sql = self.renderer.latest(spec, cols)
+            table.column(name)
+        sql = self.renderer.latest(table, cols)
 
         def work(cursor: Any) -> list[tuple[Any, ...]]:
             cursor.execute(sql)
             return [tuple(row) for row in cursor.fetchall()]
 
-        return frames.to_frame(spec, cols, await self._run(work))
+        return frames.to_frame(table, cols, await self._run(work))
 
 
 def _staging(spec: TableSpec) -> str:

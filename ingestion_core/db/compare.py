@@ -24,7 +24,7 @@ from datetime import datetime
 
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
-from ingestion_core.db.tables import TABLES, get_table
+from ingestion_core.db.tables import TABLES, TableSpec, get_table
 from ingestion_core.errors import ConfigurationError, IngestError
 from ingestion_core.settings import DatabaseSettings
 from ingestion_core.shadow.diff import TableReport, compare_counts, compare_rows
@@ -33,59 +33,72 @@ LEGACY_SCHEMA = "market"
 TOLERANCE = 1e-9
 
 
-def legacy_tables() -> list[str]:
-    """Every table the legacy scripts wrote, in registry order."""
-    return [name for name, spec in TABLES.items() if spec.legacy]
+def legacy_tables() -> list[TableSpec]:
+    """The specs of every table the legacy scripts wrote, in registry order."""
+    return [spec for spec in TABLES.values() if spec.legacy]
 
 
 async def compare_table(
     warehouse: Warehouse,
-    table: str,
+    table: TableSpec,
     legacy_schema: str,
     *,
     time_range: tuple[datetime, datetime] | None = None,
     tolerance: float = TOLERANCE,
 ) -> TableReport:
-    """Compare one table of ``legacy_schema`` with the same table in the warehouse's own (shadow) schema."""
-    spec = get_table(table)
-    shadow_schema = warehouse.renderer.database or spec.schema
-    bounded = time_range if spec.interval is not None else None
+    """Compare one table of ``legacy_schema`` with the same table in the warehouse's own (shadow) schema.
+
+    Args:
+        warehouse: an open warehouse whose schema is the shadow one.
+        table: the table's spec.
+        legacy_schema: the schema (server database) of the legacy tables.
+        time_range: inclusive ``(start, end)`` bounding a time-series table (snapshots are compared whole).
+        tolerance: relative tolerance of DOUBLE columns.
+    """
+    name = table.qualified_name
+    shadow_schema = warehouse.renderer.database or table.schema
+    bounded = time_range if table.interval is not None else None
     # DATETIME as text on both sides: the zero dates the legacy scripts wrote (X-1) are seen, not read as None.
     legacy = await warehouse.read_schema(table, legacy_schema, time_range=bounded, datetimes_as_text=True)
     shadow = await warehouse.read_schema(table, shadow_schema, time_range=bounded, datetimes_as_text=True)
     if legacy is None or shadow is None:
         missing = legacy_schema if legacy is None else shadow_schema
-        return TableReport(table, error=f"{spec.name} does not exist in {missing}")
+        return TableReport(name, error=f"{table.name} does not exist in {missing}")
     columns = [c for c in legacy[0] if c in shadow[0]]
-    missing_key = [k for k in spec.primary_key if k not in columns]
+    missing_key = [k for k in table.primary_key if k not in columns]
     if missing_key:
-        return TableReport(table, error=f"key columns {missing_key} missing in {legacy_schema}.{spec.name}")
+        return TableReport(name, error=f"key columns {missing_key} missing in {legacy_schema}.{table.name}")
 
     def pick(read: tuple[list[str], list[tuple[object, ...]]]) -> list[tuple[object, ...]]:
         at = [read[0].index(c) for c in columns]
         return [tuple(row[i] for i in at) for row in read[1]]
 
-    if spec.shadow.counts_by:
-        return compare_counts(spec, columns, pick(legacy), pick(shadow))
-    return compare_rows(spec, columns, pick(legacy), pick(shadow), tolerance=tolerance)
+    if table.shadow.counts_by:
+        return compare_counts(table, columns, pick(legacy), pick(shadow))
+    return compare_rows(table, columns, pick(legacy), pick(shadow), tolerance=tolerance)
 
 
 async def compare_schemas(
     settings: DatabaseSettings,
     *,
     legacy_schema: str = LEGACY_SCHEMA,
-    tables: Sequence[str] | None = None,
+    tables: Sequence[TableSpec] | None = None,
     time_range: tuple[datetime, datetime] | None = None,
     tolerance: float = TOLERANCE,
 ) -> list[TableReport]:
     """Compare every given table (default: every legacy table) of ``legacy_schema`` with the target schema.
 
+    Args:
+        settings: the target (shadow) database.
+        legacy_schema: the schema (server database) of the legacy tables.
+        tables: the specs of the tables to compare; None or empty for every legacy table.
+        time_range: inclusive ``(start, end)`` bounding the time-series tables.
+        tolerance: relative tolerance of DOUBLE columns.
+
     Raises:
         ConfigurationError: the target schema is the legacy schema (set ``TARGET_SCHEMA``), or the backend is SQLite.
     """
-    names = list(tables) if tables else legacy_tables()
-    for name in names:
-        get_table(name)  # an unknown table is a usage error before any read
+    specs = list(tables) if tables else legacy_tables()
     async with open_warehouse(settings) as warehouse:
         if (warehouse.renderer.database or LEGACY_SCHEMA) == legacy_schema:
             raise ConfigurationError(
@@ -93,8 +106,8 @@ async def compare_schemas(
                 "(e.g. market_shadow)"
             )
         return [
-            await compare_table(warehouse, name, legacy_schema, time_range=time_range, tolerance=tolerance)
-            for name in names
+            await compare_table(warehouse, spec, legacy_schema, time_range=time_range, tolerance=tolerance)
+            for spec in specs
         ]
 
 
@@ -157,11 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from ingestion_core.settings import load_settings
 
+        tables = [get_table(name) for name in args.table] if args.table else None  # unknown: exit 2 before any read
         reports = asyncio.run(
             compare_schemas(
                 load_settings().database,
                 legacy_schema=args.legacy_schema,
-                tables=args.table,
+                tables=tables,
                 time_range=(args.start, args.end) if args.start else None,
                 tolerance=args.tolerance,
             )

@@ -22,7 +22,7 @@ from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.holes import Hole, read_holes, record_holes
 from ingestion_core.db.revisions import revision_counts
-from ingestion_core.db.tables import get_table
+from ingestion_core.db.tables import TableSpec, get_table
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ConfigurationError, IngestError
 from ingestion_core.intervals import interval_info
@@ -60,23 +60,30 @@ def expected_rows(first: datetime, last: datetime, interval_seconds: int) -> int
     return int((last - first).total_seconds()) // interval_seconds + 1
 
 
-async def record_gaps(warehouse: Warehouse, table: str, market: str | None = None) -> int:
+async def record_gaps(warehouse: Warehouse, table: TableSpec, market: str | None = None) -> int:
     """Record every missing bucket between each series' first and last stored bucket as a hole; returns how many.
 
     Holes already recorded keep their attempts; a new one starts at none.
+
+    Args:
+        warehouse: an open warehouse.
+        table: the time-series table's spec.
+        market: only the series of this market (the first entity column).
+
+    Raises:
+        ConfigurationError: the table has no ``_1m``/``_1h``/``_1d`` interval.
     """
-    spec = get_table(table)
-    if spec.interval is None or spec.time_column is None:
-        raise ConfigurationError(f"{table} is not an interval time series (_1m/_1h/_1d)")
-    step = interval_info(spec.interval).seconds
+    if table.interval is None or table.time_column is None:
+        raise ConfigurationError(f"{table.qualified_name} is not an interval time series (_1m/_1h/_1d)")
+    step = interval_info(table.interval).seconds
     rows = [r for r in await coverage(warehouse, table, market) if r.gaps > 0]
     known = await read_holes(warehouse, table, [tuple(str(v) for v in r.series) for r in rows])
     found: list[tuple[tuple[str, ...], list[Hole]]] = []
     for row in rows:
         key = tuple(str(v) for v in row.series)
-        where = dict(zip(spec.entity_columns, row.series, strict=True))
-        times = await warehouse.select(table, [spec.time_column], where)
-        stored = set(times.get_column(spec.time_column).dt.epoch("s").to_list())
+        where = dict(zip(table.entity_columns, row.series, strict=True))
+        times = await warehouse.select(table, [table.time_column], where)
+        stored = set(times.get_column(table.time_column).dt.epoch("s").to_list())
         first, last = to_epoch(row.first), to_epoch(row.last)
         seen = known.get(key, {})
         missing = [
@@ -89,22 +96,26 @@ async def record_gaps(warehouse: Warehouse, table: str, market: str | None = Non
     return sum(len(m) for _, m in found)
 
 
-async def coverage(warehouse: Warehouse, table: str, market: str | None = None) -> list[CoverageRow]:
+async def coverage(warehouse: Warehouse, table: TableSpec, market: str | None = None) -> list[CoverageRow]:
     """Coverage per series of ``table`` (optionally of one market), from one grouped named query.
+
+    Args:
+        warehouse: an open warehouse.
+        table: the time-series table's spec.
+        market: only the series of this market (the first entity column).
 
     Raises:
         ConfigurationError: the table has no ``_1m``/``_1h``/``_1d`` interval.
     """
-    spec = get_table(table)
-    if spec.interval is None or spec.time_column is None:
-        raise ConfigurationError(f"{table} is not an interval time series (_1m/_1h/_1d)")
-    step = interval_info(spec.interval).seconds
+    if table.interval is None or table.time_column is None:
+        raise ConfigurationError(f"{table.qualified_name} is not an interval time series (_1m/_1h/_1d)")
+    step = interval_info(table.interval).seconds
     conditions: list[str] = []
     params: list[Any] = []
     if market is not None:
-        conditions.append(f"{warehouse.renderer.q(spec.entity_columns[0])} = {warehouse.renderer.ph}")
+        conditions.append(f"{warehouse.renderer.q(table.entity_columns[0])} = {warehouse.renderer.ph}")
         params.append(market)
-    width = len(spec.entity_columns)
+    width = len(table.entity_columns)
     rows = await warehouse.query("coverage", table, conditions, params)
     keys = [tuple(str(v) for v in row[:width]) for row in rows]
     holes = await read_holes(warehouse, table, keys)
@@ -169,12 +180,11 @@ def _dt(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-async def _main(table: str, market: str | None, as_json: bool, record: bool) -> str:
-    spec = get_table(table)
+async def _main(table: TableSpec, market: str | None, as_json: bool, record: bool) -> str:
     async with open_warehouse(load_settings().database) as wh:
         recorded = await record_gaps(wh, table, market) if record else None
         rows = await coverage(wh, table, market)
-    text = render_json(rows, spec.entity_columns) if as_json else render_text(rows, spec.entity_columns)
+    text = render_json(rows, table.entity_columns) if as_json else render_text(rows, table.entity_columns)
     if recorded is not None and not as_json:
         text += f"\n{recorded} missing buckets recorded as holes: the next incremental runs re-request them"
     return text
@@ -191,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        print(asyncio.run(_main(args.table, args.market, args.json, args.record_gaps)))
+        print(asyncio.run(_main(get_table(args.table), args.market, args.json, args.record_gaps)))
     except IngestError as exc:
         parser.exit(2, f"error: {exc}\n")
     return 0

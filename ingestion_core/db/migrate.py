@@ -114,8 +114,13 @@ async def inspect(wh: Warehouse, specs: Sequence[TableSpec]) -> list[TableState]
     return states
 
 
-async def apply_keys(wh: Warehouse, table: str, chunk_rows: int = 50_000) -> tuple[int, int]:
+async def apply_keys(wh: Warehouse, table: TableSpec, chunk_rows: int = 50_000) -> tuple[int, int]:
     """Rebuild ``table`` with its spec's keys: chunked copy into ``<name>__keyed``, then one swap.
+
+    Args:
+        wh: an open warehouse.
+        table: the table's spec.
+        chunk_rows: rows copied per statement.
 
     Returns:
         (rows in the legacy table, rows in the keyed table).
@@ -123,58 +128,62 @@ async def apply_keys(wh: Warehouse, table: str, chunk_rows: int = 50_000) -> tup
     Raises:
         ConfigurationError: the table is missing, already keyed, or a ``__keyed``/``__legacy`` table exists.
     """
-    spec = get_table(table)
-    key = await stored_primary_key(wh, spec)
-    if key is None or key == spec.primary_key:
-        raise ConfigurationError(f"{table}: {'does not exist' if key is None else 'already has its key'}")
-    keyed = dataclasses.replace(spec, name=f"{spec.name}__keyed")
-    legacy = dataclasses.replace(spec, name=f"{spec.name}__legacy")
+    key = await stored_primary_key(wh, table)
+    if key is None or key == table.primary_key:
+        raise ConfigurationError(
+            f"{table.qualified_name}: {'does not exist' if key is None else 'already has its key'}"
+        )
+    keyed = dataclasses.replace(table, name=f"{table.name}__keyed")
+    legacy = dataclasses.replace(table, name=f"{table.name}__legacy")
     for other in (keyed, legacy):
         if await stored_primary_key(wh, other) is not None:
             raise ConfigurationError(f"{other.qualified_name} exists: inspect and drop it first")
     r = wh.renderer
-    cols = quote_list(spec.column_names, wh.dialect)
-    order = quote_list((*spec.refresh_columns, *spec.primary_key), wh.dialect)
+    cols = quote_list(table.column_names, wh.dialect)
+    order = quote_list((*table.refresh_columns, *table.primary_key), wh.dialect)
     where = " WHERE 1" if wh.dialect == "sqlite" else ""
     copy = (
-        f"INSERT INTO {r.table(keyed)} ({cols}) SELECT {cols} FROM {r.table(spec)}{where} ORDER BY {order} "
-        f"LIMIT {int(chunk_rows)} OFFSET {{offset}}" + r.on_conflict(spec, spec.column_names)
+        f"INSERT INTO {r.table(keyed)} ({cols}) SELECT {cols} FROM {r.table(table)}{where} ORDER BY {order} "
+        f"LIMIT {int(chunk_rows)} OFFSET {{offset}}" + r.on_conflict(table, table.column_names)
     )
 
     def work(cursor: Any) -> tuple[int, int]:
         cursor.execute(create_table(keyed, wh.dialect, r.database))
-        cursor.execute(f"SELECT COUNT(*) FROM {r.table(spec)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {r.table(table)}")
         total = int(cursor.fetchone()[0])
         for offset in range(0, total, chunk_rows):
             cursor.execute(copy.format(offset=offset))  # autocommit: one committed chunk at a time
         if wh.dialect == "mysql":
-            cursor.execute(f"RENAME TABLE {r.table(spec)} TO {r.table(legacy)}, {r.table(keyed)} TO {r.table(spec)}")
+            cursor.execute(f"RENAME TABLE {r.table(table)} TO {r.table(legacy)}, {r.table(keyed)} TO {r.table(table)}")
         else:
             cursor.execute("BEGIN IMMEDIATE" if wh.dialect == "sqlite" else "START TRANSACTION")
-            cursor.execute(f"ALTER TABLE {r.table(spec)} RENAME TO {r.q(legacy.name)}")
-            cursor.execute(f"ALTER TABLE {r.table(keyed)} RENAME TO {r.q(spec.name)}")
+            cursor.execute(f"ALTER TABLE {r.table(table)} RENAME TO {r.q(legacy.name)}")
+            cursor.execute(f"ALTER TABLE {r.table(keyed)} RENAME TO {r.q(table.name)}")
             cursor.execute("COMMIT")
-        cursor.execute(f"SELECT COUNT(*) FROM {r.table(spec)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {r.table(table)}")
         return total, int(cursor.fetchone()[0])
 
     return await wh._run(work)
 
 
-async def apply_index(wh: Warehouse, table: str) -> None:
+async def apply_index(wh: Warehouse, table: TableSpec) -> None:
     """Add ``table``'s series index (online on MariaDB/MySQL).
+
+    Args:
+        wh: an open warehouse.
+        table: the time-series table's spec.
 
     Raises:
         ConfigurationError: the table is missing, declares no series index here, or already has it.
     """
-    spec = get_table(table)
-    statement = add_series_index(spec, wh.dialect, wh.renderer.database)
+    statement = add_series_index(table, wh.dialect, wh.renderer.database)
     if statement is None:
-        raise ConfigurationError(f"{table}: no series index is declared for it on {wh.dialect}")
-    if await stored_primary_key(wh, spec) is None:
-        raise ConfigurationError(f"{table}: does not exist")
-    if await wh.series_indexed(spec):
-        raise ConfigurationError(f"{table}: already has its series index")
-    await wh.execute_ddl(spec, statement)
+        raise ConfigurationError(f"{table.qualified_name}: no series index is declared for it on {wh.dialect}")
+    if await stored_primary_key(wh, table) is None:
+        raise ConfigurationError(f"{table.qualified_name}: does not exist")
+    if await wh.series_indexed(table):
+        raise ConfigurationError(f"{table.qualified_name}: already has its series index")
+    await wh.execute_ddl(table, statement)
 
 
 def describe(states: Sequence[TableState]) -> list[str]:
@@ -203,18 +212,30 @@ def describe(states: Sequence[TableState]) -> list[str]:
     return lines
 
 
-async def run(dry_run: bool, apply_table: str | None, chunk_rows: int, index_table: str | None = None) -> int:
-    """Run the migration; returns the process exit code (3 when a table lacks its key or has loose key columns)."""
+async def run(
+    dry_run: bool, apply_table: TableSpec | None, chunk_rows: int, index_table: TableSpec | None = None
+) -> int:
+    """Run the migration; returns the process exit code (3 when a table lacks its key or has loose key columns).
+
+    Args:
+        dry_run: change nothing; report.
+        apply_table: the spec of the legacy table to add the key to (``--apply-keys``).
+        chunk_rows: rows copied per statement by ``--apply-keys``.
+        index_table: the spec of the table to add the series index to (``--apply-index``).
+    """
     specs = list(TABLES.values())
     async with open_warehouse(load_settings().database) as wh:
         if index_table is not None:
             started = time.monotonic()
             await apply_index(wh, index_table)
-            print(f"{index_table}: series index added in {time.monotonic() - started:.1f} s")
+            print(f"{index_table.qualified_name}: series index added in {time.monotonic() - started:.1f} s")
             return 0
         if apply_table is not None:
             before, after = await apply_keys(wh, apply_table, chunk_rows)
-            print(f"{apply_table}: keyed copy swapped in ({before} rows -> {after} rows); legacy kept as __legacy")
+            print(
+                f"{apply_table.qualified_name}: keyed copy swapped in ({before} rows -> {after} rows); "
+                "legacy kept as __legacy"
+            )
             return 0
         if not dry_run:
             await wh.ensure_schema(create_database=True)
@@ -232,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-rows", type=int, default=50_000)
     args = parser.parse_args(argv)
     try:
-        return asyncio.run(run(args.dry_run, args.apply_keys, args.chunk_rows, args.apply_index))
+        apply_table = None if args.apply_keys is None else get_table(args.apply_keys)
+        index_table = None if args.apply_index is None else get_table(args.apply_index)
+        return asyncio.run(run(args.dry_run, apply_table, args.chunk_rows, index_table))
     except IngestError as exc:
         parser.exit(2, f"error: {exc}\n")
 

@@ -34,14 +34,14 @@ async def refresh_coin_uid_map(
             its columns does not exist (``COINS_TABLE``).
         DatabaseError: the warehouse is unreachable or the map table lacks its key.
     """
-    table = ASSET_COIN_UID_MAP.qualified_name
+    table = ASSET_COIN_UID_MAP
     async with open_warehouse(settings.database) as warehouse:
-        await warehouse.ensure_schema([ASSETS.qualified_name, ASSET_ALTERNATIVE_IDS.qualified_name, table])
+        await warehouse.ensure_schema([ASSETS, ASSET_ALTERNATIVE_IDS, table])
         await warehouse.require_key(table)
-        listed = await warehouse.select(ASSETS.qualified_name, ["asset_id", "symbol", "name"])
+        listed = await warehouse.select(ASSETS, ["asset_id", "symbol", "name"])
         if listed.height == 0:
             raise ConfigurationError(f"{ASSETS.qualified_name} is empty: run the asset_metadata flow first")
-        alternative = await warehouse.select(ASSET_ALTERNATIVE_IDS.qualified_name, ["asset_id", "cg_id", "cmc_id"])
+        alternative = await warehouse.select(ASSET_ALTERNATIVE_IDS, ["asset_id", "cg_id", "cmc_id"])
         rows = await warehouse.read_foreign(settings.ingestion.coins_table, COIN_COLUMNS, setting="COINS_TABLE")
         ids = {asset_id: (cg, cmc) for asset_id, cg, cmc in alternative.iter_rows()}
         assets = [
@@ -66,7 +66,7 @@ async def refresh_coin_uid_map(
                     "match_score": pl.Float64, "mapped_at": pl.Datetime("us")},
         )  # fmt: skip
         stored = await warehouse.select(table)
-        changes = split_changes(ASSET_COIN_UID_MAP, frame, stored)
+        changes = split_changes(table, frame, stored)
         written = await warehouse.upsert(table, changes.write)
         outcome.inserted, outcome.changed, outcome.unchanged = written.inserted, written.updated, changes.unchanged
         return outcome

@@ -44,7 +44,7 @@ from ingestion_core.db.base import Warehouse
 from ingestion_core.db.holes import Hole, clear_holes, record_holes
 from ingestion_core.db.results import UpsertResult
 from ingestion_core.db.revisions import record_revisions
-from ingestion_core.db.tables import get_table
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.pipeline.changes import Changes, split_changes
 from ingestion_core.pipeline.holes import HoleUpdate, WindowAnswer, window_holes
@@ -99,7 +99,7 @@ class WindowCommits:
 
     Args:
         warehouse: where the rows and quarantined records go.
-        table: the qualified time-series table.
+        table: the time-series table's spec.
         parse: parses a batch of the dataset's answers (``TimeSeriesSpec.parse_many`` for one interval).
         max_rows: windows this large are written alone; gathered records are written once they reach it.
         unit: the table's bucket length in seconds (to find the buckets a window leaves missing).
@@ -110,7 +110,7 @@ class WindowCommits:
     def __init__(
         self,
         warehouse: Warehouse,
-        table: str,
+        table: TableSpec,
         *,
         parse: Parse,
         max_rows: int,
@@ -209,14 +209,14 @@ class WindowCommits:
                 ranges.append((window.series.key, *overlap))
         if not ranges:
             return [Changes(write=p.frame, inserted=p.frame.height) for p in parsed]
-        spec = get_table(self._table)
-        rows = await self._warehouse.read_ranges(self._table, ranges)
+        table = self._table
+        rows = await self._warehouse.read_ranges(table, ranges)
         out: list[Changes] = []
         for window, result in zip(windows, parsed, strict=True):
             mine = rows.filter(
-                pl.all_horizontal(pl.col(c) == v for c, v in zip(spec.entity_columns, window.series.key, strict=True))
+                pl.all_horizontal(pl.col(c) == v for c, v in zip(table.entity_columns, window.series.key, strict=True))
             )
-            out.append(split_changes(spec, result.frame, mine))
+            out.append(split_changes(table, result.frame, mine))
         return out
 
     def _holes(self, window: WindowRecords, parsed: ParseResult, known: Mapping[int, Hole]) -> HoleUpdate:

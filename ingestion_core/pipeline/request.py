@@ -7,6 +7,7 @@ from typing import Any
 
 from ingestion_core.datasets import get_dataset
 from ingestion_core.datasets.spec import TimeSeriesSpec
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.intervals import Interval, interval_info
 from ingestion_core.pipeline.parameters import RunParameters
@@ -81,6 +82,6 @@ class RunRequest:
         return closed if self.end is None else min(closed, floor_bucket(self.end, unit))
 
     @property
-    def table(self) -> str:
-        """The target table's qualified name."""
-        return self.spec.table_for(self.interval).qualified_name
+    def table(self) -> TableSpec:
+        """The target table's spec."""
+        return self.spec.table_for(self.interval)

@@ -15,6 +15,7 @@ from ingestion_core.api.reachability import check_reachable
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.factory import open_warehouse
 from ingestion_core.db.holes import read_holes
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
 from ingestion_core.intervals import interval_info
@@ -156,8 +157,12 @@ async def check_selection(settings: Settings, request: RunRequest) -> int | None
         return len(selected)
 
 
-async def check_target(settings: Settings, tables: Sequence[str]) -> None:
+async def check_target(settings: Settings, tables: Sequence[TableSpec]) -> None:
     """Connect, create the tables when missing and check their keys (a door check; no row is read or written).
+
+    Args:
+        settings: the run's settings.
+        tables: the specs of the tables the run writes.
 
     Raises:
         DatabaseError: the login is refused, the server is unreachable, or a table lacks its primary key.

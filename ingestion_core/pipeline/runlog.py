@@ -98,8 +98,8 @@ async def record_run(settings: DatabaseSettings, record: RunRecord) -> None:
     from ingestion_core.db.factory import open_warehouse
 
     async with open_warehouse(settings) as warehouse:
-        await warehouse.ensure_schema([INGEST_RUN_LOG.qualified_name])
-        await warehouse.upsert(INGEST_RUN_LOG.qualified_name, record.frame())
+        await warehouse.ensure_schema([INGEST_RUN_LOG])
+        await warehouse.upsert(INGEST_RUN_LOG, record.frame())
 
 
 async def last_runs(settings: DatabaseSettings, limit: int = 20, dataset: str | None = None) -> pl.DataFrame:
@@ -107,8 +107,6 @@ async def last_runs(settings: DatabaseSettings, limit: int = 20, dataset: str | 
     from ingestion_core.db.factory import open_warehouse
 
     async with open_warehouse(settings) as warehouse:
-        await warehouse.ensure_schema([INGEST_RUN_LOG.qualified_name])
+        await warehouse.ensure_schema([INGEST_RUN_LOG])
         where = {"dataset": dataset} if dataset else None
-        return await warehouse.select(
-            INGEST_RUN_LOG.qualified_name, None, where, newest_first="started_at", limit=limit
-        )
+        return await warehouse.select(INGEST_RUN_LOG, None, where, newest_first="started_at", limit=limit)

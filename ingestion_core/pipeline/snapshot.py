@@ -45,7 +45,7 @@ async def _write_table(
 ) -> tuple[TableOutcome, int]:
     """Upsert one table, quarantine what it refuses, report and mark what disappeared (returns the quarantined)."""
     name = table.qualified_name
-    written = await warehouse.upsert(name, frame)
+    written = await warehouse.upsert(table, frame)
     refused = list(written.rejected)
     if refused:
         await warehouse.quarantine([rejected_record(spec.name, row) for row in refused])
@@ -72,7 +72,7 @@ async def _write_table(
     marked = 0
     if tracked.status_column is not None and gone.height:
         marks = gone.select(keys).with_columns(pl.lit(NOT_LISTED).alias(tracked.status_column))
-        marked = (await warehouse.upsert(name, marks)).updated
+        marked = (await warehouse.upsert(table, marks)).updated
     appeared = tuple(key_text(r) for r in new_keys.iter_rows())
     gone_keys = tuple(key_text(r) for r in gone.select(keys).iter_rows())
     return replace(outcome, appeared=appeared, disappeared=gone_keys, marked=marked), len(refused)
@@ -92,13 +92,12 @@ async def refresh_snapshot(
         ApiError: the fetch failed as a whole (one call for the whole catalogue); UnreachableApiError when the
             API gives no HTTP answer at all (checked first, not retried).
     """
-    names = list(spec.table_names)
     await check_reachable(settings.api, spec.apis)
     async with open_warehouse(settings.database) as warehouse:
-        await warehouse.ensure_schema(names)
-        for name in names:
-            await warehouse.require_key(name)
-        before = {name: await warehouse.select(name) for name in names}
+        await warehouse.ensure_schema(spec.tables)
+        for table in spec.tables:
+            await warehouse.require_key(table)
+        before = {table.qualified_name: await warehouse.select(table) for table in spec.tables}
         metrics = GroupMetrics()
         async with CcdataClient(settings.api) as client:
             try:

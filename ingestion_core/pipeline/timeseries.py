@@ -309,7 +309,7 @@ def window_commits(warehouse: Warehouse, spec: TimeSeriesSpec, interval: Interva
     table = spec.table_for(interval)
     return WindowCommits(
         warehouse,
-        table.qualified_name,
+        table,
         parse=functools.partial(spec.parse_many, interval=interval),
         max_rows=limit,
         unit=interval_info(interval).seconds,

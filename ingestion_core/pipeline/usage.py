@@ -52,10 +52,10 @@ async def record_usage(
             data = await client.data_api(DATA_API_PATH)
         row = usage_row(data_api_values(data), use_case, timing, datetime.fromtimestamp(int(clock()), UTC), [])
         async with open_warehouse(settings.database) as warehouse:
-            await warehouse.ensure_schema([RATE_LIMIT_STATUS.qualified_name])
-            await warehouse.require_key(RATE_LIMIT_STATUS.qualified_name)
+            await warehouse.ensure_schema([RATE_LIMIT_STATUS])
+            await warehouse.require_key(RATE_LIMIT_STATUS)
             frame = pl.DataFrame([row], schema=polars_schema(RATE_LIMIT_STATUS), orient="row")
-            written = await warehouse.upsert(RATE_LIMIT_STATUS.qualified_name, frame)
+            written = await warehouse.upsert(RATE_LIMIT_STATUS, frame)
         problem = f"{use_case} {timing}: {written.rejected[0].reason}" if written.rejected else None
     except TimeoutError:
         problem = f"{use_case} {timing}: no answer within {once.request_timeout_seconds:g} s (not retried)"

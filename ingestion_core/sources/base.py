@@ -25,6 +25,7 @@ from ingestion_core.intervals import Interval
 if TYPE_CHECKING:
     from ingestion_core.api.client import CcdataClient
     from ingestion_core.db.base import Warehouse
+    from ingestion_core.db.tables import TableSpec
     from ingestion_core.pipeline.parameters import RunParameters
     from ingestion_core.settings import Settings
 
@@ -109,8 +110,8 @@ class SeriesSource(Protocol):
         ...
 
     @property
-    def reads(self) -> tuple[str, ...]:
-        """Tables the selection reads (created when missing so a first run fails with a clear message)."""
+    def reads(self) -> tuple[TableSpec, ...]:
+        """The tables the selection reads, as specs (created when missing so a first run fails with a clear message)."""
         ...
 
     @property

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ConfigurationError, ParameterError
@@ -62,7 +63,7 @@ class FuturesInstruments:
     last_column: str
     selection: type[BaseModel] = FuturesSelection
     identity_columns: tuple[str, ...] = ("market", "mapped_instrument")
-    reads: tuple[str, ...] = (INSTRUMENTS_FUTURES.qualified_name,)
+    reads: tuple[TableSpec, ...] = (INSTRUMENTS_FUTURES,)
     needs_client: bool = False
     skip_unknown: bool = False
 
@@ -73,11 +74,11 @@ class FuturesInstruments:
     async def select(self, context: SelectionContext) -> list[Series]:
         """Read the matching instruments; unknown markets or instruments are a :class:`ParameterError`."""
         chosen = FuturesSelection.model_validate(context.parameters.selection())
-        table = INSTRUMENTS_FUTURES.qualified_name
+        table = INSTRUMENTS_FUTURES
         known = await context.warehouse.select(table, ["exchange_internal_name", "mapped_instrument_symbol"])
         if known.height == 0:
             raise ConfigurationError(
-                f"{table} is empty: run the {UPSTREAM} flow first (python -m flows.{UPSTREAM}, "
+                f"{table.qualified_name} is empty: run the {UPSTREAM} flow first (python -m flows.{UPSTREAM}, "
                 "or its deployment futures-instruments-daily)"
             )
         _check_known("market", chosen.markets, set(known.get_column("exchange_internal_name").to_list()))

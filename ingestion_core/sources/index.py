@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from ingestion_core.api.catalog import asset_top_list
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.errors import ConfigurationError, DataError
 from ingestion_core.sources.base import SelectionContext, Series, series
 
@@ -38,7 +39,7 @@ class TopAssetsIndex:
 
     selection: type[BaseModel] = IndexSelection
     identity_columns: tuple[str, ...] = ("market", "asset", "quote")
-    reads: tuple[str, ...] = ()
+    reads: tuple[TableSpec, ...] = ()
     needs_client: bool = True
     skip_unknown: bool = True  # a top-list asset need not have an index on this family
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
 from ingestion_core.names import ListedName
@@ -51,7 +52,7 @@ class ConfiguredPairs:
 
     selection: type[BaseModel] = PriceSelection
     identity_columns: tuple[str, ...] = ("exchange", "fsym", "tsym")
-    reads: tuple[str, ...] = ()
+    reads: tuple[TableSpec, ...] = ()
     needs_client: bool = False
     skip_unknown: bool = False
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.db.tables.assets import ASSET_MARKET_DATA, ASSETS, EXCHANGES_GENERAL
 from ingestion_core.db.tables.spot import INSTRUMENTS_SPOT
 from ingestion_core.epochs import to_epoch
@@ -27,12 +28,13 @@ from ingestion_core.errors import ConfigurationError, ParameterError
 from ingestion_core.sources.base import SelectionContext, Series, series
 
 QUALIFYING_GRADES = ("AAA", "AA", "A", "BBB", "BB")
-UPSTREAM = {
-    ASSET_MARKET_DATA.qualified_name: "asset_metadata",
-    ASSETS.qualified_name: "asset_metadata",
-    EXCHANGES_GENERAL.qualified_name: "exchanges_general",
-    INSTRUMENTS_SPOT.qualified_name: "spot_instruments",
-}
+#: The tables the selection reads, each with the flow that fills it.
+UPSTREAM: tuple[tuple[TableSpec, str], ...] = (
+    (ASSET_MARKET_DATA, "asset_metadata"),
+    (ASSETS, "asset_metadata"),
+    (EXCHANGES_GENERAL, "exchanges_general"),
+    (INSTRUMENTS_SPOT, "spot_instruments"),
+)
 
 
 class SpotSelection(BaseModel):
@@ -61,7 +63,7 @@ class SpotTopPairs:
 
     selection: type[BaseModel] = SpotSelection
     identity_columns: tuple[str, ...] = ("exchange", "symbol")
-    reads: tuple[str, ...] = tuple(UPSTREAM)
+    reads: tuple[TableSpec, ...] = tuple(table for table, _ in UPSTREAM)
     needs_client: bool = False
     skip_unknown: bool = False
 
@@ -69,20 +71,20 @@ class SpotTopPairs:
         """Top assets x qualified exchanges x active pairs, each pair once, in a stable order."""
         chosen = SpotSelection.model_validate(context.parameters.selection())
         warehouse = context.warehouse
-        for table, flow in UPSTREAM.items():
+        for table, flow in UPSTREAM:
             if not await warehouse.has_rows(table):
-                raise ConfigurationError(f"{table} is empty: run the {flow} flow first (python -m flows.{flow})")
-        latest = await warehouse.latest(
-            ASSET_MARKET_DATA.qualified_name, ["asset_id", "spot_moving_30_day_quote_volume_usd"]
-        )
-        known = set((await warehouse.select(ASSETS.qualified_name, ["asset_id"])).get_column("asset_id").to_list())
+                raise ConfigurationError(
+                    f"{table.qualified_name} is empty: run the {flow} flow first (python -m flows.{flow})"
+                )
+        latest = await warehouse.latest(ASSET_MARKET_DATA, ["asset_id", "spot_moving_30_day_quote_volume_usd"])
+        known = set((await warehouse.select(ASSETS, ["asset_id"])).get_column("asset_id").to_list())
         ranked = sorted(
             ((volume or 0.0, asset_id) for asset_id, volume in latest.iter_rows() if asset_id in known),
             key=lambda pair: (-pair[0], pair[1]),
         )
         top = [asset_id for _, asset_id in ranked[: chosen.asset_limit]]
         grades = await warehouse.select(
-            EXCHANGES_GENERAL.qualified_name,
+            EXCHANGES_GENERAL,
             ["internal_name", "grade", "grade_points"],
             {"grade": list(QUALIFYING_GRADES)},
         )
@@ -93,7 +95,7 @@ class SpotTopPairs:
         if not top or not markets:
             raise ParameterError(f"no pairs to select: {len(top)} top assets, {len(markets)} qualified exchanges")
         pairs = await warehouse.select(
-            INSTRUMENTS_SPOT.qualified_name,
+            INSTRUMENTS_SPOT,
             [
                 "exchange_internal_name",
                 "mapped_instrument_symbol",

@@ -33,8 +33,8 @@ def read_table(settings: DatabaseSettings, table: str) -> Snapshot:
 
     async def read() -> Snapshot:
         async with open_warehouse(settings) as wh:
-            frame = await wh.select(table)
-            gaps = [row.gaps for row in await coverage(wh, table)] if spec.interval else []
+            frame = await wh.select(spec)
+            gaps = [row.gaps for row in await coverage(wh, spec)] if spec.interval else []
         frame = frame.sort(key)
         return Snapshot(frame.drop("collected_at"), int(frame.select(key).is_duplicated().sum()), gaps)
 

@@ -24,7 +24,7 @@ from urllib.parse import quote
 import polars as pl
 import pytest
 
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 from ingestion_core.sim import SimulatorThread
 from tests.integration.flows.conftest import flow_sim_config
@@ -33,7 +33,7 @@ from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, mariadb_settings_for, th
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLE = "market.cc_futures_ohlcv_1d"
+TABLE = get_table("market.cc_futures_ohlcv_1d")
 SECRET = "Db/Pa?ss#w@rd:Marker"
 DOOR_SECONDS = 10.0  # errors found before Prefect starts (target: well under a second)
 RUN_SECONDS = 45.0  # errors found by a run: Prefect's import and the run's start come first

@@ -1,6 +1,8 @@
 """The table registry: a frozen spec for every warehouse table, importable without any database driver.
 
-Callers name tables as ``schema.table`` (``market.cc_futures_ohlcv_1h``); each backend maps the logical schema.
+Inside the library a table travels as its :class:`TableSpec`; a name (``schema.table``, ``market.cc_futures_ohlcv_1h``)
+is resolved with :func:`get_table` once, where it enters (a command-line argument). Each backend maps the logical
+schema.
 """
 
 from __future__ import annotations
@@ -35,14 +37,15 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
-def get_table(name: str | TableSpec) -> TableSpec:
-    """Return the spec of ``name`` (``market.cc_futures_ohlcv_1h``; a spec is returned as is).
+def get_table(name: str) -> TableSpec:
+    """Return the spec of the table called ``name``: where a name enters (command line, settings), resolved once.
+
+    Args:
+        name: the qualified name (``market.cc_futures_ohlcv_1h``).
 
     Raises:
         ConfigurationError: unknown table.
     """
-    if isinstance(name, TableSpec):
-        return name
     try:
         return TABLES[name]
     except KeyError:

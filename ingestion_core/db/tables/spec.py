@@ -164,7 +164,7 @@ class TableSpec:
 
     @property
     def qualified_name(self) -> str:
-        """``schema.name``, the name callers use."""
+        """``schema.name``: the table's name where a name is needed (command lines, messages, reports, stored text)."""
         return f"{self.schema}.{self.name}"
 
     @property

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.component
 
 KEY = "sk-pipeline-test-0123456789"
 SPEC = get_dataset("futures_ohlcv")
-TABLE = SPEC.table_for("1m").qualified_name
+TABLE = SPEC.table_for("1m")
 
 
 def _client(base: str) -> CcdataClient:
@@ -135,6 +135,6 @@ async def test_a_min_api_backfill_from_before_the_pair_existed_goes_on_to_its_da
             SeriesPlan(pair, None, windows), spec=prices, interval="1d", client=client, warehouse=sqlite_warehouse
         )
     assert (result.status, result.calls) == ("ok", 3)
-    stored = (await sqlite_warehouse.select(prices.table_for("1d").qualified_name)).get_column("datetime").to_list()
+    stored = (await sqlite_warehouse.select(prices.table_for("1d"))).get_column("datetime").to_list()
     first_day = max(launch, asset.launch_ts // day * day)
     assert stored == [datetime.fromtimestamp(t, UTC).replace(tzinfo=None) for t in range(first_day, last + 1, day)]

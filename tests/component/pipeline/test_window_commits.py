@@ -17,6 +17,7 @@ from ingestion_core.datasets import get_dataset
 from ingestion_core.datasets.parse import WindowRecords
 from ingestion_core.db import UpsertResult
 from ingestion_core.db.sqlite import SqliteWarehouse
+from ingestion_core.db.tables import INGEST_QUARANTINE, TableSpec
 from ingestion_core.errors import DatabaseError
 from ingestion_core.pipeline.commits import Committed, WindowCommits
 from ingestion_core.quarantine import QuarantineRecord
@@ -25,8 +26,8 @@ from tests.unit.datasets.fixture_files import example_series
 
 pytestmark = pytest.mark.component
 
-TABLE = "market.cc_futures_ohlcv_1h"
 SPEC = get_dataset("futures_ohlcv")
+TABLE = SPEC.table_for("1h")
 PARSE = functools.partial(SPEC.parse_many, interval="1h")
 T0 = 1_704_067_200  # 2024-01-01 00:00 UTC
 
@@ -43,12 +44,12 @@ class RecordingWarehouse(SqliteWarehouse):
         self.quarantine_calls.append(len(records))
         return await super().quarantine(records)
 
-    async def upsert(self, table: str, frame: pl.DataFrame, **kwargs: object) -> UpsertResult:
-        if table == TABLE:  # the quarantine table is written through upsert too: noted apart
+    async def upsert(self, table: TableSpec, frame: pl.DataFrame, **kwargs: object) -> UpsertResult:
+        if table is TABLE:  # the quarantine table is written through upsert too: noted apart
             self.writes.append(1)
         return await super().upsert(table, frame)
 
-    async def upsert_series(self, table: str, parts: Sequence[pl.DataFrame]) -> list[UpsertResult]:
+    async def upsert_series(self, table: TableSpec, parts: Sequence[pl.DataFrame]) -> list[UpsertResult]:
         self.writes.append(len(parts))
         return await super().upsert_series(table, parts)
 
@@ -181,5 +182,5 @@ async def test_gathered_answers_are_parsed_together_and_their_quarantine_stored_
     assert "HIGH < LOW" in a.quarantined[0].reason.upper() and "A" in a.quarantined[0].record_key
     assert [o.upserted for o in outcomes] == [UpsertResult(2, 0), UpsertResult(2, 0), UpsertResult(0, 0)]
     assert warehouse.quarantine_calls == [1] and warehouse.writes == [2]  # one quarantine call, one write of 2
-    stored = await warehouse.select("market.ingest_quarantine", ["record_key"])
+    stored = await warehouse.select(INGEST_QUARANTINE, ["record_key"])
     assert stored.height == 1

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.settings import DatabaseSettings
 from tests.plugin_db import mariadb_settings_for, require_mariadb, server_sql
@@ -84,11 +84,13 @@ async def test_flows_never_create_a_database_and_the_message_says_how_to() -> No
     try:
         async with open_warehouse(settings) as warehouse:
             with pytest.raises(ConfigurationError) as caught:
-                await warehouse.ensure_schema(["market.cc_futures_ohlcv_1h"])
+                await warehouse.ensure_schema([get_table("market.cc_futures_ohlcv_1h")])
             assert f"database {name!r} does not exist on" in str(caught.value)
             assert "python -m ingestion_core.db.migrate" in str(caught.value)
             assert not await _exists(warehouse, name)
-            await warehouse.ensure_schema(["market.cc_futures_ohlcv_1h"], create_database=True)  # the migration's way
+            await warehouse.ensure_schema(
+                [get_table("market.cc_futures_ohlcv_1h")], create_database=True
+            )  # the migration's way
             assert await _exists(warehouse, name)
     finally:
         server_sql(f"DROP DATABASE IF EXISTS `{name}`")

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 
 pytestmark = pytest.mark.integration
@@ -46,8 +46,9 @@ async def test_coverage_cli_text_and_json(tmp_path: Path) -> None:
         }
     )
     async with open_warehouse(settings) as wh:
-        await wh.ensure_schema(["market.cc_futures_ohlcv_1h"])
-        await wh.upsert("market.cc_futures_ohlcv_1h", frame)
+        table = get_table("market.cc_futures_ohlcv_1h")
+        await wh.ensure_schema([table])
+        await wh.upsert(table, frame)
     env = {"DATABASE_URL": f"sqlite:///{db}"}
     out = _run("ingestion_core.db.coverage", ["--table", "market.cc_futures_ohlcv_1h", "--json"], env)
     assert out.returncode == 0, out.stderr

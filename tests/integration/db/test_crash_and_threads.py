@@ -13,19 +13,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 
 pytestmark = pytest.mark.integration
 
-OHLCV = "market.cc_futures_ohlcv_1h"
+OHLCV = get_table("market.cc_futures_ohlcv_1h")
 ROOT = Path(__file__).resolve().parents[3]
 
 WRITER = """
 import asyncio, os, signal, sys
 from datetime import datetime, timedelta
 import polars as pl
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings
 
 settings = DatabaseSettings.model_validate_json(sys.argv[1])
@@ -45,7 +45,7 @@ def die_after_third(index, done):
 
 async def main():
     async with open_warehouse(settings) as wh:
-        await wh.upsert("market.cc_futures_ohlcv_1h", frame, bulk=bulk, on_batch=die_after_third)
+        await wh.upsert(get_table("market.cc_futures_ohlcv_1h"), frame, bulk=bulk, on_batch=die_after_third)
 
 asyncio.run(main())
 """

@@ -46,13 +46,13 @@ def _candles() -> pl.DataFrame:
 
 
 async def test_names_differing_by_case_space_or_accent_are_distinct_series(warehouse: Warehouse) -> None:
-    written = await warehouse.upsert(OHLCV.qualified_name, _candles())
+    written = await warehouse.upsert(OHLCV, _candles())
     assert (written.inserted, written.updated) == (len(COLLIDING), 0)
-    stored = await warehouse.select(OHLCV.qualified_name, ["market", "mapped_instrument", "open"])
+    stored = await warehouse.select(OHLCV, ["market", "mapped_instrument", "open"])
     assert sorted(stored.rows()) == sorted((m, i, float(n)) for n, (m, i) in enumerate(COLLIDING))
-    marks = await warehouse.watermarks(OHLCV.qualified_name, COLLIDING)
+    marks = await warehouse.watermarks(OHLCV, COLLIDING)
     assert set(marks) == set(COLLIDING)
-    again = await warehouse.upsert(OHLCV.qualified_name, _candles())  # idempotent: every key found again exactly
+    again = await warehouse.upsert(OHLCV, _candles())  # idempotent: every key found again exactly
     assert (again.inserted, again.updated) == (0, len(COLLIDING))
 
 
@@ -63,8 +63,8 @@ async def test_instrument_metadata_keeps_case_distinct_rows(warehouse: Warehouse
             "mapped_instrument_symbol": ["BTC-USD", "BTC-USD", "BTC-USD "],
         }
     )
-    assert (await warehouse.upsert(INSTRUMENTS.qualified_name, frame)).inserted == 3
-    selected = await warehouse.select(INSTRUMENTS.qualified_name, where={"exchange_internal_name": "binance"})
+    assert (await warehouse.upsert(INSTRUMENTS, frame)).inserted == 3
+    selected = await warehouse.select(INSTRUMENTS, where={"exchange_internal_name": "binance"})
     assert selected.height == 2
 
 
@@ -89,6 +89,6 @@ async def test_migrate_reports_legacy_tables_whose_keys_compare_loosely(mariadb_
         )
         (line,) = migrate.describe([state])
         assert line.startswith("LOOSE    market.cc_instruments_futures: key columns compare case- or accent-")
-        await wh.ensure_schema([OHLCV.qualified_name])  # created by the pipeline: exact from the start
+        await wh.ensure_schema([OHLCV])  # created by the pipeline: exact from the start
         (fresh,) = await migrate.inspect(wh, [OHLCV])
         assert fresh.keyed and fresh.loose_columns == ()

@@ -49,19 +49,19 @@ async def test_dry_run_reports_then_apply_keys_collapses_to_the_newest(backend_s
         assert (state.duplicate_keys, state.surplus_rows) == (2, 3)
         assert "2 duplicate keys, 3 rows to collapse" in migrate.describe([state])[0]
         # ensure_schema never touches an existing table: it is still unkeyed afterwards.
-        await wh.ensure_schema([ASSETS.qualified_name])
+        await wh.ensure_schema([ASSETS])
         assert (await migrate.inspect(wh, [ASSETS]))[0].surplus_rows == 3
 
-        before, after = await migrate.apply_keys(wh, ASSETS.qualified_name, chunk_rows=2)
+        before, after = await migrate.apply_keys(wh, ASSETS, chunk_rows=2)
         assert (before, after) == (6, 3)
         (state,) = await migrate.inspect(wh, [ASSETS])
         assert state.keyed
-        stored = await wh.select(ASSETS.qualified_name, ["asset_id", "symbol"])
+        stored = await wh.select(ASSETS, ["asset_id", "symbol"])
         assert sorted(stored.rows()) == [(1, "BTC"), (2, "ETH-new"), (3, "X")]
         legacy = get_table("market.cc_assets")
         assert await migrate.stored_primary_key(wh, _renamed(legacy, "cc_assets__legacy")) == ()
         with pytest.raises(ConfigurationError, match="already has its key"):
-            await migrate.apply_keys(wh, ASSETS.qualified_name)
+            await migrate.apply_keys(wh, ASSETS)
 
 
 def _renamed(spec: Any, name: str) -> Any:
@@ -94,7 +94,7 @@ async def test_a_table_without_its_series_index_plans_the_same_and_apply_index_a
         rows = [(m, f"I{i}", datetime(2026, 1, 1, 0, m)) for m in range(5) for i in range(3) if (i, m) != (2, 4)]
         frame = pl.DataFrame(rows, schema=["minute", "mapped_instrument", "datetime"], orient="row")
         frame = frame.drop("minute").with_columns(market=pl.lit("binance"), instrument=pl.lit("x"))
-        await wh.upsert(spec.qualified_name, frame)
+        await wh.upsert(spec, frame)
         series = [("binance", "I0"), ("binance", "I2"), ("binance", "absent")]
         expected = {("binance", "I0"): datetime(2026, 1, 1, 0, 4), ("binance", "I2"): datetime(2026, 1, 1, 0, 3)}
 
@@ -102,15 +102,15 @@ async def test_a_table_without_its_series_index_plans_the_same_and_apply_index_a
         assert state.missing_index == ("market", "mapped_instrument", "datetime")
         assert f"run --apply-index {spec.qualified_name}" in migrate.describe([state])[0]
         assert not await wh.series_indexed(spec)
-        assert await wh.watermarks(spec.qualified_name, series) == expected
+        assert await wh.watermarks(spec, series) == expected
 
     async with open_warehouse(backend_settings) as wh:  # a fresh warehouse reads the stored indexes again
-        await migrate.apply_index(wh, spec.qualified_name)
+        await migrate.apply_index(wh, spec)
         assert await wh.series_indexed(spec)
-        assert await wh.watermarks(spec.qualified_name, series) == expected
+        assert await wh.watermarks(spec, series) == expected
         assert (await migrate.inspect(wh, [spec]))[0].missing_index == ()
         with pytest.raises(ConfigurationError, match="already has its series index"):
-            await migrate.apply_index(wh, spec.qualified_name)
+            await migrate.apply_index(wh, spec)
 
 
 async def test_newest_per_series_answers_more_series_than_one_statement_holds(
@@ -127,8 +127,8 @@ async def test_newest_per_series_answers_more_series_than_one_statement_holds(
         }
     )
     async with open_warehouse(backend_settings) as wh:
-        await wh.ensure_schema([spec.qualified_name])
-        await wh.upsert(spec.qualified_name, frame)
+        await wh.ensure_schema([spec])
+        await wh.upsert(spec, frame)
         assert await wh.series_indexed(spec)
-        marks = await wh.watermarks(spec.qualified_name, [("binance", n) for n in [*names, "none"]])
+        marks = await wh.watermarks(spec, [("binance", n) for n in [*names, "none"]])
     assert marks == {("binance", n): t for n, t in zip(names, frame["datetime"].to_list(), strict=True)}

@@ -21,7 +21,7 @@ from ingestion_core.settings import DatabaseSettings
 
 pytestmark = pytest.mark.integration
 
-OHLCV = "market.cc_futures_ohlcv_1h"
+OHLCV = get_table("market.cc_futures_ohlcv_1h")
 T0 = datetime(2024, 1, 1)
 INSTRUMENTS = ["A", "B", "x'); DROP TABLE t; --", "back\\slash\ttab"]
 
@@ -36,7 +36,7 @@ batch = st.tuples(st.lists(row, min_size=1, max_size=12), st.booleans(), st.bool
 async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, float | None]], bool, bool]]) -> None:
     async with open_warehouse(db) as wh:
         await wh.ensure_schema([OHLCV])
-        table = wh.renderer.table(get_table(OHLCV))
+        table = wh.renderer.table(OHLCV)
 
         def clear(cursor: Any) -> None:
             cursor.execute(f"DELETE FROM {table}")
@@ -55,7 +55,7 @@ async def _run(db: DatabaseSettings, batches: list[tuple[list[tuple[int, str, fl
                 schema_overrides={"open": pl.Float64},
             )
             if every_column:
-                schema = polars_schema(get_table(OHLCV))
+                schema = polars_schema(OHLCV)
                 frame = frame.with_columns(
                     pl.lit(None, dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns
                 )

@@ -10,14 +10,16 @@ import pytest
 
 from ingestion_core.db import TABLES, UpsertResult, Warehouse, open_warehouse
 from ingestion_core.db.coverage import coverage
-from ingestion_core.db.tables import polars_schema
+from ingestion_core.db.tables import INGEST_QUARANTINE, INGEST_SCHEMA_VERSION, get_table, polars_schema
+from ingestion_core.db.tables.assets import ASSETS
+from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
 from ingestion_core.errors import ConfigurationError, DatabaseError
 from ingestion_core.quarantine import QuarantineRecord
 from ingestion_core.settings import DatabaseSettings
 
 pytestmark = pytest.mark.integration
 
-OHLCV = "market.cc_futures_ohlcv_1h"
+OHLCV = get_table("market.cc_futures_ohlcv_1h")
 HOSTILE = [
     "x'); DROP TABLE t; --",
     "a\\b\\\\c\\N\\n \"q\" 's' `tick`",
@@ -34,7 +36,7 @@ def ohlcv_frame(instruments: list[str], hours: range, price: float = 1.0, *, who
     frame = _some_columns(instruments, hours, price)
     if not whole:
         return frame
-    missing = [pl.lit(None, t).alias(n) for n, t in polars_schema(TABLES[OHLCV]).items() if n not in frame.columns]
+    missing = [pl.lit(None, t).alias(n) for n, t in polars_schema(OHLCV).items() if n not in frame.columns]
     return frame.with_columns(missing)
 
 
@@ -70,15 +72,15 @@ async def raw(wh: Warehouse, sql: str, params: list[Any] | None = None) -> list[
 
 
 async def test_ddl_for_every_table_applies(warehouse: Warehouse) -> None:
-    for name, spec in TABLES.items():
-        frame = await warehouse.select(name)
+    for spec in TABLES.values():
+        frame = await warehouse.select(spec)
         assert frame.columns == list(spec.column_names)
-        assert frame.height == (1 if name == "market.ingest_schema_version" else 0)
+        assert frame.height == (1 if spec is INGEST_SCHEMA_VERSION else 0)
 
 
 async def test_the_schema_version_keeps_when_it_was_first_applied(warehouse: Warehouse) -> None:
-    table = "market.ingest_schema_version"
-    await raw(warehouse, f"UPDATE {warehouse.renderer.table(TABLES[table])} SET applied_at = '2020-01-02 03:04:05'")
+    table = INGEST_SCHEMA_VERSION
+    await raw(warehouse, f"UPDATE {warehouse.renderer.table(table)} SET applied_at = '2020-01-02 03:04:05'")
     await warehouse.ensure_schema()  # every run ensures the schema: it must not move the first application's time
     stored = await warehouse.select(table, ["applied_at"])
     assert stored.get_column("applied_at").to_list() == [datetime(2020, 1, 2, 3, 4, 5)]
@@ -108,8 +110,8 @@ async def test_hostile_strings_round_trip_byte_for_byte(warehouse: Warehouse, bu
     assert (stored["mapped_instrument"] == stored["type"]).all()
     marks = await warehouse.watermarks(OHLCV, [("binance", h) for h in HOSTILE])
     assert marks == {("binance", h): T0 + timedelta(hours=1) for h in HOSTILE}
-    for name, spec in TABLES.items():  # nothing was dropped
-        await warehouse.select(name, [spec.primary_key[0]])
+    for spec in TABLES.values():  # nothing was dropped
+        await warehouse.select(spec, [spec.primary_key[0]])
     assert (await warehouse.select(OHLCV, ["market"], where={"market": "x'); DROP TABLE t; --"})).height == 0
 
 
@@ -124,17 +126,15 @@ async def test_nulls_are_sql_null_and_booleans_one_zero(warehouse: Warehouse, bu
             "first_trade_datetime": [datetime(2020, 1, 1), None],
         }
     )
-    await warehouse.upsert("market.cc_instruments_futures", frame, bulk=bulk)
-    table = warehouse.renderer.table(TABLES["market.cc_instruments_futures"])
+    await warehouse.upsert(INSTRUMENTS_FUTURES, frame, bulk=bulk)
+    table = warehouse.renderer.table(INSTRUMENTS_FUTURES)
     rows = await raw(
         warehouse,
         f"SELECT has_trades, has_funding_rate_updates, first_trade_datetime FROM {table} ORDER BY 1 DESC",
     )
     assert [(r[0], r[1]) for r in rows] == [(1, None), (0, 1)]
     assert rows[1][2] is None
-    selected = await warehouse.select(
-        "market.cc_instruments_futures", ["mapped_instrument_symbol"], where={"has_trades": True}
-    )
+    selected = await warehouse.select(INSTRUMENTS_FUTURES, ["mapped_instrument_symbol"], where={"has_trades": True})
     assert selected["mapped_instrument_symbol"].to_list() == ["BTC"]
 
 
@@ -142,8 +142,8 @@ async def test_nulls_are_sql_null_and_booleans_one_zero(warehouse: Warehouse, bu
 async def test_created_at_is_kept_and_updated_at_refreshed(backend_settings: DatabaseSettings, bulk: bool) -> None:
     now = [datetime(2025, 1, 1, 0, 0, 0)]
     async with open_warehouse(backend_settings, clock=lambda: now[0]) as wh:
-        await wh.ensure_schema(["market.cc_exchanges_futures_details"])
-        table = "market.cc_exchanges_futures_details"
+        await wh.ensure_schema([EXCHANGES_FUTURES_DETAILS])
+        table = EXCHANGES_FUTURES_DETAILS
         await wh.upsert(table, pl.DataFrame({"exchange_internal_name": ["x"], "exchange_status": ["a"]}), bulk=bulk)
         now[0] = datetime(2025, 6, 1, 12, 0, 0)
         result = await wh.upsert(
@@ -208,7 +208,7 @@ async def test_quarantine_keeps_first_seen_and_refreshes_last_seen(backend_setti
         assert await wh.quarantine([rec]) == 1
         now[0] = datetime(2025, 1, 2)
         assert await wh.quarantine([rec, QuarantineRecord("d", "k", "r", "{}")]) == 2
-        stored = await wh.select("market.ingest_quarantine", where={"dataset": "futures_ohlcv_1h"})
+        stored = await wh.select(INGEST_QUARANTINE, where={"dataset": "futures_ohlcv_1h"})
         assert stored.select("record_key", "first_seen", "last_seen").rows() == [
             ("binance|x'); --|1", datetime(2025, 1, 1), datetime(2025, 1, 2))
         ]
@@ -246,8 +246,8 @@ async def test_warehouse_used_outside_its_context_says_so(sqlite_settings: Datab
 async def test_statement_error_is_a_database_error_and_the_warehouse_recovers(warehouse: Warehouse, bulk: bool) -> None:
     # cc_assets.symbol is NOT NULL without a default: the server refuses the row.
     with pytest.raises(DatabaseError, match="symbol"):
-        await warehouse.upsert("market.cc_assets", pl.DataFrame({"asset_id": [1]}), bulk=bulk)
-    assert (await warehouse.select("market.cc_assets")).height == 0
+        await warehouse.upsert(ASSETS, pl.DataFrame({"asset_id": [1]}), bulk=bulk)
+    assert (await warehouse.select(ASSETS)).height == 0
     assert (await warehouse.upsert(OHLCV, ohlcv_frame(["A"], range(3)), bulk=bulk)).inserted == 3
 
 
@@ -262,7 +262,7 @@ async def test_whole_gap_free_frames_load_straight_into_the_table_with_exact_cou
 ) -> None:
     async with open_warehouse(mariadb_settings.model_copy(update={"pool_size": 1})) as wh:
         await wh.ensure_schema([OHLCV])
-        table = wh.renderer.table(TABLES[OHLCV])
+        table = wh.renderer.table(OHLCV)
         # A stored row off the hourly grid inside the frame's range: not one of its keys, so not counted as updated.
         off_grid = "('2024-01-01 02:30:00', 'binance', 'A', 'A')"
         await raw(wh, f"INSERT INTO {table} (datetime, market, instrument, mapped_instrument) VALUES {off_grid}")
@@ -309,5 +309,5 @@ async def test_upsert_series_refuses_parts_that_are_not_one_series_each(warehous
     with pytest.raises(ConfigurationError, match="one series"):
         await warehouse.upsert_series(OHLCV, [ohlcv_frame(["A"], range(1)), ohlcv_frame(["A"], range(1, 2))])
     with pytest.raises(ConfigurationError, match="not a time series"):
-        await warehouse.upsert_series("market.cc_assets", [pl.DataFrame({"asset_id": [1]})])
+        await warehouse.upsert_series(ASSETS, [pl.DataFrame({"asset_id": [1]})])
     assert (await warehouse.select(OHLCV, ["datetime"])).height == 0

@@ -25,7 +25,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter, EventResourceFilter
 
 from ingestion_core.api.pacing import reset_pacer
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.settings import DatabaseSettings, load_settings
 from ingestion_core.sim import NO_REVISIONS, FaultConfig, ManualClock, SimConfig, SimulatorThread
 from tests.plugin_db import MARIADB_HOST, MARIADB_PORT
@@ -74,11 +74,12 @@ class FlowEnv:
         return int(self.sim.stats()["history_calls"])
 
     def table(self, table: str, order: list[str]) -> pl.DataFrame:
-        """Read a whole table through the warehouse, sorted."""
+        """Read a whole table (named ``market.name``) through the warehouse, sorted."""
+        spec = get_table(table)
 
         async def read() -> pl.DataFrame:
             async with open_warehouse(self.database) as wh:
-                return await wh.select(table)
+                return await wh.select(spec)
 
         return asyncio.run(read()).sort(order)
 

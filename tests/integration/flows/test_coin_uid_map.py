@@ -17,6 +17,7 @@ from flows._coin_uid_map import asset_coin_uid_map
 from flows.asset_metadata import asset_metadata
 from ingestion_core.coin_uid import CoinMapOutcome
 from ingestion_core.db import open_warehouse
+from ingestion_core.db.tables.assets import ASSET_ALTERNATIVE_IDS, ASSETS
 from ingestion_core.errors import ConfigurationError
 from tests.integration.flows.conftest import FlowEnv, artifact_rows, run_flow
 from tests.plugin_db import server_sql, throwaway_database
@@ -41,8 +42,8 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def _assets(env: FlowEnv) -> pl.DataFrame:
     async def read() -> pl.DataFrame:
         async with open_warehouse(env.database) as wh:
-            assets = await wh.select("market.cc_assets", ["asset_id", "symbol", "name"])
-            ids = await wh.select("market.cc_asset_alternative_ids", ["asset_id", "cg_id", "cmc_id"])
+            assets = await wh.select(ASSETS, ["asset_id", "symbol", "name"])
+            ids = await wh.select(ASSET_ALTERNATIVE_IDS, ["asset_id", "cg_id", "cmc_id"])
         return assets.join(ids, on="asset_id", how="left").sort("asset_id")
 
     return asyncio.run(read())

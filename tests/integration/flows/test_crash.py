@@ -29,7 +29,7 @@ import pytest
 from singlestoredb.connection import connect
 
 from flows._registry import build_flow
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.db.coverage import coverage
 from ingestion_core.settings import DatabaseSettings
 from tests.integration.flows.conftest import FlowEnv, run_flow
@@ -123,16 +123,18 @@ def _count(database: str, table: str) -> int:
 
 
 async def _copy(source: DatabaseSettings, target: DatabaseSettings, tables: tuple[str, ...]) -> None:
+    specs = [get_table(t) for t in tables]
     async with open_warehouse(source) as src, open_warehouse(target) as dst:
-        await dst.ensure_schema(list(tables))
-        for table in tables:
-            await dst.upsert(table, await src.select(table))
+        await dst.ensure_schema(specs)
+        for spec in specs:
+            await dst.upsert(spec, await src.select(spec))
 
 
 async def _read(settings: DatabaseSettings, case: Case) -> tuple[pl.DataFrame, list[int]]:
+    table = get_table(case.table)
     async with open_warehouse(settings) as wh:
-        frame = await wh.select(case.table)
-        gaps = [row.gaps for row in await coverage(wh, case.table)]
+        frame = await wh.select(table)
+        gaps = [row.gaps for row in await coverage(wh, table)]
     return frame.sort(list(case.key)), gaps
 
 

@@ -34,6 +34,7 @@ from flows.futures_open_interest import futures_open_interest
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.coverage import coverage, record_gaps
 from ingestion_core.db.tables import get_table
+from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
 from ingestion_core.errors import RunFailed
 from ingestion_core.pipeline.summary import RunSummary
 from ingestion_core.sim.universe import FuturesInstrument
@@ -116,7 +117,7 @@ def test_discovery_stores_every_status_and_reports_changes(flow_env: FlowEnv) ->
 
     async def add_ghost() -> None:
         async with open_warehouse(flow_env.database) as wh:
-            await wh.upsert("market.cc_instruments_futures", ghost)
+            await wh.upsert(INSTRUMENTS_FUTURES, ghost)
 
     asyncio.run(add_ghost())
     since = datetime.now(UTC)
@@ -368,8 +369,8 @@ def test_gaps_recorded_by_the_coverage_tool_are_repaired_by_the_next_incremental
             doomed = pl.DataFrame(
                 {"datetime": hours[5:8], "market": [item.market] * 3, "mapped_instrument": [item.mapped_instrument] * 3}
             )
-            await wh.delete_keys(spec.qualified_name, doomed)  # rows deleted by hand: the pipeline never saw it
-            return await record_gaps(wh, OHLCV_1H)
+            await wh.delete_keys(spec, doomed)  # rows deleted by hand: the pipeline never saw it
+            return await record_gaps(wh, spec)
 
     assert asyncio.run(punch()) == 3
     assert sum(asyncio.run(_gaps(flow_env, OHLCV_1H))) == 3
@@ -385,7 +386,7 @@ def test_gaps_recorded_by_the_coverage_tool_are_repaired_by_the_next_incremental
 
 async def _gaps(env: FlowEnv, table: str) -> list[int]:
     async with open_warehouse(env.database) as wh:
-        return [r.gaps for r in await coverage(wh, table)]
+        return [r.gaps for r in await coverage(wh, get_table(table))]
 
 
 def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flow_env: FlowEnv) -> None:
@@ -396,12 +397,10 @@ def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flo
     async def make_metadata_wrong() -> None:
         async with open_warehouse(flow_env.database) as wh:
             frame = await wh.select(
-                "market.cc_instruments_futures",
+                INSTRUMENTS_FUTURES,
                 where={"exchange_internal_name": item.market, "mapped_instrument_symbol": item.mapped_instrument},
             )
-            await wh.upsert(
-                "market.cc_instruments_futures", frame.with_columns(pl.lit(early).alias("first_trade_datetime"))
-            )
+            await wh.upsert(INSTRUMENTS_FUTURES, frame.with_columns(pl.lit(early).alias("first_trade_datetime")))
 
     asyncio.run(make_metadata_wrong())
     flow_env.sim.reset_stats()
@@ -414,7 +413,7 @@ def test_metadata_first_data_too_early_skips_the_empty_windows_without_error(flo
 
     async def cov() -> list[tuple[datetime, int, int]]:
         async with open_warehouse(flow_env.database) as wh:
-            return [(r.first, r.rows, r.gaps) for r in await coverage(wh, "market.cc_futures_ohlcv_1m")]
+            return [(r.first, r.rows, r.gaps) for r in await coverage(wh, get_table("market.cc_futures_ohlcv_1m"))]
 
     ((first, rows, gaps),) = asyncio.run(cov())
     assert first == _naive(item.first_trade // 60 * 60)

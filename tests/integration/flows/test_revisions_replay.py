@@ -23,7 +23,7 @@ import pytest
 from ingestion_core.api.pacing import reset_pacer
 from ingestion_core.api.reachability import forget_answers
 from ingestion_core.datasets import get_dataset
-from ingestion_core.db import open_warehouse
+from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.pipeline.plan import split_groups
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.run import plan_run, run_group
@@ -36,7 +36,7 @@ from tests.plugin_db import MARIADB_HOST, MARIADB_PORT, throwaway_database
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MINUTE, PERIOD, PERIODS = 60, 15 * 60, 64
-TABLE = "market.cc_futures_ohlcv_1m"
+TABLE = get_table("market.cc_futures_ohlcv_1m")
 KEY = ["market", "mapped_instrument", "datetime"]
 SPEC = get_dataset("futures_ohlcv")
 

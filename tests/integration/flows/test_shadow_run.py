@@ -206,7 +206,8 @@ def test_shadow_writes_only_its_schema_and_compare_finds_only_intended_changes_a
     # The time series up to the legacy run's last closed hour: the shadow ran later and may hold one more.
     window = (datetime(2000, 1, 1), datetime.fromtimestamp(legacy_clock - legacy_clock % 3600 - 3600, UTC).replace(
         tzinfo=None))  # fmt: skip
-    reports = asyncio.run(compare_schemas(settings, legacy_schema=legacy, tables=filled, time_range=window))
+    specs = [get_table(t) for t in filled]
+    reports = asyncio.run(compare_schemas(settings, legacy_schema=legacy, tables=specs, time_range=window))
     print(f"compare over {len(reports)} tables:")
     for report in reports:
         print(f"  {report.table}: {report.compared} keys, intended {dict(report.intended)}, drift "
@@ -288,7 +289,7 @@ def _planted_defects_are_each_caught(settings: DatabaseSettings, legacy: str, sh
             for statement in statements:
                 _sql(statement.format(t=copy))
             target = settings.model_copy(update={"target_schema": scratch})
-            (report,) = asyncio.run(compare_schemas(target, legacy_schema=legacy, tables=[f"market.{name}"]))
+            (report,) = asyncio.run(compare_schemas(target, legacy_schema=legacy, tables=[get_table(f"market.{name}")]))
             print(f"  planted {what} in {name}: unexpected {dict(report.unexpected)}")
             assert report.unexpected[where] >= 1, (what, report.unexpected)
             caught.append(what)

@@ -126,7 +126,7 @@ def test_a_pair_that_stopped_trading_is_refreshed_and_a_vanished_one_is_marked(f
 
     async def add_ghost() -> None:
         async with open_warehouse(flow_env.database) as wh:
-            await wh.upsert(table, ghost)
+            await wh.upsert(get_table(table), ghost)
 
     asyncio.run(add_ghost())
     since = datetime.now(UTC)
