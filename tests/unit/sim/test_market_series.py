@@ -14,6 +14,7 @@ from ingestion_core.sim.candles import TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.history import futures_history
 from ingestion_core.sim.series import PricePath, num
+from ingestion_core.sim.universe import build_universe
 from tests.plugin_sim import SIM_NOW, small_config
 
 pytestmark = pytest.mark.unit
@@ -207,8 +208,8 @@ def test_open_interest_invariants_and_filled_minutes() -> None:
 
 def test_universe_is_anchor_relative_and_metadata_matches_history() -> None:
     config = small_config()
-    early = config.build_universe(SIM_NOW)
-    later = config.build_universe(SIM_NOW + 3 * 3600)
+    early = build_universe(config, SIM_NOW)
+    later = build_universe(config, SIM_NOW + 3 * 3600)
     perps_early = {(f.market, f.mapped_instrument): f for f in early.futures if f.expiry is None}
     perps_later = {(f.market, f.mapped_instrument): f for f in later.futures if f.expiry is None}
     assert perps_early == perps_later
@@ -224,7 +225,7 @@ def test_universe_is_anchor_relative_and_metadata_matches_history() -> None:
 
 def test_expired_contract_history_ends_at_its_last_bucket() -> None:
     config = small_config()
-    universe = config.build_universe(SIM_NOW)
+    universe = build_universe(config, SIM_NOW)
     expired = next(f for f in universe.futures if f.status(universe.now) == "EXPIRED")
     assert expired.end_ts is not None
     reply = futures_history(
