@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from ingestion_core.errors import IngestError
 from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.parameters import validate_parameters
+from ingestion_core.parameters import validate_parameters
 from ingestion_core.pipeline.runlog import RunRecord
 from ingestion_core.settings import Settings, load_settings
 from ingestion_core.snapshots.api_usage import UsageRecord

@@ -32,7 +32,7 @@ from flows._common import (
 )
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
-from ingestion_core.pipeline.parameters import RunParameters, form_order
+from ingestion_core.parameters import RunParameters, form_order
 from ingestion_core.pipeline.plan import split_groups
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan

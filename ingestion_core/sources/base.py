@@ -25,7 +25,7 @@ from ingestion_core.intervals import Interval
 if TYPE_CHECKING:
     from ingestion_core.api.client import CcdataClient
     from ingestion_core.db.base import Warehouse
-    from ingestion_core.pipeline.parameters import RunParameters
+    from ingestion_core.parameters import RunParameters
     from ingestion_core.settings import Settings
 
 SeriesKey = tuple[str, ...]
