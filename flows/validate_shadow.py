@@ -8,9 +8,9 @@ The flow itself lives in ``flows/_shadow.py`` and is loaded when first read, so 
 from __future__ import annotations
 
 import argparse
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
+from ingestion_core.shadow.parameters import Days, LegacySchema, Tolerance
 
 NAME = "validate_shadow"
 
@@ -21,12 +21,6 @@ def __getattr__(attribute: str) -> Any:
     from flows._shadow import validate_shadow
 
     return validate_shadow
-
-
-#: The flow's parameter types, one definition for the flow (``flows/_shadow.py``) and this command line.
-LegacySchema = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-Days = Annotated[int, Field(ge=1, le=366)]
-Tolerance = Annotated[float, Field(ge=0, le=1)]
 
 
 def parser() -> argparse.ArgumentParser:

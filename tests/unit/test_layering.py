@@ -47,6 +47,7 @@ FLOW_MAY_USE = {
     "ingestion_core.pipeline.runlog",
     "ingestion_core.pipeline.summary",
     "ingestion_core.settings",
+    "ingestion_core.shadow.parameters",
     "ingestion_core.snapshots",
     "ingestion_core.snapshots.api_usage",
     "ingestion_core.snapshots.outcome",
