@@ -23,7 +23,7 @@ from ingestion_core.sim.candles import CandleKind, TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.history import futures_history, index_history, spot_history
 from ingestion_core.sim.minapi import histo
-from ingestion_core.sim.series import PricePath
+from ingestion_core.sim.series import Buckets, PricePath
 from ingestion_core.sim.universe import Universe, build_universe
 from tests.plugin_sim import SIM_NOW, small_config
 from tests.unit.datasets.fixture_files import parse_answer
@@ -154,7 +154,7 @@ def test_any_candle_series_passes_the_rules(
         no_trade_probability=0.0 if kind == "index" else no_trade,
     )
     identity = {"MARKET": "m", "INSTRUMENT": "X", "MAPPED_INSTRUMENT": "X-Y"}
-    rows = candle_rows(series, kind, identity, "UNIT", size, start, data_end // size * size, data_end, fill)
+    rows = candle_rows(series, kind, Buckets(identity, "UNIT", size, start, data_end // size * size, data_end, fill))
     assert_clean({"futures": "futures_ohlcv", "spot": "spot_ohlcv", "index": "index_ohlcv"}[kind], interval, rows)
 
 
@@ -168,14 +168,14 @@ def test_any_funding_and_open_interest_series_passes_the_rules(
     last = data_end // size * size
     identity = {"MARKET": "m", "INSTRUMENT": "X", "MAPPED_INSTRUMENT": "X-Y"}
     funding_first = -(-first // FUNDING_INTERVAL_SECONDS) * FUNDING_INTERVAL_SECONDS
-    funding = funding_rows(
-        key, identity, "UNIT", size, max(start, funding_first // size * size), last, funding_first, data_end, True
-    )
+    funding_start = max(start, funding_first // size * size)
+    funding = funding_rows(key, Buckets(identity, "UNIT", size, funding_start, last, data_end, True), funding_first)
     assert_clean("futures_funding_rate", interval, funding)
     # As the server builds them: open interest in settlement units around 20M quote, marked with the price path.
     oi_path = PricePath(key, 20_000_000.0 / price, 3, 0.3, 1.1, 2.9)
     mark = PricePath.create(key, price)
-    rows = open_interest_rows(key, oi_path, mark, identity, "UNIT", size, start, last, first, data_end, no_update, True)
+    buckets = Buckets(identity, "UNIT", size, start, last, data_end, True)
+    rows = open_interest_rows(key, oi_path, mark, buckets, first, no_update)
     assert_clean("futures_open_interest", interval, rows)
 
 
