@@ -1,26 +1,21 @@
 """Validate a shadow run: compare every legacy table with the shadow schema and publish the report.
 
-The flow itself lives in ``flows/_shadow.py`` and is loaded when first read, so ``python -m flows.validate_shadow
---help`` answers without importing Prefect. Deployed paused as ``validate-shadow-daily`` (docs/migration.md).
-``python -m ingestion_core.db.compare`` prints the same report without Prefect and takes more options.
+The flow ``validate_shadow`` is the ``@flow`` at ``flows/_shadow.py:validate_shadow``, its body; it is loaded on first
+read, so ``python -m flows.validate_shadow --help`` imports no Prefect. Deployed paused as ``validate-shadow-daily``
+(docs/migration.md). ``python -m ingestion_core.db.compare`` prints the same report without Prefect and takes more
+options.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from flows._registry import FlowSource
 from ingestion_core.shadow.parameters import Days, LegacySchema, Tolerance
 
 NAME = "validate_shadow"
-
-
-def __getattr__(attribute: str) -> Any:
-    if attribute != NAME:
-        raise AttributeError(f"flow module {NAME!r} has no attribute {attribute!r}")
-    from flows._shadow import validate_shadow
-
-    return validate_shadow
+FLOW = FlowSource(NAME, body="flows/_shadow.py:validate_shadow")
+__getattr__ = FLOW.module_getattr
 
 
 def parser() -> argparse.ArgumentParser:
