@@ -1,8 +1,12 @@
 """The API key's usage -> `cc_rate_limit_status` (an hourly record; every run also writes pre/post rows).
 
-The flow ``api_usage`` is built on first read (so ``--help`` imports no Prefect) by ``flows/_snapshot.py:snapshot_flow``
-from the snapshot spec ``ingestion_core.snapshots.api_usage``; its body is ``flows/_snapshot.py:run_snapshot``. Run it
-ad hoc with ``python -m flows.api_usage --help``; deployed with its schedule from ``prefect.yaml``.
+The flow ``api_usage`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.api_usage``
+
+Run it ad hoc with ``python -m flows.api_usage --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

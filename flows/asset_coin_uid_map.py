@@ -1,9 +1,11 @@
 """Map every CCData asset to a coin of the coin registry and write ``market.cc_asset_coin_uid_map``.
 
-The flow ``asset_coin_uid_map`` is the ``@flow`` at ``flows/_coin_uid_map.py:asset_coin_uid_map``, its body; it is
-loaded on first read, so ``--help`` imports no Prefect. Replaces the legacy ``scripts/asset_to_coin_uid_mapper.py``
-(cron ``scheduling/ingest_asset_coin_uid_map.sh``). Deployed as ``asset-coin-uid-map-daily``, after
-``asset-metadata-daily`` (``prefect.yaml``).
+The flow ``asset_coin_uid_map`` is loaded on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_coin_uid_map.py:asset_coin_uid_map`` (the ``@flow`` itself)
+
+Replaces the legacy ``scripts/asset_to_coin_uid_mapper.py`` (cron ``scheduling/ingest_asset_coin_uid_map.sh``).
+Deployed as ``asset-coin-uid-map-daily``, after ``asset-metadata-daily`` (``prefect.yaml``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Assets from the top list (every page) -> `cc_assets`, six map tables, `cc_asset_market_data`.
 
-The flow ``asset_metadata`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_snapshot.py:snapshot_flow`` from the snapshot spec ``ingestion_core.snapshots.assets``; its body is
-``flows/_snapshot.py:run_snapshot``. Run it ad hoc with ``python -m flows.asset_metadata --help``; deployed with its
-schedule from ``prefect.yaml``.
+The flow ``asset_metadata`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.assets``
+
+Run it ad hoc with ``python -m flows.asset_metadata --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Exchanges general info and grades (Min API) -> `cc_exchanges_general`.
 
-The flow ``exchanges_general`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_snapshot.py:snapshot_flow`` from the snapshot spec ``ingestion_core.snapshots.exchanges_general``; its body is
-``flows/_snapshot.py:run_snapshot``. Run it ad hoc with ``python -m flows.exchanges_general --help``; deployed with its
-schedule from ``prefect.yaml``.
+The flow ``exchanges_general`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.exchanges_general``
+
+Run it ad hoc with ``python -m flows.exchanges_general --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

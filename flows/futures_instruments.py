@@ -1,9 +1,12 @@
 """Futures markets and instruments (all statuses) -> `cc_exchanges_futures_details`, `cc_instruments_futures`.
 
-The flow ``futures_instruments`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_snapshot.py:snapshot_flow`` from the snapshot spec ``ingestion_core.snapshots.futures_instruments``; its body
-is ``flows/_snapshot.py:run_snapshot``. Run it ad hoc with ``python -m flows.futures_instruments --help``; deployed with
-its schedule from ``prefect.yaml``.
+The flow ``futures_instruments`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.futures_instruments``
+
+Run it ad hoc with ``python -m flows.futures_instruments --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Futures OHLCV candles: `/futures/v1/historical/{unit}` -> `market.cc_futures_ohlcv_{1m,1h,1d}`.
 
-The flow ``futures_ohlcv`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_timeseries.py:timeseries_flow`` from the dataset spec ``ingestion_core.datasets.futures_ohlcv``; its body is
-``flows/_timeseries.py:run_timeseries``. Run it ad hoc with ``python -m flows.futures_ohlcv --help``; deployed with its
-schedules from ``prefect.yaml``.
+The flow ``futures_ohlcv`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_timeseries.py:run_timeseries``
+- built by: ``flows/_timeseries.py:timeseries_flow``
+- from the dataset spec ``ingestion_core.datasets.futures_ohlcv``
+
+Run it ad hoc with ``python -m flows.futures_ohlcv --help``; deployed with its schedules from ``prefect.yaml``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Futures open interest: `/futures/v1/historical/open-interest/{unit}` -> `market.cc_futures_open_interest_ohlc_*`.
 
-The flow ``futures_open_interest`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_timeseries.py:timeseries_flow`` from the dataset spec ``ingestion_core.datasets.futures_open_interest``; its
-body is ``flows/_timeseries.py:run_timeseries``. Run it ad hoc with ``python -m flows.futures_open_interest --help``;
-deployed with its schedules from ``prefect.yaml``.
+The flow ``futures_open_interest`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_timeseries.py:run_timeseries``
+- built by: ``flows/_timeseries.py:timeseries_flow``
+- from the dataset spec ``ingestion_core.datasets.futures_open_interest``
+
+Run it ad hoc with ``python -m flows.futures_open_interest --help``; deployed with its schedules from ``prefect.yaml``.
 """
 
 from __future__ import annotations

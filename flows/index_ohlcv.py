@@ -1,9 +1,12 @@
 """Index daily OHLCV of the top assets: `/index/cc/v1/historical/days` -> `cc_ohlcv_spot_indices_1d_raw`.
 
-The flow ``index_ohlcv`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_timeseries.py:timeseries_flow`` from the dataset spec ``ingestion_core.datasets.index_ohlcv``; its body is
-``flows/_timeseries.py:run_timeseries``. Run it ad hoc with ``python -m flows.index_ohlcv --help``; deployed with its
-schedule from ``prefect.yaml``.
+The flow ``index_ohlcv`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_timeseries.py:run_timeseries``
+- built by: ``flows/_timeseries.py:timeseries_flow``
+- from the dataset spec ``ingestion_core.datasets.index_ohlcv``
+
+Run it ad hoc with ``python -m flows.index_ohlcv --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

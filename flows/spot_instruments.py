@@ -1,9 +1,12 @@
 """Spot markets and instruments (all statuses) -> `cc_exchange_spot_details`, `cc_instruments_spot`.
 
-The flow ``spot_instruments`` is built on first read (so ``--help`` imports no Prefect) by
-``flows/_snapshot.py:snapshot_flow`` from the snapshot spec ``ingestion_core.snapshots.spot_instruments``; its body is
-``flows/_snapshot.py:run_snapshot``. Run it ad hoc with ``python -m flows.spot_instruments --help``; deployed with its
-schedule from ``prefect.yaml``.
+The flow ``spot_instruments`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.spot_instruments``
+
+Run it ad hoc with ``python -m flows.spot_instruments --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Validate a shadow run: compare every legacy table with the shadow schema and publish the report.
 
-The flow ``validate_shadow`` is the ``@flow`` at ``flows/_shadow.py:validate_shadow``, its body; it is loaded on first
-read, so ``python -m flows.validate_shadow --help`` imports no Prefect. Deployed paused as ``validate-shadow-daily``
-(docs/migration.md). ``python -m ingestion_core.db.compare`` prints the same report without Prefect and takes more
-options.
+The flow ``validate_shadow`` is loaded on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_shadow.py:validate_shadow`` (the ``@flow`` itself)
+
+Deployed paused as ``validate-shadow-daily`` (docs/migration.md). ``python -m ingestion_core.db.compare`` prints the
+same report without Prefect and takes more options.
 """
 
 from __future__ import annotations

@@ -74,12 +74,14 @@ def test_the_module_declares_where_its_flow_is_written(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_the_docstring_names_the_same_places(name: str) -> None:
     module = _module(name)
-    text = " ".join((module.__doc__ or "").split())
-    assert f"The flow ``{name}``" in text
-    for place in filter(None, (module.FLOW.body, module.FLOW.built_by)):
-        assert f"``{place}``" in text, f"flows/{name}.py's docstring does not name {place}"
+    text = module.__doc__ or ""
+    lines = text.splitlines()
+    assert f"The flow ``{name}`` is " in text
+    assert any(line.startswith(f"- body: ``{module.FLOW.body}``") for line in lines), f"flows/{name}.py: no body line"
+    if module.FLOW.built_by:
+        assert f"- built by: ``{module.FLOW.built_by}``" in lines, f"flows/{name}.py: no built-by line"
     spec = DATASETS.get(name) or SNAPSHOTS.get(name)
-    if spec is not None:  # and the spec it is built from, where that is defined
+    if spec is not None:  # and the spec it is built from, found where it is defined
         (home,) = {
             m.__name__
             for m in list(sys.modules.values())
@@ -87,7 +89,8 @@ def test_the_docstring_names_the_same_places(name: str) -> None:
             and m.__name__.startswith(("ingestion_core.datasets.", "ingestion_core.snapshots."))
             and any(value is spec for value in vars(m).values())
         }
-        assert f"``{home}``" in text, f"flows/{name}.py's docstring does not name its spec's module {home}"
+        kind = "dataset" if name in DATASETS else "snapshot"
+        assert f"- from the {kind} spec ``{home}``" in lines, f"flows/{name}.py: no line naming {home}"
 
 
 @pytest.mark.parametrize("name", NAMES)
