@@ -18,7 +18,7 @@ from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_row
 from ingestion_core.sim.envelope import DataApiError, Reply, data_ok, parse_bool, parse_int, split_csv
 from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
 from ingestion_core.sim.series import Buckets, PricePath, hash_key, mix64
-from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
+from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe, asset_id_of
 
 UNITS: dict[str, tuple[str, int, int]] = {
     "minutes": ("MINUTE", 60, 2000),
@@ -255,8 +255,6 @@ def spot_history(
     """Serve ``/spot/v1/historical/{unit}`` (spot records include BASE_ID, QUOTE_ID and TRANSFORM_FUNCTION)."""
     query = parse_history_query(unit_path, params)
     item = requested_item(params, universe.spot_markets, universe.find_spot)
-    from ingestion_core.sim.universe import asset_id_of
-
     data_end = item.data_end(universe.now)
     first, last = resolve_window(query, item.first_trade, data_end, universe.now, item.status(universe.now))
     identity = {
