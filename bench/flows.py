@@ -116,8 +116,10 @@ def sim_config(*, markets: int, per_market: int, anchor: int, rate: int | None, 
 
 def minimum_calls(config: Any, now: int, start: int, end: int, unit: int) -> tuple[int, int]:
     """Sum over the simulator's instruments of ceil(buckets / 2000) for [start, end], and the bucket total."""
+    from ingestion_core.sim.universe import build_universe
+
     calls = buckets = 0
-    for item in config.build_universe(now).futures:
+    for item in build_universe(config, now).futures:
         lower = max(start, floor_to(item.first_trade, unit))
         n = (end - lower) // unit + 1 if lower <= end else 0
         buckets += n
@@ -767,6 +769,7 @@ async def warm_cache(base_url: str, config: Any, now: int, ranges: list[tuple[in
     from ingestion_core.api.pacing import Pacer
     from ingestion_core.datasets import get_dataset
     from ingestion_core.settings import ApiSettings
+    from ingestion_core.sim.universe import build_universe
     from ingestion_core.windows import plan_windows
 
     spec = get_dataset("futures_ohlcv")
@@ -777,7 +780,7 @@ async def warm_cache(base_url: str, config: Any, now: int, ranges: list[tuple[in
     jobs = [
         (item, window)
         for start, end in ranges
-        for item in config.build_universe(now).futures
+        for item in build_universe(config, now).futures
         for window in plan_windows(max(start, floor_to(item.first_trade, MINUTE)), end, MINUTE, MAX_LIMIT)
     ]
     gate = asyncio.Semaphore(4)

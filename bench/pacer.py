@@ -46,14 +46,14 @@ async def scenario(name: str, budget: float) -> dict[str, Any]:
             max_connections=100,
         )
         async with CcdataClient(settings, pacer=Pacer(budget)) as warm:
-            await catalog.spot_markets(warm, "kraken")  # warm-up of the simulator's route (own pacer)
+            await catalog.markets(warm, "spot", "kraken")  # warm-up of the simulator's route (own pacer)
         await asyncio.sleep(1.1)
         sim.reset_stats()
         pacer = Pacer(budget)  # fresh: knows nothing about the server's limit
         async with CcdataClient(settings, pacer=pacer) as client:
             start = time.monotonic()
             results = await asyncio.gather(
-                *(catalog.spot_markets(client, "kraken") for _ in range(REQUESTS)), return_exceptions=True
+                *(catalog.markets(client, "spot", "kraken") for _ in range(REQUESTS)), return_exceptions=True
             )
             elapsed = time.monotonic() - start
         stats = sim.stats()

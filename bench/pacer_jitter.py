@@ -117,10 +117,11 @@ def one_run(base_url: str, instruments: list[tuple[str, str]], end: int) -> dict
 
 def main() -> dict[str, Any]:
     from bench.flows import HOUR, git_state, sim_config
+    from ingestion_core.sim.universe import build_universe
 
     now = int(time.time())
     config = sim_config(markets=5, per_market=CALLS // 5, anchor=now - 10 * 86_400, rate=LIMIT, cache_bytes=0)
-    instruments = [(item.market, item.instrument) for item in config.build_universe(now).futures][:CALLS]
+    instruments = [(item.market, item.instrument) for item in build_universe(config, now).futures][:CALLS]
     end = now - now % HOUR - HOUR
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()

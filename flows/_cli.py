@@ -26,7 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ingestion_core.datasets import DATASETS
 from ingestion_core.errors import IngestError, RunFailed
-from ingestion_core.pipeline.parameters import form_order, validate_parameters
+from ingestion_core.parameters import form_order, validate_parameters
 from ingestion_core.snapshots import SNAPSHOTS
 
 EPHEMERAL_STARTUP_TIMEOUT_SECONDS = "180"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 
-from flows._common import begin_run, emit_run_events, fail_run, log_run, utc_now
+from flows._common import begin_run, emit_run_events, fail_run, log_run
 from ingestion_core.coin_uid import DATASET, CoinMapOutcome, CoinMapParameters
 from ingestion_core.errors import IngestError
 from tasks.coin_uid_map import coin_uid_map_task
@@ -25,12 +25,10 @@ def asset_coin_uid_map(fuzzy_ratio: float = 0.85) -> CoinMapOutcome | State[Any]
     Args:
         fuzzy_ratio: Least name similarity (difflib ratio, 0.5-1) of a fuzzy name match; the legacy mapper's 0.85.
     """
-    logger = get_run_logger()
-    started = utc_now()
-    opened = begin_run(CoinMapParameters, {"fuzzy_ratio": fuzzy_ratio}, logger)
+    opened = begin_run(CoinMapParameters, {"fuzzy_ratio": fuzzy_ratio})
     if isinstance(opened, State):
         return opened
-    settings, parameters = opened
+    logger, started, settings, parameters = opened
     state = coin_uid_map_task(settings, parameters.fuzzy_ratio, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, IngestError):

@@ -7,9 +7,10 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID, uuid4
 
+from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
@@ -18,9 +19,9 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import BaseModel
 
-from ingestion_core.errors import IngestError
+from ingestion_core.errors import IngestError, RunFailed
 from ingestion_core.logging_setup import configure_logging
-from ingestion_core.pipeline.parameters import validate_parameters
+from ingestion_core.parameters import validate_parameters
 from ingestion_core.pipeline.runlog import RunRecord
 from ingestion_core.settings import Settings, load_settings
 from ingestion_core.snapshots.api_usage import UsageRecord
@@ -56,6 +57,28 @@ def fail_run(error: IngestError, logger: Logger) -> State[Any]:
     if not error.retriable:
         forbid_flow_retry()
     return Failed(message=str(error), data=error)
+
+
+class Outcome(Protocol):
+    """What a run that did its work reports when part of it failed (``RunSummary``, ``SnapshotOutcome``)."""
+
+    @property
+    def retriable(self) -> bool:
+        """Whether a retry could fix the failures."""
+
+    def failure_message(self) -> str:
+        """One line naming what failed and why."""
+
+
+def fail_outcome(outcome: Outcome) -> State[Any]:
+    """End a run whose work partly failed: Failed carrying ``RunFailed`` and the outcome, no retry unless it may help.
+
+    The outcome has been published and logged already, so unlike :func:`fail_run` this logs nothing more.
+    """
+    if not outcome.retriable:
+        forbid_flow_retry()
+    message = outcome.failure_message()
+    return Failed(message=message, data=RunFailed(message, summary=outcome, retriable=outcome.retriable))
 
 
 class Figures(Protocol):
@@ -173,12 +196,27 @@ def log_run(
         logger.warning("run log not written: %s", problem)
 
 
-def begin_run(model: type[M], values: dict[str, Any], logger: Logger) -> tuple[Settings, M] | State[Any]:
-    """Load the settings and validate the parameters at the door; a Failed state (no retry) when either is wrong."""
+class OpenRun(NamedTuple, Generic[M]):
+    """A run past the door: what every flow body starts with."""
+
+    logger: Logger
+    started: datetime
+    settings: Settings
+    parameters: M
+
+
+def begin_run(model: type[M], values: dict[str, Any]) -> OpenRun[M] | State[Any]:
+    """Note the start, load the settings and validate the parameters at the door.
+
+    Returns:
+        The open run, or a Failed state (no retry) when the settings or the parameters are wrong.
+    """
+    logger = get_run_logger()
+    started = utc_now()
     try:
         settings = load_settings()
         configure_logging(settings.logging)
-        return settings, validate_parameters(model, values)
+        return OpenRun(logger, started, settings, validate_parameters(model, values))
     except IngestError as exc:
         return fail_run(exc, logger)
 

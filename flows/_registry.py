@@ -1,14 +1,21 @@
 """Every flow by name, built on first use, so importing a flow module (or printing its help) costs no Prefect import.
 
-A flow module is a few lines: ``__getattr__ = flow_getattr(NAME)`` makes ``flows.futures_ohlcv.futures_ohlcv``
-the Prefect flow of the dataset ``NAME``, built when first read (by a deployment's entrypoint, a test or the command
-line after its arguments were checked). The name is given, not taken from ``__name__``: a Prefect worker loads an
-entrypoint file under a generated module name.
+A flow module (``flows/futures_ohlcv.py``) holds no ``@flow``: ``__getattr__`` makes ``flows.futures_ohlcv.
+futures_ohlcv`` the Prefect flow, built when first read (by a deployment's entrypoint, a test or the command line
+after its arguments were checked). So that a reader still finds the flow where it is named, every flow module
+declares where its flow is written, the same way::
+
+    FLOW = FlowSource(NAME, body="flows/_timeseries.py:run_timeseries", built_by="flows/_timeseries.py:timeseries_flow")
+    __getattr__ = FLOW.module_getattr
+
+and its docstring names the same places (``tests/unit/test_flow_modules.py`` checks both against the flow the
+module serves). The name is given, not taken from ``__name__``: a Prefect worker loads an entrypoint file under a
+generated module name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ingestion_core.datasets import DATASETS
@@ -20,8 +27,34 @@ _built: dict[str, Any] = {}
 OTHER_FLOWS = ("validate_shadow", "asset_coin_uid_map")
 
 
+@dataclass(frozen=True, slots=True)
+class FlowSource:
+    """Where the flow of one flow module is written.
+
+    Attributes:
+        name: the flow module's name, also the flow's attribute in it (entrypoint ``flows/<name>.py:<name>``).
+        body: ``path:function`` of the code a run executes: the ``@flow`` itself, or the body a built flow calls.
+        built_by: ``path:function`` that builds the flow from the dataset's spec; empty when ``body`` is the
+            ``@flow``.
+    """
+
+    name: str
+    body: str
+    built_by: str = ""
+
+    def module_getattr(self, attribute: str) -> Any:
+        """The flow module's ``__getattr__``: its one attribute, ``name``, is the flow (built on first read)."""
+        if attribute != self.name:
+            raise AttributeError(f"flow module {self.name!r} has no attribute {attribute!r}")
+        return build_flow(self.name)
+
+
 def build_flow(name: str) -> Any:
-    """The Prefect flow of the time-series or snapshot dataset ``name`` (built once per process)."""
+    """The Prefect flow of the flow module ``name`` (built once per process).
+
+    Raises:
+        KeyError: no flow module has that name.
+    """
     if name not in _built:
         if name in DATASETS:
             from flows._timeseries import timeseries_flow
@@ -31,17 +64,15 @@ def build_flow(name: str) -> Any:
             from flows._snapshot import snapshot_flow
 
             _built[name] = snapshot_flow(SNAPSHOTS[name])
+        elif name == "validate_shadow":
+            from flows._shadow import validate_shadow
+
+            _built[name] = validate_shadow
+        elif name == "asset_coin_uid_map":
+            from flows._coin_uid_map import asset_coin_uid_map
+
+            _built[name] = asset_coin_uid_map
         else:
-            raise KeyError(f"no flow named {name!r}; flows: {', '.join(sorted([*DATASETS, *SNAPSHOTS]))}")
+            known = sorted([*DATASETS, *SNAPSHOTS, *OTHER_FLOWS])
+            raise KeyError(f"no flow named {name!r}; flows: {', '.join(known)}")
     return _built[name]
-
-
-def flow_getattr(dataset: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` whose one attribute, ``dataset``, is that dataset's flow."""
-
-    def get(attribute: str) -> Any:
-        if attribute != dataset:
-            raise AttributeError(f"flow module {dataset!r} has no attribute {attribute!r}")
-        return build_flow(dataset)
-
-    return get

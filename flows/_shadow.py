@@ -20,9 +20,9 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
 from flows._common import fail_run
-from flows.validate_shadow import Days, LegacySchema, Tolerance
 from ingestion_core.errors import IngestError
 from ingestion_core.settings import load_settings
+from ingestion_core.shadow.parameters import Days, LegacySchema, Tolerance
 from tasks.shadow import compare_shadow_task
 
 

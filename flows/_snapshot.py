@@ -5,15 +5,14 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from prefect import Flow, flow, get_run_logger
+from prefect import Flow, flow
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
-from prefect.states import Failed
 from pydantic import BaseModel
 
-from flows._common import UsageRecords, begin_run, emit_run_events, fail_run, forbid_flow_retry, log_run, utc_now
-from ingestion_core.errors import IngestError, RunFailed
+from flows._common import UsageRecords, begin_run, emit_run_events, fail_outcome, fail_run, log_run
+from ingestion_core.errors import IngestError
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
 from tasks.snapshot import refresh_snapshot_task
@@ -38,12 +37,10 @@ def publish(spec: SnapshotSpec, outcome: SnapshotOutcome) -> None:
 
 def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome | State[Any]:
     """The body of every snapshot flow."""
-    logger = get_run_logger()
-    started = utc_now()
-    opened = begin_run(spec.parameters, values, logger)
+    opened = begin_run(spec.parameters, values)
     if isinstance(opened, State):
         return opened
-    settings, parameters = opened
+    logger, started, settings, parameters = opened
 
     with UsageRecords(settings, spec.use_case, logger) as usage:
         with usage.calls():
@@ -61,10 +58,7 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
         log_run(settings, logger, dataset=spec.name, interval=None, started_at=started, ok=result.ok,
                 figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
     if result.failures:
-        if not result.retriable:
-            forbid_flow_retry()
-        failure = RunFailed(result.failure_message(), summary=result, retriable=result.retriable)
-        return Failed(message=failure.args[0], data=failure)
+        return fail_outcome(result)
     return result
 
 

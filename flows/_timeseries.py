@@ -11,12 +11,11 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any, cast
 
-from prefect import Flow, flow, get_run_logger, unmapped
+from prefect import Flow, flow, unmapped
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
-from prefect.states import Failed
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows._common import (
@@ -24,15 +23,14 @@ from flows._common import (
     UsageRecords,
     begin_run,
     emit_run_events,
+    fail_outcome,
     fail_run,
-    forbid_flow_retry,
     log_run,
     run_clock,
-    utc_now,
 )
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
-from ingestion_core.pipeline.parameters import RunParameters, form_order
+from ingestion_core.parameters import RunParameters, form_order
 from ingestion_core.pipeline.plan import split_groups
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan
@@ -55,12 +53,10 @@ def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
 
 def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary | State[Any]:
     """The body of every time-series flow (see the module docstring)."""
-    logger = get_run_logger()
-    started = utc_now()
-    opened = begin_run(spec.parameters, values, logger)
+    opened = begin_run(spec.parameters, values)
     if isinstance(opened, State):
         return opened
-    settings, parameters = opened
+    logger, started, settings, parameters = opened
     request = RunRequest.of(parameters, dataset=spec.name, now=run_clock(), settings=settings)
     usage = UsageRecords(settings, spec.use_case_for(request.interval), logger, enabled=not parameters.dry_run)
     with usage:
@@ -89,16 +85,8 @@ def run_timeseries(spec: TimeSeriesSpec, values: dict[str, Any]) -> RunSummary |
         log_run(settings, logger, dataset=spec.name, interval=request.interval, started_at=started, ok=summary.ok,
                 figures=summary.metrics(), failure="" if summary.ok else summary.failure_message())  # fmt: skip
     if summary.failed:
-        if not summary.retriable:
-            forbid_flow_retry()
-        return Failed(message=summary.failure_message(), data=_failure(summary))
+        return fail_outcome(summary)
     return summary
-
-
-def _failure(summary: RunSummary) -> IngestError:
-    from ingestion_core.errors import RunFailed
-
-    return RunFailed(summary.failure_message(), summary=summary, retriable=summary.retriable)
 
 
 def _execute(

@@ -1,24 +1,22 @@
 """Map every CCData asset to a coin of the coin registry and write ``market.cc_asset_coin_uid_map``.
 
-Replaces the legacy ``scripts/asset_to_coin_uid_mapper.py`` (cron ``scheduling/ingest_asset_coin_uid_map.sh``). The
-flow itself lives in ``flows/_coin_uid_map.py`` and is loaded when first read, so ``--help`` answers without
-importing Prefect. Deployed as ``asset-coin-uid-map-daily``, after ``asset-metadata-daily`` (``prefect.yaml``).
+The flow ``asset_coin_uid_map`` is loaded on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_coin_uid_map.py:asset_coin_uid_map`` (the ``@flow`` itself)
+
+Replaces the legacy ``scripts/asset_to_coin_uid_mapper.py`` (cron ``scheduling/ingest_asset_coin_uid_map.sh``).
+Deployed as ``asset-coin-uid-map-daily``, after ``asset-metadata-daily`` (``prefect.yaml``).
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+
+from flows._registry import FlowSource
 
 NAME = "asset_coin_uid_map"
-
-
-def __getattr__(attribute: str) -> Any:
-    if attribute != NAME:
-        raise AttributeError(f"flow module {NAME!r} has no attribute {attribute!r}")
-    from flows._coin_uid_map import asset_coin_uid_map
-
-    return asset_coin_uid_map
+FLOW = FlowSource(NAME, body="flows/_coin_uid_map.py:asset_coin_uid_map")
+__getattr__ = FLOW.module_getattr
 
 
 def main(argv: list[str] | None = None) -> int:

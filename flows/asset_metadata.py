@@ -1,15 +1,21 @@
 """Assets from the top list (every page) -> `cc_assets`, six map tables, `cc_asset_market_data`.
 
-Built from the snapshot spec `ingestion_core.snapshots.asset_metadata` when first read. Run it ad hoc with
-``python -m flows.asset_metadata --help``; deployed with its schedule from ``prefect.yaml``.
+The flow ``asset_metadata`` is built on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_snapshot.py:run_snapshot``
+- built by: ``flows/_snapshot.py:snapshot_flow``
+- from the snapshot spec ``ingestion_core.snapshots.assets``
+
+Run it ad hoc with ``python -m flows.asset_metadata --help``; deployed with its schedule from ``prefect.yaml``.
 """
 
 from __future__ import annotations
 
-from flows._registry import flow_getattr
+from flows._registry import FlowSource
 
 NAME = "asset_metadata"
-__getattr__ = flow_getattr(NAME)
+FLOW = FlowSource(NAME, body="flows/_snapshot.py:run_snapshot", built_by="flows/_snapshot.py:snapshot_flow")
+__getattr__ = FLOW.module_getattr
 
 if __name__ == "__main__":
     from flows._cli import main

@@ -1,32 +1,23 @@
 """Validate a shadow run: compare every legacy table with the shadow schema and publish the report.
 
-The flow itself lives in ``flows/_shadow.py`` and is loaded when first read, so ``python -m flows.validate_shadow
---help`` answers without importing Prefect. Deployed paused as ``validate-shadow-daily`` (docs/migration.md).
-``python -m ingestion_core.db.compare`` prints the same report without Prefect and takes more options.
+The flow ``validate_shadow`` is loaded on first read, so ``--help`` imports no Prefect:
+
+- body: ``flows/_shadow.py:validate_shadow`` (the ``@flow`` itself)
+
+Deployed paused as ``validate-shadow-daily`` (docs/migration.md). ``python -m ingestion_core.db.compare`` prints the
+same report without Prefect and takes more options.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Annotated, Any
 
-from pydantic import Field
+from flows._registry import FlowSource
+from ingestion_core.shadow.parameters import Days, LegacySchema, Tolerance
 
 NAME = "validate_shadow"
-
-
-def __getattr__(attribute: str) -> Any:
-    if attribute != NAME:
-        raise AttributeError(f"flow module {NAME!r} has no attribute {attribute!r}")
-    from flows._shadow import validate_shadow
-
-    return validate_shadow
-
-
-#: The flow's parameter types, one definition for the flow (``flows/_shadow.py``) and this command line.
-LegacySchema = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-Days = Annotated[int, Field(ge=1, le=366)]
-Tolerance = Annotated[float, Field(ge=0, le=1)]
+FLOW = FlowSource(NAME, body="flows/_shadow.py:validate_shadow")
+__getattr__ = FLOW.module_getattr
 
 
 def parser() -> argparse.ArgumentParser:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ingestion_core.errors import DataError, ParameterError
 from ingestion_core.statuses import INSTRUMENT_STATUSES
@@ -27,28 +27,35 @@ def _statuses(values: Sequence[str]) -> tuple[str, ...]:
     return statuses
 
 
-async def futures_markets(client: CcdataClient, market: str | None = None) -> dict[str, Any]:
-    """``/futures/v1/markets``: futures markets keyed by market name.
+#: The products whose markets and instruments the Data API lists alike (``/futures/v1/...``, ``/spot/v1/...``).
+Product = Literal["futures", "spot"]
+
+
+async def markets(client: CcdataClient, product: Product, market: str | None = None) -> dict[str, Any]:
+    """``/{product}/v1/markets``: the product's markets keyed by market name.
 
     Args:
         client: an open client.
+        product: ``futures`` or ``spot``.
         market: one market, or None for all.
 
     Returns:
         ``Data`` keyed by market.
     """
-    return await client.data_api("/futures/v1/markets", {"market": market})
+    return await client.data_api(f"/{product}/v1/markets", {"market": market})
 
 
-async def futures_instruments(
+async def instruments(
     client: CcdataClient,
+    product: Product,
     market: str | None = None,
     instrument_status: Sequence[str] = ("ACTIVE",),
 ) -> dict[str, Any]:
-    """``/futures/v1/markets/instruments``: markets with their ``instruments`` keyed by mapped name.
+    """``/{product}/v1/markets/instruments``: the product's markets with their ``instruments`` keyed by mapped name.
 
     Args:
         client: an open client.
+        product: ``futures`` or ``spot``.
         market: one market, or None for all.
         instrument_status: statuses to include; sent comma-separated as ONE value (``ACTIVE,EXPIRED``).
 
@@ -59,40 +66,7 @@ async def futures_instruments(
         ParameterError: an unknown status.
     """
     return await client.data_api(
-        "/futures/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
-    )
-
-
-async def spot_markets(client: CcdataClient, market: str | None = None) -> dict[str, Any]:
-    """``/spot/v1/markets``: spot markets keyed by market name.
-
-    Args:
-        client: an open client.
-        market: one market, or None for all.
-
-    Returns:
-        ``Data`` keyed by market.
-    """
-    return await client.data_api("/spot/v1/markets", {"market": market})
-
-
-async def spot_instruments(
-    client: CcdataClient,
-    market: str | None = None,
-    instrument_status: Sequence[str] = ("ACTIVE",),
-) -> dict[str, Any]:
-    """``/spot/v1/markets/instruments``: spot markets with their ``instruments``.
-
-    Args:
-        client: an open client.
-        market: one market, or None for all.
-        instrument_status: statuses to include, sent comma-separated.
-
-    Returns:
-        ``Data`` keyed by market.
-    """
-    return await client.data_api(
-        "/spot/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
+        f"/{product}/v1/markets/instruments", {"market": market, "instrument_status": _statuses(instrument_status)}
     )
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ingestion_core.datasets.spec import DataApiHistory, Field, Within
+from ingestion_core.datasets.layout import Field, Within
+from ingestion_core.datasets.spec import DataApiHistory
 
 PARAMS = MappingProxyType({"aggregate": "1", "fill": "true", "apply_mapping": "true"})
 

@@ -9,7 +9,8 @@ from now until the data starts, then writes oldest first; later runs go forward 
 
 from __future__ import annotations
 
-from ingestion_core.datasets.spec import Field, Layout, MinApiHistory, TimeSeriesSpec, Within
+from ingestion_core.datasets.layout import Field, Layout, Within
+from ingestion_core.datasets.spec import MinApiHistory, TimeSeriesSpec
 from ingestion_core.db.tables.prices import PRICES_BY_INTERVAL
 from ingestion_core.sources.prices import ConfiguredPairs
 

@@ -7,7 +7,7 @@ are written from the request (F-6).
 
 from __future__ import annotations
 
-from ingestion_core.datasets.spec import Field
+from ingestion_core.datasets.layout import Field
 
 IDENTITY: tuple[Field, ...] = (
     Field("instrument", "INSTRUMENT", "name", required=True),

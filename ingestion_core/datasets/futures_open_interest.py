@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ingestion_core.datasets import candles
 from ingestion_core.datasets import futures_common as common
-from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec, Within
+from ingestion_core.datasets.layout import Field, Layout, Within
+from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.db.tables.futures import series_tables
 from ingestion_core.sources.futures import FuturesInstruments
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from ingestion_core.datasets import candles
-from ingestion_core.datasets.spec import Field, Layout, TimeSeriesSpec, Within
+from ingestion_core.datasets.layout import Field, Layout, Within
+from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.db.tables.spot import OHLCV_SPOT_INDICES_1D_RAW
 from ingestion_core.sources.index import TopAssetsIndex
 

@@ -1,6 +1,6 @@
 """Shared, vectorised parsing of history records into a typed frame plus quarantine records.
 
-Every time-series dataset goes through :func:`parse_windows` with its :class:`~ingestion_core.datasets.spec.Layout`
+Every time-series dataset goes through :func:`parse_windows` with its :class:`~ingestion_core.datasets.layout.Layout`
 (one answer alone, or the answers of several series in one pass):
 
 * Each source field is pulled into a Python list once and turned into a typed Polars Series. The common case
@@ -34,7 +34,7 @@ from typing import Any
 
 import polars as pl
 
-from ingestion_core.datasets.spec import Field, Layout, ParseResult
+from ingestion_core.datasets.layout import Field, Layout, ParseResult
 from ingestion_core.datasets.values import Bad, float_values, int_values, text_values
 from ingestion_core.db.tables import TableSpec, polars_schema
 from ingestion_core.epochs import naive_utc_second, to_epoch

@@ -6,7 +6,7 @@ A dataset is one frozen :class:`TimeSeriesSpec` (composition, not a subclass):
   has only ``1d``); the Polars schema is derived from the table, never declared twice;
 * ``endpoint``: the history endpoint (a Data API path with ``{unit}``, or the Min API's ``histo*``) and the query
   parameters sent on every call;
-* ``layout``: the response field -> column map with its conversion kinds and the row rules;
+* ``layout``: the response field -> column map with its conversion kinds and the row rules (``datasets.layout``);
 * ``source``: where the series come from (futures instruments table, top pairs, top assets, configured pairs),
   which also contributes the flow's selection parameters.
 
@@ -20,13 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from ingestion_core.datasets.layout import KIND_TYPES, Field, Kind, Layout, ParseResult, Within
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.errors import ConfigurationError, ParameterError
 from ingestion_core.intervals import INTERVALS, Interval, interval_info
-from ingestion_core.pipeline.parameters import RunParameters, parameters_model
-from ingestion_core.quarantine import QuarantineRecord
+from ingestion_core.parameters import RunParameters, parameters_model
 from ingestion_core.sources.base import Series, SeriesSource
 
 if TYPE_CHECKING:
@@ -34,92 +34,6 @@ if TYPE_CHECKING:
 
     from ingestion_core.api.reachability import Api
     from ingestion_core.datasets.parse import WindowRecords
-
-Kind = Literal["text", "name", "float", "int", "rounded_int", "ts", "epoch"]
-
-#: Which SQL column types each conversion kind may feed.
-KIND_TYPES: Mapping[Kind, tuple[str, ...]] = MappingProxyType(
-    {
-        "text": ("VARCHAR", "TEXT"),
-        "name": ("VARCHAR", "TEXT"),
-        "float": ("DOUBLE",),
-        "int": ("BIGINT", "INT"),
-        "rounded_int": ("BIGINT",),
-        "ts": ("DATETIME",),
-        "epoch": ("BIGINT",),
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One response field and the column it feeds.
-
-    Attributes:
-        column: the target column.
-        source: the record's field name (``OPEN``, ``volumefrom``).
-        kind: ``text`` (a code: a number the API sends for it, ``TYPE: 614``, is kept as its decimal text);
-            ``name`` (an instrument, asset or currency name: text only, a number is quarantined, never stored as
-            if it were the name); ``float``; ``int`` (an integral counter); ``rounded_int`` (a float stored in
-            BIGINT, half to even, F-7); ``ts`` (Unix seconds into DATETIME, 0 = none = NULL); ``epoch`` (Unix
-            seconds kept as a BIGINT, 0 = NULL).
-        required: a record whose value is missing or null is quarantined (OPEN/HIGH/LOW/CLOSE of a candle).
-    """
-
-    column: str
-    source: str
-    kind: Kind
-    required: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Within:
-    """Columns of one OHLC group that must lie within the group's ``[low, high]`` (ends included).
-
-    Attributes:
-        columns: the values checked, usually the group's open and close (``("open", "close")``).
-        low: the group's low column.
-        high: the group's high column.
-    """
-
-    columns: tuple[str, ...]
-    low: str
-    high: str
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """How one history record becomes one row, and which records are kept out.
-
-    Attributes:
-        fields: the response field -> column map.
-        time_field: the record's bucket-start field (``TIMESTAMP`` on the Data API, ``time`` on the Min API).
-        echo: (response field, written column) pairs: a response value that differs from the requested series is
-            loaded under the request and flagged (F-6), never silently relabelled.
-        positive: price columns that must be above zero (``open <= 0`` is quarantined). A funding rate is not a
-            price: it may be zero or negative.
-        high_low: (high column, low column) pairs; a row with high < low is quarantined.
-        within: OHLC groups whose open and close must lie within their low..high (``open outside [low, high]``).
-        non_negative: columns that may not be negative (volumes, counts, open interest).
-        zero_rows: Min API only: points whose prices and volumes are all zero are "no data" (the API's answer
-            before a pair existed): leading ones are dropped, later ones quarantined; never stored as zeros.
-        overflow: what happens to a record outside the requested window: ``quarantine`` (Data API: the API broke
-            its contract) or ``drop`` (Min API: it always answers one point more than asked).
-    """
-
-    fields: tuple[Field, ...]
-    time_field: str = "TIMESTAMP"
-    echo: tuple[tuple[str, str], ...] = ()
-    positive: tuple[str, ...] = ()
-    high_low: tuple[tuple[str, str], ...] = ()
-    within: tuple[Within, ...] = ()
-    non_negative: tuple[str, ...] = ()
-    zero_rows: bool = False
-    overflow: Literal["quarantine", "drop"] = "quarantine"
-
-    def field_for(self, column: str) -> Field | None:
-        """The field feeding ``column``, if any."""
-        return next((f for f in self.fields if f.column == column), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,31 +86,6 @@ Endpoint = DataApiHistory | MinApiHistory
 #: Each fits in the one call an incremental run makes anyway (2,000 and 5,000 buckets per call).
 DEFAULT_REVISION_BUCKETS: Mapping[Interval, int] = MappingProxyType({"1m": 45, "1h": 3, "1d": 3})
 _PARAMETER_MODELS: dict[str, type[RunParameters]] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class ParseResult:
-    """What a parser returns.
-
-    Attributes:
-        frame: the rows to load, exactly in the target table's schema, ascending in time, unique on the key.
-        quarantined: records rejected by a rule (not in ``frame``) and flags about loaded rows.
-        flagged: how many of ``quarantined`` are flags about rows that were still loaded.
-        dropped: records left out without a quarantine record (Min API: before first data, outside the window).
-        rejected_at: the timestamp of each quarantined record that had a readable one, with its first reason (the
-            buckets a window leaves as holes, ``pipeline.holes``).
-    """
-
-    frame: pl.DataFrame
-    quarantined: list[QuarantineRecord] = field(default_factory=list)
-    flagged: int = 0
-    dropped: int = 0
-    rejected_at: Mapping[int, str] = field(default_factory=dict)
-
-    @property
-    def rejected(self) -> int:
-        """How many response records were quarantined (not loaded)."""
-        return len(self.quarantined) - self.flagged
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +195,7 @@ class TimeSeriesSpec:
         collected_at: datetime,
     ) -> ParseResult:
         """Turn the records of one history answer into rows of the interval's table (see ``datasets.parse``)."""
+        # Imported here, not at the top: the parser imports Polars (~0.7 s), which command-line help never needs.
         from ingestion_core.datasets.parse import WindowRecords
 
         answer = WindowRecords(records, series, window_start, window_end, collected_at)
@@ -370,3 +260,19 @@ def _rule_columns(layout: Layout) -> list[str]:
     for group in layout.within:
         columns += [*group.columns, group.low, group.high]
     return columns
+
+
+# The layout's vocabulary is part of a spec: a dataset module declares its spec with it.
+__all__ = [
+    "DEFAULT_REVISION_BUCKETS",
+    "KIND_TYPES",
+    "DataApiHistory",
+    "Endpoint",
+    "Field",
+    "Kind",
+    "Layout",
+    "MinApiHistory",
+    "ParseResult",
+    "TimeSeriesSpec",
+    "Within",
+]

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from ingestion_core.datasets.layout import ParseResult
 from ingestion_core.datasets.parse import WindowRecords
-from ingestion_core.datasets.spec import ParseResult
 from ingestion_core.db.base import Warehouse
 from ingestion_core.db.holes import Hole, clear_holes, record_holes
 from ingestion_core.db.results import UpsertResult

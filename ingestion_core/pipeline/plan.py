@@ -66,6 +66,27 @@ class SeriesPlan:
         return sum(w.buckets for w in self.windows)
 
 
+def series_range(series: Series, *, unit: int, now: int, start: int | None, end: int | None) -> tuple[int, int] | None:
+    """The buckets ``series`` should have stored in this run (``windows.instrument_range`` over its bounds).
+
+    Args:
+        series: the series, with its first and last data time and whether it still trades.
+        unit: bucket length in seconds.
+        now: the run's clock.
+        start: backfill start, or None for an incremental run.
+        end: backfill end, or None.
+    """
+    return instrument_range(
+        unit=unit,
+        now=now,
+        first_data=series.first_data,
+        last_data=series.last_data,
+        active=series.active,
+        start=start,
+        end=end,
+    )
+
+
 def plan_series(
     selected: Iterable[Series],
     stored: Mapping[SeriesKey, StoredStats],
@@ -114,15 +135,7 @@ def plan_series(
         watermark = stats.last if stats else None
         first_data = item.first_data
         discover = item.probe_start and start is None and watermark is None
-        rng = instrument_range(
-            unit=unit,
-            now=now,
-            first_data=first_data,
-            last_data=item.last_data,
-            active=item.active,
-            start=start,
-            end=end,
-        )
+        rng = series_range(item, unit=unit, now=now, start=start, end=end)
         if rng is None:
             reason = "no first-data time in metadata" if first_data is None and start is None else "empty range"
             plans.append(SeriesPlan(item, watermark, (), reason, holes=known, hole_attempts=max_attempts))

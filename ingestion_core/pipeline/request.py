@@ -10,7 +10,7 @@ from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.intervals import Interval, interval_info
-from ingestion_core.pipeline.parameters import RunParameters
+from ingestion_core.parameters import RunParameters
 from ingestion_core.settings import Settings
 from ingestion_core.windows import floor_bucket, last_closed_bucket
 

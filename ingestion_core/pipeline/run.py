@@ -19,14 +19,14 @@ from ingestion_core.db.tables import TableSpec
 from ingestion_core.epochs import to_epoch
 from ingestion_core.errors import ParameterError
 from ingestion_core.intervals import interval_info
-from ingestion_core.pipeline.plan import SeriesPlan, plan_series
+from ingestion_core.pipeline.plan import SeriesPlan, plan_series, series_range
 from ingestion_core.pipeline.request import RunRequest
 from ingestion_core.pipeline.results import GroupOutcome, RunPlan
 from ingestion_core.pipeline.timeseries import WindowCallback, ingest_group
 from ingestion_core.report import format_ts
 from ingestion_core.settings import Settings
 from ingestion_core.sources.base import SelectionContext, Series, SeriesKey
-from ingestion_core.windows import StoredStats, floor_bucket, instrument_range, last_closed_bucket
+from ingestion_core.windows import StoredStats, floor_bucket, last_closed_bucket
 
 
 async def read_stored(
@@ -118,10 +118,8 @@ def check_range(request: RunRequest, selected: Sequence[Series]) -> None:
     if not selected:
         return
     ranges = [
-        instrument_range(unit=info.seconds, now=request.now, first_data=s.first_data, last_data=s.last_data,
-                         active=s.active, start=request.start, end=request.end)
-        for s in selected
-    ]  # fmt: skip
+        series_range(s, unit=info.seconds, now=request.now, start=request.start, end=request.end) for s in selected
+    ]
     if any(r is not None for r in ranges):
         return
     known = [s.first_data for s in selected if s.first_data is not None]

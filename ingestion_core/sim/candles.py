@@ -7,12 +7,11 @@ JSON integer (``"OPEN": 103750``) by a cheap modulo instead of float inspection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
-from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, quiet_threshold
+from ingestion_core.sim.series import Buckets, PricePath, close_time, is_quiet, mix64, quiet_threshold
 
 CandleKind = Literal["futures", "spot", "index"]
 
@@ -51,13 +50,7 @@ class TradeSeries:
 def candle_rows(
     series: TradeSeries,
     kind: CandleKind,
-    identity: Mapping[str, Any],
-    unit: str,
-    bucket_seconds: int,
-    window_start: int,
-    window_end: int,
-    data_end: int,
-    fill: bool,
+    buckets: Buckets,
     *,
     now: int | None = None,
     revisions: Revisions = NO_REVISIONS,
@@ -67,18 +60,13 @@ def candle_rows(
     Args:
         series: the instrument's series.
         kind: record layout ("futures" adds NUMBER_OF_CONTRACTS; "index" uses message fields).
-        identity: TYPE/MARKET/INSTRUMENT/... fields copied into every row after UNIT and TIMESTAMP.
-        unit: "MINUTE", "HOUR" or "DAY".
-        bucket_seconds: bucket length (unit seconds times aggregate).
-        window_start: start of the first bucket to return (not before the first data bucket).
-        window_end: start of the last bucket to return.
-        data_end: last epoch second with data (now for live instruments); its bucket is partial.
-        fill: include buckets without trades (filled as the API does) when true.
+        buckets: the window, the identity fields and whether buckets without trades are filled.
         now: the moment of the answer (default ``data_end``): a bucket that closed shortly before may not show all
             its trades yet (``revisions``).
         revisions: how closed buckets change after they close.
     """
-    size = bucket_seconds
+    identity, unit, size, fill = buckets.identity, buckets.unit, buckets.bucket_seconds, buckets.fill
+    window_start, window_end, data_end = buckets.window_start, buckets.window_end, buckets.data_end
     first_ts = series.first_ts
     first_bucket = first_ts // size
     qkey = mix64(series.key ^ size)

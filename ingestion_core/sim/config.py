@@ -9,12 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ingestion_core.sim.revisions import Revisions
-
-if TYPE_CHECKING:
-    from ingestion_core.sim.universe import Universe
 
 RetryAfterForm = Literal["none", "seconds", "http-date"]
 
@@ -148,9 +145,3 @@ class SimConfig:
     revisions: Revisions = field(default_factory=Revisions)
     host: str = "127.0.0.1"
     port: int = 0
-
-    def build_universe(self, now: float | None = None) -> Universe:
-        """Return what exists at ``now`` (default: ``self.clock()``): markets, instruments, assets."""
-        from ingestion_core.sim.universe import build_universe
-
-        return build_universe(self, int(self.clock() if now is None else now))

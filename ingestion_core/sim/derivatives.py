@@ -7,10 +7,19 @@ path in settlement units, marked with the instrument's price path; quiet minutes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from ingestion_core.sim.series import PricePath, close_time, is_quiet, mix64, num, quiet_threshold, scaled, uniform
+from ingestion_core.sim.series import (
+    Buckets,
+    PricePath,
+    close_time,
+    is_quiet,
+    mix64,
+    num,
+    quiet_threshold,
+    scaled,
+    uniform,
+)
 
 FUNDING_INTERVAL_SECONDS = 28_800
 
@@ -24,32 +33,18 @@ def funding_rate(key: int, epoch: int) -> float:
     return round((uniform(key, epoch) - 0.3) * 0.0004, 9)
 
 
-def funding_rows(
-    key: int,
-    identity: Mapping[str, Any],
-    unit: str,
-    bucket_seconds: int,
-    window_start: int,
-    window_end: int,
-    first_update: int,
-    data_end: int,
-    fill: bool,
-) -> list[dict[str, Any]]:
+def funding_rows(key: int, buckets: Buckets, first_update: int) -> list[dict[str, Any]]:
     """Return funding-rate rows for the buckets ``window_start..window_end`` (starts, inclusive).
 
     Args:
         key: series key (mixed with the revision).
-        identity: identity fields copied into each row (TYPE "934", MARKET, ..., INTERVAL_MS).
-        unit: "MINUTE", "HOUR" or "DAY".
-        bucket_seconds: bucket length.
-        window_start: first bucket start.
-        window_end: last bucket start.
+        buckets: the window, the identity fields (TYPE "934", MARKET, ..., INTERVAL_MS) and whether buckets
+            without an update are filled.
         first_update: epoch second of the first update (a multiple of 8 h).
-        data_end: last second with data.
-        fill: include buckets without an update.
     """
+    identity, unit, size, fill = buckets.identity, buckets.unit, buckets.bucket_seconds, buckets.fill
+    window_start, window_end, data_end = buckets.window_start, buckets.window_end, buckets.data_end
     interval = FUNDING_INTERVAL_SECONDS
-    size = bucket_seconds
     current = funding_rate(key, max(first_update, window_start - 1) // interval)
     rows: list[dict[str, Any]] = []
     for start in range(window_start, window_end + 1, size):
@@ -93,15 +88,9 @@ def open_interest_rows(
     key: int,
     oi_path: PricePath,
     mark_path: PricePath,
-    identity: Mapping[str, Any],
-    unit: str,
-    bucket_seconds: int,
-    window_start: int,
-    window_end: int,
+    buckets: Buckets,
     first_update: int,
-    data_end: int,
     no_update_probability: float,
-    fill: bool,
 ) -> list[dict[str, Any]]:
     """Return open-interest rows for the buckets ``window_start..window_end`` (starts, inclusive).
 
@@ -109,17 +98,13 @@ def open_interest_rows(
         key: series key (mixed with the revision).
         oi_path: open interest in settlement units over time.
         mark_path: mark price over time (the instrument's price path).
-        identity: identity fields (TYPE "944", MARKET, ...).
-        unit: "MINUTE", "HOUR" or "DAY".
-        bucket_seconds: bucket length.
-        window_start: first bucket start.
-        window_end: last bucket start.
+        buckets: the window, the identity fields (TYPE "944", MARKET, ...) and whether buckets without an update
+            are filled.
         first_update: epoch second of the first OI update.
-        data_end: last second with data.
         no_update_probability: chance per minute of a bucket without updates.
-        fill: include buckets without an update.
     """
-    size = bucket_seconds
+    identity, unit, size, fill = buckets.identity, buckets.unit, buckets.bucket_seconds, buckets.fill
+    window_start, window_end, data_end = buckets.window_start, buckets.window_end, buckets.data_end
     first_bucket = first_update // size
     qkey = mix64(key ^ size ^ 0x01)
     vkey = mix64(key ^ 0x0123 ^ (size << 20))

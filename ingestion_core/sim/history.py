@@ -9,16 +9,16 @@ Buckets are ``unit * aggregate`` seconds, aligned to multiples of that length si
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from ingestion_core.sim.candles import TradeSeries, candle_rows
+from ingestion_core.sim.candles import CandleKind, TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.envelope import DataApiError, Reply, data_ok, parse_bool, parse_int, split_csv
 from ingestion_core.sim.revisions import NO_REVISIONS, Revisions
-from ingestion_core.sim.series import PricePath, hash_key, mix64
-from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe
+from ingestion_core.sim.series import Buckets, PricePath, hash_key, mix64
+from ingestion_core.sim.universe import FuturesInstrument, IndexInstrument, SpotInstrument, Universe, asset_id_of
 
 UNITS: dict[str, tuple[str, int, int]] = {
     "minutes": ("MINUTE", 60, 2000),
@@ -43,6 +43,11 @@ class HistoryQuery:
     def bucket_seconds(self) -> int:
         """Bucket length in seconds."""
         return self.unit_seconds * self.aggregate
+
+    def buckets(self, identity: Mapping[str, Any], window: tuple[int, int], data_end: int) -> Buckets:
+        """The buckets of ``window`` (first and last bucket start) to answer, each row starting with ``identity``."""
+        first, last = window
+        return Buckets(identity, self.unit, self.bucket_seconds, first, last, data_end, self.fill)
 
     def closed(self, now: int, settle: int = 0) -> bool:
         """True when the answer cannot change any more: an explicit ``to_ts`` whose bucket ended ``settle`` ago."""
@@ -105,6 +110,29 @@ def unknown_instrument(market: str, instrument: str) -> DataApiError:
     )
 
 
+Item = TypeVar("Item", FuturesInstrument, SpotInstrument, IndexInstrument)
+
+
+def requested_item(
+    params: Mapping[str, str], markets: Collection[str], find: Callable[[str, str], Item | None]
+) -> Item:
+    """The instrument a history request names: 400 without ``market``/``instrument``, else 404 for an unknown one.
+
+    Args:
+        params: the request's query parameters.
+        markets: the markets the endpoint serves.
+        find: looks the instrument up on a market (``Universe.find_futures``...).
+    """
+    market = required(params, "market").lower()
+    name = required(params, "instrument")
+    if market not in markets:
+        raise unknown_market(market)
+    item = find(market, name)
+    if item is None:
+        raise unknown_instrument(market, name)
+    return item
+
+
 def resolve_window(query: HistoryQuery, first_ts: int, data_end: int, now: int, status: str) -> tuple[int, int]:
     """Return the (first, last) bucket starts to serve, or raise the 404 "before first data" error."""
     size = query.bucket_seconds
@@ -125,6 +153,14 @@ def resolve_window(query: HistoryQuery, first_ts: int, data_end: int, now: int, 
             },
         )
     return max(first_bucket, last - (query.limit - 1) * size), last
+
+
+def _candles(
+    series: TradeSeries, kind: CandleKind, query: HistoryQuery, buckets: Buckets, now: int, revisions: Revisions
+) -> Reply:
+    """The candle answer of one series, cacheable once its last bucket settled."""
+    rows = candle_rows(series, kind, buckets, now=now, revisions=revisions)
+    return _closed_reply(rows, query, now, revisions.settle_seconds)
 
 
 def _revision_key(key: int, revision: int) -> int:
@@ -176,65 +212,35 @@ def futures_history(
 ) -> Reply:
     """Serve ``/futures/v1/historical/[funding-rate/|open-interest/]{unit}``."""
     query = parse_history_query(unit_path, params)
-    market = required(params, "market").lower()
-    name = required(params, "instrument")
-    if market not in universe.futures_markets:
-        raise unknown_market(market)
-    item = universe.find_futures(market, name)
-    if item is None:
-        raise unknown_instrument(market, name)
+    item = requested_item(params, universe.futures_markets, universe.find_futures)
     now = universe.now
     status = item.status(now)
     data_end = item.data_end(now)
     advanced = "MAPPING_ADVANCED" in query.groups
-    size = query.bucket_seconds
     if dataset == "ohlcv":
         first, last = resolve_window(query, item.first_trade, data_end, now, status)
         series = futures_series(item, revision, no_trade)
-        rows = candle_rows(
-            series,
-            "futures",
-            futures_identity(item, "914", advanced),
-            query.unit,
-            size,
-            first,
-            last,
-            data_end,
-            query.fill,
-            now=now,
-            revisions=revisions,
-        )
-        return _closed_reply(rows, query, now, revisions.settle_seconds)
+        buckets = query.buckets(futures_identity(item, "914", advanced), (first, last), data_end)
+        return _candles(series, "futures", query, buckets, now, revisions)
     elif dataset == "funding-rate":
         if item.first_funding is None:
             raise DataApiError(
                 404,
                 f"Not found: funding rate is only available for PERPETUAL instruments ({item.mapped_instrument}).",
-                {"param": "instrument", "values": [name]},
+                {"param": "instrument", "values": [params["instrument"]]},
             )
         first, last = resolve_window(query, item.first_funding, data_end, now, status)
         identity = futures_identity(item, "934", advanced)
         identity["INTERVAL_MS"] = FUNDING_INTERVAL_SECONDS * 1000
         key = _revision_key(mix64(item.key ^ 0xF0F0), revision)
-        rows = funding_rows(key, identity, query.unit, size, first, last, item.first_funding, data_end, query.fill)
+        rows = funding_rows(key, query.buckets(identity, (first, last), data_end), item.first_funding)
     else:
         first, last = resolve_window(query, item.first_open_interest, data_end, now, status)
         key = _revision_key(mix64(item.key ^ 0x0101), revision)
         oi_path = PricePath(key, 20_000_000.0 / item.base_price, 3, 0.3, 1.1, 2.9)
-        rows = open_interest_rows(
-            key,
-            oi_path,
-            PricePath.create(item.key, item.base_price),
-            futures_identity(item, "944", advanced),
-            query.unit,
-            size,
-            first,
-            last,
-            item.first_open_interest,
-            data_end,
-            no_trade,
-            query.fill,
-        )
+        buckets = query.buckets(futures_identity(item, "944", advanced), (first, last), data_end)
+        mark = PricePath.create(item.key, item.base_price)
+        rows = open_interest_rows(key, oi_path, mark, buckets, item.first_open_interest, no_trade)
     return _closed_reply(rows, query, universe.now)
 
 
@@ -248,15 +254,7 @@ def spot_history(
 ) -> Reply:
     """Serve ``/spot/v1/historical/{unit}`` (spot records include BASE_ID, QUOTE_ID and TRANSFORM_FUNCTION)."""
     query = parse_history_query(unit_path, params)
-    market = required(params, "market").lower()
-    name = required(params, "instrument")
-    if market not in universe.spot_markets:
-        raise unknown_market(market)
-    item: SpotInstrument | None = universe.find_spot(market, name)
-    if item is None:
-        raise unknown_instrument(market, name)
-    from ingestion_core.sim.universe import asset_id_of
-
+    item = requested_item(params, universe.spot_markets, universe.find_spot)
     data_end = item.data_end(universe.now)
     first, last = resolve_window(query, item.first_trade, data_end, universe.now, item.status(universe.now))
     identity = {
@@ -280,11 +278,8 @@ def spot_history(
         inverse=False,
         no_trade_probability=no_trade,
     )
-    rows = candle_rows(
-        series, "spot", identity, query.unit, query.bucket_seconds, first, last, data_end, query.fill,
-        now=universe.now, revisions=revisions,
-    )  # fmt: skip
-    return _closed_reply(rows, query, universe.now, revisions.settle_seconds)
+    buckets = query.buckets(identity, (first, last), data_end)
+    return _candles(series, "spot", query, buckets, universe.now, revisions)
 
 
 def index_history(
@@ -296,13 +291,7 @@ def index_history(
 ) -> Reply:
     """Serve ``/index/cc/v1/historical/{unit}`` (index values update continuously: no filled rows)."""
     query = parse_history_query(unit_path, params)
-    market = required(params, "market").lower()
-    name = required(params, "instrument")
-    if market not in universe.index_markets:
-        raise unknown_market(market)
-    item: IndexInstrument | None = universe.find_index(market, name)
-    if item is None:
-        raise unknown_instrument(market, name)
+    item = requested_item(params, universe.index_markets, universe.find_index)
     first, last = resolve_window(query, item.first_ts, universe.now, universe.now, "ACTIVE")
     series = TradeSeries(
         key=_revision_key(item.key, revision),
@@ -315,8 +304,5 @@ def index_history(
         no_trade_probability=0.0,
     )
     identity = {"TYPE": "267", "MARKET": item.market, "INSTRUMENT": item.instrument}
-    rows = candle_rows(
-        series, "index", identity, query.unit, query.bucket_seconds, first, last, universe.now, query.fill,
-        now=universe.now, revisions=revisions,
-    )  # fmt: skip
-    return _closed_reply(rows, query, universe.now, revisions.settle_seconds)
+    buckets = query.buckets(identity, (first, last), universe.now)
+    return _candles(series, "index", query, buckets, universe.now, revisions)

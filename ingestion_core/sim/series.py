@@ -15,12 +15,37 @@ Nothing is precomputed: a 2000-row response costs 2000 evaluations. The invarian
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _MASK = (1 << 64) - 1
 _GOLD = 0x9E3779B97F4A7C15
 _TWO_PI = 2.0 * math.pi
 _U16 = 1.0 / 65536.0
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The buckets one history answer covers, and what every row of it starts with (candles, funding, OI alike).
+
+    Attributes:
+        identity: TYPE/MARKET/INSTRUMENT/... fields copied into every row after UNIT and TIMESTAMP.
+        unit: "MINUTE", "HOUR" or "DAY".
+        bucket_seconds: bucket length (unit seconds times aggregate).
+        window_start: start of the first bucket to return (not before the first data bucket).
+        window_end: start of the last bucket to return.
+        data_end: last epoch second with data (now for live instruments); its bucket is partial.
+        fill: include buckets without trades or updates (filled as the API does) when true.
+    """
+
+    identity: Mapping[str, Any]
+    unit: str
+    bucket_seconds: int
+    window_start: int
+    window_end: int
+    data_end: int
+    fill: bool
 
 
 def mix64(value: int) -> int:

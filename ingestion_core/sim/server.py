@@ -33,7 +33,7 @@ from ingestion_core.sim.minapi import histo, rate_limit_body, rate_limited_body
 from ingestion_core.sim.ratelimit import UNLIMITED_REMAINING, RateDecision, RateLimiter
 from ingestion_core.sim.response_cache import ResponseCache
 from ingestion_core.sim.stats import SimStats
-from ingestion_core.sim.universe import Universe
+from ingestion_core.sim.universe import Universe, build_universe
 
 try:  # orjson (a Prefect dependency) is ~10x faster on 2000-row bodies; the stdlib is the fallback.
     import orjson
@@ -155,7 +155,7 @@ class Simulator:
         now = int(self.config.clock())
         cached = self._universe_cache
         if cached is None or cached[0] != now:
-            cached = (now, self.config.build_universe(now))
+            cached = (now, build_universe(self.config, now))
             self._universe_cache = cached
         return cached[1]
 

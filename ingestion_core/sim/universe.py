@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from ingestion_core.sim.config import SimConfig
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS
 from ingestion_core.sim.series import hash_key, uniform
-
-if TYPE_CHECKING:
-    from ingestion_core.sim.config import SimConfig
 
 Denomination = Literal["VANILLA", "INVERSE", "QUANTO"]
 

@@ -33,6 +33,7 @@ from ingestion_core.db.tables.assets import (
     ASSET_HASHING_ALGORITHM_TYPES_MAP,
     ASSET_INDUSTRIES_MAP,
     ASSET_MARKET_DATA,
+    ASSET_METADATA_TABLES,
     ASSET_PREVIOUS_SYMBOLS_MAP,
     ASSETS,
 )
@@ -157,7 +158,7 @@ def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Pa
     stamp = naive_utc_second(retrieved_at)
     clock = {"created_at": stamp, "updated_at": stamp}
     flags: list[QuarantineRecord] = []
-    rows: dict[str, list[dict[str, object]]] = {t.qualified_name: [] for t in SPEC_TABLES}
+    rows: dict[str, list[dict[str, object]]] = {t.qualified_name: [] for t in ASSET_METADATA_TABLES}
     for item in fetched.data:
         asset_id = item["ID"]
         key = (str(asset_id),)
@@ -184,7 +185,7 @@ def parse(fetched: Fetched, parameters: BaseModel, retrieved_at: datetime) -> Pa
             )
     frames = {
         t.qualified_name: pl.DataFrame(rows[t.qualified_name], schema=polars_schema(t), orient="row")
-        for t in SPEC_TABLES
+        for t in ASSET_METADATA_TABLES
     }
     return Parsed(frames, flags)
 
@@ -238,21 +239,10 @@ def _previous_symbols(item: Mapping[str, Any], key: tuple[str, ...], flags: list
     return out
 
 
-SPEC_TABLES: tuple[TableSpec, ...] = (
-    ASSETS,
-    ASSET_ALTERNATIVE_IDS,
-    ASSET_INDUSTRIES_MAP,
-    ASSET_CONSENSUS_MECHANISMS_MAP,
-    ASSET_CONSENSUS_ALGORITHM_TYPES_MAP,
-    ASSET_HASHING_ALGORITHM_TYPES_MAP,
-    ASSET_PREVIOUS_SYMBOLS_MAP,
-    ASSET_MARKET_DATA,
-)
-
 ASSET_METADATA = SnapshotSpec(
     name=DATASET,
     title="assets, their classification maps and market data (top list, every page)",
-    tables=SPEC_TABLES,
+    tables=ASSET_METADATA_TABLES,
     parameters=AssetsParameters,
     fetch=fetch,
     parse=parse,

@@ -8,56 +8,44 @@ keep their bounds for backfills; an instrument no longer listed at all keeps its
 from __future__ import annotations
 
 from ingestion_core.db.tables.futures import EXCHANGES_FUTURES_DETAILS, INSTRUMENTS_FUTURES
-from ingestion_core.snapshots.markets import markets_snapshot
+from ingestion_core.snapshots.markets import exchange_fields, instrument_fields, markets_snapshot
 
 PATH = "/futures/v1/markets/instruments"
 
 
-EXCHANGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "api_exchange_type": ("TYPE",),
-    "exchange_status": ("EXCHANGE_STATUS",),
-    "mapped_instruments_total": ("MAPPED_INSTRUMENTS_TOTAL",),
-    "unmapped_instruments_total": ("UNMAPPED_INSTRUMENTS_TOTAL",),
-    "instruments_active_count": ("INSTRUMENT_STATUS", "ACTIVE"),
-    "instruments_ignored_count": ("INSTRUMENT_STATUS", "IGNORED"),
-    "instruments_retired_count": ("INSTRUMENT_STATUS", "RETIRED"),
-    "instruments_expired_count": ("INSTRUMENT_STATUS", "EXPIRED"),
-    "instruments_retired_unmapped_count": ("INSTRUMENT_STATUS", "RETIRED_UNMAPPED"),
-    "total_trades_exchange_level": ("TOTAL_TRADES_FUTURES",),
-    "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
-    "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
-    "has_orderbook_l2_snapshots": ("HAS_ORDERBOOK_L2_MINUTE_SNAPSHOTS_ENABLED",),
-}
+EXCHANGE_FIELDS = exchange_fields(
+    "FUTURES",
+    {
+        "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
+        "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
+    },
+)
 
-INSTRUMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "api_instrument_type": ("TYPE",),
-    "instrument_status_on_exchange": ("INSTRUMENT_STATUS",),
-    "exchange_instrument_symbol_raw": ("INSTRUMENT",),
-    "index_underlying_symbol": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING"),
-    "index_underlying_id": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING_ID"),
-    "quote_currency_symbol": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY"),
-    "quote_currency_id": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY_ID"),
-    "settlement_currency_symbol": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY"),
-    "settlement_currency_id": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY_ID"),
-    "contract_currency_symbol": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY"),
-    "contract_currency_id": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY_ID"),
-    "denomination_type": ("INSTRUMENT_MAPPING", "DENOMINATION_TYPE"),
-    "transform_function": ("INSTRUMENT_MAPPING", "TRANSFORM_FUNCTION"),
-    "instrument_mapping_created_datetime": ("INSTRUMENT_MAPPING", "CREATED_ON"),
-    "has_trades": ("HAS_TRADES_FUTURES",),
-    "first_trade_datetime": ("FIRST_TRADE_FUTURES_TIMESTAMP",),
-    "last_trade_datetime": ("LAST_TRADE_FUTURES_TIMESTAMP",),
-    "total_trades_instrument_level": ("TOTAL_TRADES_FUTURES",),
-    "has_funding_rate_updates": ("HAS_FUNDING_RATE_UPDATES",),
-    "first_funding_rate_update_datetime": ("FIRST_FUNDING_RATE_UPDATE_TIMESTAMP",),
-    "last_funding_rate_update_datetime": ("LAST_FUNDING_RATE_UPDATE_TIMESTAMP",),
-    "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
-    "has_open_interest_updates": ("HAS_OPEN_INTEREST_UPDATES",),
-    "first_open_interest_update_datetime": ("FIRST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
-    "last_open_interest_update_datetime": ("LAST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
-    "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
-    "contract_expiration_datetime": ("CONTRACT_EXPIRATION_TS",),
-}
+INSTRUMENT_FIELDS = instrument_fields(
+    "FUTURES",
+    mapping={
+        "index_underlying_symbol": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING"),
+        "index_underlying_id": ("INSTRUMENT_MAPPING", "INDEX_UNDERLYING_ID"),
+        "quote_currency_symbol": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY"),
+        "quote_currency_id": ("INSTRUMENT_MAPPING", "QUOTE_CURRENCY_ID"),
+        "settlement_currency_symbol": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY"),
+        "settlement_currency_id": ("INSTRUMENT_MAPPING", "SETTLEMENT_CURRENCY_ID"),
+        "contract_currency_symbol": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY"),
+        "contract_currency_id": ("INSTRUMENT_MAPPING", "CONTRACT_CURRENCY_ID"),
+        "denomination_type": ("INSTRUMENT_MAPPING", "DENOMINATION_TYPE"),
+    },
+    activity={
+        "has_funding_rate_updates": ("HAS_FUNDING_RATE_UPDATES",),
+        "first_funding_rate_update_datetime": ("FIRST_FUNDING_RATE_UPDATE_TIMESTAMP",),
+        "last_funding_rate_update_datetime": ("LAST_FUNDING_RATE_UPDATE_TIMESTAMP",),
+        "total_funding_rate_updates": ("TOTAL_FUNDING_RATE_UPDATES",),
+        "has_open_interest_updates": ("HAS_OPEN_INTEREST_UPDATES",),
+        "first_open_interest_update_datetime": ("FIRST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
+        "last_open_interest_update_datetime": ("LAST_OPEN_INTEREST_UPDATE_TIMESTAMP",),
+        "total_open_interest_updates": ("TOTAL_OPEN_INTEREST_UPDATES",),
+        "contract_expiration_datetime": ("CONTRACT_EXPIRATION_TS",),
+    },
+)
 
 #: Instrument columns holding names: text only (a number sent for a name is flagged, never stored as the name).
 #: The codes beside them (``TYPE`` "614", the status and denomination words) keep the decimal-text rule.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,57 @@ if TYPE_CHECKING:
     from ingestion_core.api.client import CcdataClient
 
 FieldMap = Mapping[str, tuple[str, ...]]
+
+#: How the API's activity fields name a product (``TOTAL_TRADES_FUTURES``, ``HAS_TRADES_SPOT``).
+Product = Literal["FUTURES", "SPOT"]
+
+
+def exchange_fields(product: Product, counters: FieldMap | None = None) -> dict[str, tuple[str, ...]]:
+    """The exchange columns' paths in a market object: the same for both products but for the activity totals.
+
+    Args:
+        product: names the trade total (``TOTAL_TRADES_FUTURES``).
+        counters: the product's own totals, placed after the trade total as the table has them.
+    """
+    return {
+        "api_exchange_type": ("TYPE",),
+        "exchange_status": ("EXCHANGE_STATUS",),
+        "mapped_instruments_total": ("MAPPED_INSTRUMENTS_TOTAL",),
+        "unmapped_instruments_total": ("UNMAPPED_INSTRUMENTS_TOTAL",),
+        "instruments_active_count": ("INSTRUMENT_STATUS", "ACTIVE"),
+        "instruments_ignored_count": ("INSTRUMENT_STATUS", "IGNORED"),
+        "instruments_retired_count": ("INSTRUMENT_STATUS", "RETIRED"),
+        "instruments_expired_count": ("INSTRUMENT_STATUS", "EXPIRED"),
+        "instruments_retired_unmapped_count": ("INSTRUMENT_STATUS", "RETIRED_UNMAPPED"),
+        "total_trades_exchange_level": (f"TOTAL_TRADES_{product}",),
+        **(counters or {}),
+        "has_orderbook_l2_snapshots": ("HAS_ORDERBOOK_L2_MINUTE_SNAPSHOTS_ENABLED",),
+    }
+
+
+def instrument_fields(
+    product: Product, mapping: FieldMap, activity: FieldMap | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The instrument columns' paths in an instrument object: one shape, with each product's own columns in it.
+
+    Args:
+        product: names the trade fields (``FIRST_TRADE_SPOT_TIMESTAMP``).
+        mapping: the product's currency columns, from ``INSTRUMENT_MAPPING``, after the raw symbol.
+        activity: the product's further activity columns, after the trade ones.
+    """
+    return {
+        "api_instrument_type": ("TYPE",),
+        "instrument_status_on_exchange": ("INSTRUMENT_STATUS",),
+        "exchange_instrument_symbol_raw": ("INSTRUMENT",),
+        **mapping,
+        "transform_function": ("INSTRUMENT_MAPPING", "TRANSFORM_FUNCTION"),
+        "instrument_mapping_created_datetime": ("INSTRUMENT_MAPPING", "CREATED_ON"),
+        "has_trades": (f"HAS_TRADES_{product}",),
+        "first_trade_datetime": (f"FIRST_TRADE_{product}_TIMESTAMP",),
+        "last_trade_datetime": (f"LAST_TRADE_{product}_TIMESTAMP",),
+        "total_trades_instrument_level": (f"TOTAL_TRADES_{product}",),
+        **(activity or {}),
+    }
 
 
 def _all_statuses() -> list[InstrumentStatus]:

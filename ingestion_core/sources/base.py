@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ingestion_core.api.client import CcdataClient
     from ingestion_core.db.base import Warehouse
     from ingestion_core.db.tables import TableSpec
-    from ingestion_core.pipeline.parameters import RunParameters
+    from ingestion_core.parameters import RunParameters
     from ingestion_core.settings import Settings
 
 SeriesKey = tuple[str, ...]

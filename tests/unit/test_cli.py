@@ -15,7 +15,7 @@ from flows._cli import model_for, parser_for
 from flows._registry import build_flow
 from ingestion_core.datasets import DATASETS
 from ingestion_core.errors import ParameterError
-from ingestion_core.pipeline.parameters import validate_parameters
+from ingestion_core.parameters import validate_parameters
 from ingestion_core.snapshots import SNAPSHOTS
 
 pytestmark = pytest.mark.unit

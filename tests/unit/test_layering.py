@@ -40,13 +40,14 @@ FLOW_MAY_USE = {
     "ingestion_core.errors",
     "ingestion_core.intervals",
     "ingestion_core.logging_setup",
-    "ingestion_core.pipeline.parameters",
+    "ingestion_core.parameters",
     "ingestion_core.pipeline.plan",
     "ingestion_core.pipeline.request",
     "ingestion_core.pipeline.results",
     "ingestion_core.pipeline.runlog",
     "ingestion_core.pipeline.summary",
     "ingestion_core.settings",
+    "ingestion_core.shadow.parameters",
     "ingestion_core.snapshots",
     "ingestion_core.snapshots.api_usage",
     "ingestion_core.snapshots.outcome",
@@ -81,6 +82,20 @@ def test_drivers_and_http_stay_in_their_packages(path: Path) -> None:
         assert not imported & DB_DRIVERS, f"{path} imports a database driver"
     if rel[0] not in ("api", "sim"):
         assert not imported & HTTP, f"{path} imports aiohttp"
+
+
+# The pipeline runs datasets and snapshots over their sources: what it runs never imports it back.
+UNDER_PIPELINE = ("datasets", "sources", "snapshots")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for package in UNDER_PIPELINE for p in _files(f"ingestion_core/{package}")],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_specs_and_sources_never_import_the_pipeline(path: Path) -> None:
+    upward = {m for m in _modules(path) if m.startswith("ingestion_core.pipeline")}
+    assert not upward, f"{path} imports {sorted(upward)}: move what it needs below the pipeline"
 
 
 @pytest.mark.parametrize("path", _files("tasks"), ids=lambda p: str(p.relative_to(ROOT)))

@@ -18,6 +18,18 @@ def _reference(name: str, body: str, key: tuple[str, ...], shard: tuple[str, ...
     )
 
 
+def _asset_map(name: str, item: str, detail: str = "") -> TableSpec:
+    """One of an asset's lists as a table: a row per (asset, ``item``), sharded by the asset.
+
+    Args:
+        name: the table name.
+        item: the list element's name column (``industry_name``), part of the key.
+        detail: a further column of the element, in the contract's notation (``justification TEXT``).
+    """
+    body = f"asset_id BIGINT !\n{item} VARCHAR(255) !\n{detail}"
+    return _reference(name, body, key=("asset_id", item), shard=("asset_id",), sort=("asset_id", item))
+
+
 ASSETS = _reference(
     "cc_assets",
     """
@@ -62,62 +74,13 @@ ASSET_ALTERNATIVE_IDS = _reference(
     sort=("asset_id",),
 )
 
-ASSET_INDUSTRIES_MAP = _reference(
-    "cc_asset_industries_map",
-    """
-    asset_id BIGINT !
-    industry_name VARCHAR(255) !
-    justification TEXT
-    """,
-    key=("asset_id", "industry_name"),
-    shard=("asset_id",),
-    sort=("asset_id", "industry_name"),
+ASSET_INDUSTRIES_MAP = _asset_map("cc_asset_industries_map", "industry_name", "justification TEXT")
+ASSET_CONSENSUS_MECHANISMS_MAP = _asset_map("cc_asset_consensus_mechanisms_map", "mechanism_name")
+ASSET_CONSENSUS_ALGORITHM_TYPES_MAP = _asset_map(
+    "cc_asset_consensus_algorithm_types_map", "algorithm_name", "description TEXT"
 )
-
-ASSET_CONSENSUS_MECHANISMS_MAP = _reference(
-    "cc_asset_consensus_mechanisms_map",
-    """
-    asset_id BIGINT !
-    mechanism_name VARCHAR(255) !
-    """,
-    key=("asset_id", "mechanism_name"),
-    shard=("asset_id",),
-    sort=("asset_id", "mechanism_name"),
-)
-
-ASSET_CONSENSUS_ALGORITHM_TYPES_MAP = _reference(
-    "cc_asset_consensus_algorithm_types_map",
-    """
-    asset_id BIGINT !
-    algorithm_name VARCHAR(255) !
-    description TEXT
-    """,
-    key=("asset_id", "algorithm_name"),
-    shard=("asset_id",),
-    sort=("asset_id", "algorithm_name"),
-)
-
-ASSET_HASHING_ALGORITHM_TYPES_MAP = _reference(
-    "cc_asset_hashing_algorithm_types_map",
-    """
-    asset_id BIGINT !
-    algorithm_name VARCHAR(255) !
-    """,
-    key=("asset_id", "algorithm_name"),
-    shard=("asset_id",),
-    sort=("asset_id", "algorithm_name"),
-)
-
-ASSET_PREVIOUS_SYMBOLS_MAP = _reference(
-    "cc_asset_previous_symbols_map",
-    """
-    asset_id BIGINT !
-    previous_symbol VARCHAR(255) !
-    """,
-    key=("asset_id", "previous_symbol"),
-    shard=("asset_id",),
-    sort=("asset_id", "previous_symbol"),
-)
+ASSET_HASHING_ALGORITHM_TYPES_MAP = _asset_map("cc_asset_hashing_algorithm_types_map", "algorithm_name")
+ASSET_PREVIOUS_SYMBOLS_MAP = _asset_map("cc_asset_previous_symbols_map", "previous_symbol")
 
 ASSET_MARKET_DATA = TableSpec(
     schema="market",
@@ -264,7 +227,8 @@ ASSET_COIN_UID_MAP = TableSpec(
     # mapped_at is the run's clock: two systems never share it (a wall-clock column for the comparison).
 )
 
-ASSET_TABLES: tuple[TableSpec, ...] = (
+#: What the top list says about the assets: the tables the asset metadata snapshot writes, in its order.
+ASSET_METADATA_TABLES: tuple[TableSpec, ...] = (
     ASSETS,
     ASSET_ALTERNATIVE_IDS,
     ASSET_INDUSTRIES_MAP,
@@ -273,7 +237,6 @@ ASSET_TABLES: tuple[TableSpec, ...] = (
     ASSET_HASHING_ALGORITHM_TYPES_MAP,
     ASSET_PREVIOUS_SYMBOLS_MAP,
     ASSET_MARKET_DATA,
-    EXCHANGES_GENERAL,
-    RATE_LIMIT_STATUS,
-    ASSET_COIN_UID_MAP,
 )
+
+ASSET_TABLES: tuple[TableSpec, ...] = (*ASSET_METADATA_TABLES, EXCHANGES_GENERAL, RATE_LIMIT_STATUS, ASSET_COIN_UID_MAP)

@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ingestion_core.db.tables.columns import (
-    COLLECTED_AT,
-    SERIES_HEAD,
-    WALL_CLOCK,
-    join_columns,
-    parse_columns,
-)
-from ingestion_core.db.tables.spec import Column, ShadowRules, TableSpec
+from ingestion_core.db.tables import discovery
+from ingestion_core.db.tables.columns import COLLECTED_AT, SERIES_HEAD, join_columns, parse_columns
+from ingestion_core.db.tables.spec import Column, TableSpec
 from ingestion_core.intervals import INTERVALS, Interval
-from ingestion_core.statuses import NOT_ACTIVE
 
 OHLCV = parse_columns(
     """
@@ -119,95 +113,50 @@ def series_tables(family: str) -> Mapping[Interval, TableSpec]:
     return SERIES[family]
 
 
-INSTRUMENTS_FUTURES = TableSpec(
-    schema="market",
-    name="cc_instruments_futures",
-    columns=join_columns(
-        parse_columns(
-            """
-            exchange_internal_name VARCHAR(255) !
-            mapped_instrument_symbol VARCHAR(255) !
-            api_instrument_type VARCHAR(255)
-            instrument_status_on_exchange VARCHAR(255)
-            exchange_instrument_symbol_raw VARCHAR(255)
-            index_underlying_symbol VARCHAR(255)
-            index_underlying_id BIGINT
-            quote_currency_symbol VARCHAR(255)
-            quote_currency_id BIGINT
-            settlement_currency_symbol VARCHAR(255)
-            settlement_currency_id BIGINT
-            contract_currency_symbol VARCHAR(255)
-            contract_currency_id BIGINT
-            denomination_type VARCHAR(255)
-            transform_function VARCHAR(255)
-            instrument_mapping_created_datetime DATETIME
-            has_trades BOOLEAN
-            first_trade_datetime DATETIME
-            last_trade_datetime DATETIME
-            total_trades_instrument_level BIGINT
-            has_funding_rate_updates BOOLEAN
-            first_funding_rate_update_datetime DATETIME
-            last_funding_rate_update_datetime DATETIME
-            total_funding_rate_updates BIGINT
-            has_open_interest_updates BOOLEAN
-            first_open_interest_update_datetime DATETIME
-            last_open_interest_update_datetime DATETIME
-            total_open_interest_updates BIGINT
-            contract_expiration_datetime DATETIME
-            """
-        ),
-        WALL_CLOCK,
+INSTRUMENTS_FUTURES = discovery.instruments(
+    "cc_instruments_futures",
+    mapping=parse_columns(
+        """
+        index_underlying_symbol VARCHAR(255)
+        index_underlying_id BIGINT
+        quote_currency_symbol VARCHAR(255)
+        quote_currency_id BIGINT
+        settlement_currency_symbol VARCHAR(255)
+        settlement_currency_id BIGINT
+        contract_currency_symbol VARCHAR(255)
+        contract_currency_id BIGINT
+        denomination_type VARCHAR(255)
+        """
     ),
-    primary_key=("exchange_internal_name", "mapped_instrument_symbol"),
-    shard_key=("exchange_internal_name", "mapped_instrument_symbol"),
-    sort_key=("exchange_internal_name", "mapped_instrument_symbol", "last_trade_datetime DESC"),
-    entity_columns=("exchange_internal_name", "mapped_instrument_symbol"),
-    refresh_columns=("updated_at",),
-    shadow=ShadowRules(
-        drift=(
-            "last_trade_datetime",
-            "total_trades_instrument_level",
-            "last_funding_rate_update_datetime",
-            "total_funding_rate_updates",
-            "last_open_interest_update_datetime",
-            "total_open_interest_updates",
-        ),
-        # F-5: the legacy discovery asked for ACTIVE instruments only; every status is stored now.
-        extra_rows=("instrument_status_on_exchange", NOT_ACTIVE, "F-5 instruments of every status discovered"),
+    activity=parse_columns(
+        """
+        has_funding_rate_updates BOOLEAN
+        first_funding_rate_update_datetime DATETIME
+        last_funding_rate_update_datetime DATETIME
+        total_funding_rate_updates BIGINT
+        has_open_interest_updates BOOLEAN
+        first_open_interest_update_datetime DATETIME
+        last_open_interest_update_datetime DATETIME
+        total_open_interest_updates BIGINT
+        contract_expiration_datetime DATETIME
+        """
     ),
+    live=(
+        "last_funding_rate_update_datetime",
+        "total_funding_rate_updates",
+        "last_open_interest_update_datetime",
+        "total_open_interest_updates",
+    ),
+    extra_rows_why="F-5 instruments of every status discovered",
 )
 
-EXCHANGES_FUTURES_DETAILS = TableSpec(
-    schema="market",
-    name="cc_exchanges_futures_details",
-    columns=join_columns(
-        parse_columns(
-            """
-            exchange_internal_name VARCHAR(255) !
-            api_exchange_type VARCHAR(255)
-            exchange_status VARCHAR(255)
-            mapped_instruments_total INT
-            unmapped_instruments_total INT
-            instruments_active_count INT
-            instruments_ignored_count INT
-            instruments_retired_count INT
-            instruments_expired_count INT
-            instruments_retired_unmapped_count INT
-            total_trades_exchange_level BIGINT
-            total_open_interest_updates BIGINT
-            total_funding_rate_updates BIGINT
-            has_orderbook_l2_snapshots BOOLEAN
-            api_data_retrieved_datetime DATETIME
-            """
-        ),
-        WALL_CLOCK,
-    ),
-    primary_key=("exchange_internal_name",),
-    shard_key=("exchange_internal_name",),
-    sort_key=("exchange_internal_name",),
-    refresh_columns=("updated_at",),
-    shadow=ShadowRules(
-        drift=("total_trades_exchange_level", "total_open_interest_updates", "total_funding_rate_updates")
+EXCHANGES_FUTURES_DETAILS = discovery.exchange_details(
+    "cc_exchanges_futures_details",
+    parse_columns(
+        """
+        total_open_interest_updates BIGINT
+        total_funding_rate_updates BIGINT
+        """
     ),
 )
 

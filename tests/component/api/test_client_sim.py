@@ -137,13 +137,13 @@ async def test_unknown_instrument_is_fatal(client: CcdataClient) -> None:
 
 
 async def test_catalog_endpoints(client: CcdataClient, simulator: Simulator) -> None:
-    markets = await catalog.futures_markets(client)
+    markets = await catalog.markets(client, "futures")
     assert set(simulator.universe.futures_markets) <= set(markets)
-    active = await catalog.futures_instruments(client, "binance")
-    every = await catalog.futures_instruments(client, "binance", ("ACTIVE", "EXPIRED"))
+    active = await catalog.instruments(client, "futures", "binance")
+    every = await catalog.instruments(client, "futures", "binance", ("ACTIVE", "EXPIRED"))
     assert len(every["binance"]["instruments"]) > len(active["binance"]["instruments"])
-    assert set(simulator.universe.spot_markets) <= set(await catalog.spot_markets(client))
-    spot = await catalog.spot_instruments(client, "kraken")
+    assert set(simulator.universe.spot_markets) <= set(await catalog.markets(client, "spot"))
+    spot = await catalog.instruments(client, "spot", "kraken")
     assert spot["kraken"]["instruments"]
     assets = await catalog.asset_top_list(client, page_size=10)
     assert len(assets) == len(simulator.universe.assets)
@@ -156,7 +156,7 @@ async def test_bytes_that_are_not_utf8_spoil_only_their_entry(simulator_factory:
     sim = await simulator_factory()
     sim.set_faults(metadata_faults={"invalid_utf8": "bybit"})
     async with CcdataClient(api(sim), sleep=no_wait, pacer=Pacer(1000)) as c:
-        data = await catalog.futures_instruments(c, "bybit")
+        data = await catalog.instruments(c, "futures", "bybit")
         assert c.attempts == 1  # a usable answer, not a malformed body asked again
     names = list(data["bybit"]["instruments"])
     bad = [name for name in names if not name.isprintable()]
@@ -177,7 +177,7 @@ async def test_faults_are_retried(simulator_factory: SimulatorFactory) -> None:
     sim = await simulator_factory()
     sim.set_faults(fail_next=2, fail_next_status=503)
     async with CcdataClient(api(sim), sleep=no_wait, pacer=Pacer(1000)) as c:
-        assert await catalog.spot_markets(c)
+        assert await catalog.markets(c, "spot")
         assert c.attempts == 3
 
 
@@ -186,7 +186,7 @@ async def test_rate_limit_storm_gives_up_after_retries(simulator_factory: Simula
     sim.set_faults(storm_requests=100, storm_retry_after="seconds", storm_retry_after_seconds=0)
     async with CcdataClient(api(sim, max_retries=2), sleep=no_wait, pacer=Pacer(1000, margin_seconds=0)) as c:
         with pytest.raises(RateLimitedError):
-            await catalog.spot_markets(c)
+            await catalog.markets(c, "spot")
         assert c.attempts == 3
 
 
@@ -216,8 +216,8 @@ async def test_every_attempt_reports_when_its_request_reached_the_socket(simulat
     sim.set_faults(fail_next=1, fail_next_status=503)  # two attempts for the first call
     pacer = EventPacer()
     async with CcdataClient(api(sim), sleep=no_wait, pacer=pacer) as c:
-        await catalog.spot_markets(c)
-        await catalog.spot_markets(c)
+        await catalog.markets(c, "spot")
+        await catalog.markets(c, "spot")
     assert c.attempts == 3
     kinds = [kind for kind, _ in pacer.events]
     assert kinds == ["granted", "on socket", "answered"] * 3

@@ -158,7 +158,7 @@ async def test_fatal_is_not_retried(client: CcdataClient, fake: FakeTime) -> Non
     with aioresponses() as m:
         m.get(url("/futures/v1/markets"), status=401, payload={"Data": {}, "Err": {"message": "API key required"}})
         with pytest.raises(FatalApiError, match="API key required") as info:
-            await catalog.futures_markets(client)
+            await catalog.markets(client, "futures")
     assert info.value.status == 401
     assert client.attempts == 1 and fake.retry_waits == []
 
@@ -168,7 +168,7 @@ async def test_retries_5xx_then_succeeds(client: CcdataClient, fake: FakeTime) -
         m.get(url("/futures/v1/markets"), status=502, body="bad gateway")
         m.get(url("/futures/v1/markets"), exception=TimeoutError())
         m.get(url("/futures/v1/markets"), payload={"Data": {"binance": {}}, "Err": {}})
-        data = await catalog.futures_markets(client)
+        data = await catalog.markets(client, "futures")
     assert data == {"binance": {}}
     assert client.calls == 1 and client.attempts == 3
     assert len(fake.retry_waits) == 2
@@ -178,7 +178,7 @@ async def test_retries_exhausted_reraises_last(client: CcdataClient, fake: FakeT
     with aioresponses() as m:
         m.get(url("/futures/v1/markets"), status=503, repeat=True)
         with pytest.raises(RetriableApiError) as info:
-            await catalog.futures_markets(client)
+            await catalog.markets(client, "futures")
     assert info.value.status == 503
     assert client.attempts == 4  # max_retries=3
 
@@ -212,8 +212,8 @@ async def test_instrument_status_comma_separated(client: CcdataClient) -> None:
     with aioresponses() as m:
         m.get(url("/futures/v1/markets/instruments"), payload={"Data": {}, "Err": {}})
         m.get(url("/spot/v1/markets/instruments"), payload={"Data": {}, "Err": {}})
-        await catalog.futures_instruments(client, "binance", ("ACTIVE", "expired", "READY_FOR_DECOMMISSIONING"))
-        await catalog.spot_instruments(client, "kraken")
+        await catalog.instruments(client, "futures", "binance", ("ACTIVE", "expired", "READY_FOR_DECOMMISSIONING"))
+        await catalog.instruments(client, "spot", "kraken")
     params = [kwargs["params"] for _, kwargs in sent(m)]
     assert {"market": "binance", "instrument_status": "ACTIVE,EXPIRED,READY_FOR_DECOMMISSIONING"} in params
     assert {"market": "kraken", "instrument_status": "ACTIVE"} in params
@@ -221,7 +221,7 @@ async def test_instrument_status_comma_separated(client: CcdataClient) -> None:
 
 async def test_unknown_instrument_status_rejected(client: CcdataClient) -> None:
     with pytest.raises(ParameterError, match="instrument_status"):
-        await catalog.futures_instruments(client, "binance", ("ALIVE",))
+        await catalog.instruments(client, "futures", "binance", ("ALIVE",))
 
 
 async def test_asset_top_list_pages_until_total(client: CcdataClient) -> None:
@@ -302,7 +302,7 @@ async def test_rate_limited_error_type(client: CcdataClient) -> None:
     with aioresponses() as m:
         m.get(url("/spot/v1/markets"), status=429, repeat=True)
         with pytest.raises(RateLimitedError):
-            await catalog.spot_markets(client)
+            await catalog.markets(client, "spot")
 
 
 async def test_not_open_is_a_configuration_error(fake: FakeTime) -> None:

@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 
 from ingestion_core.sim.envelope import DataApiError
 from ingestion_core.sim.history import UNITS, futures_history
-from ingestion_core.sim.universe import FuturesInstrument
+from ingestion_core.sim.universe import FuturesInstrument, build_universe
 from tests.plugin_sim import SIM_NOW, small_config
 
 pytestmark = pytest.mark.unit
 
-UNIVERSE = small_config().build_universe(SIM_NOW)
+UNIVERSE = build_universe(small_config(), SIM_NOW)
 INSTRUMENTS = list(UNIVERSE.futures)
 
 

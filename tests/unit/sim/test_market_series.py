@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from ingestion_core.sim.candles import TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.history import futures_history
-from ingestion_core.sim.series import PricePath, num
+from ingestion_core.sim.series import Buckets, PricePath, num
+from ingestion_core.sim.universe import build_universe
 from tests.plugin_sim import SIM_NOW, small_config
 
 pytestmark = pytest.mark.unit
@@ -46,7 +47,7 @@ def series(inverse: bool = False, no_trade: float = 0.2, key: int = 42) -> Trade
 
 
 def rows_for(size: int, start: int, end: int, data_end: int, fill: bool = True, **kwargs: Any) -> list[dict[str, Any]]:
-    return candle_rows(series(**kwargs), "futures", IDENTITY, "MINUTE", size, start, end, data_end, fill)
+    return candle_rows(series(**kwargs), "futures", Buckets(IDENTITY, "MINUTE", size, start, end, data_end, fill))
 
 
 def check_candle_invariants(rows: list[dict[str, Any]], size: int) -> None:
@@ -159,7 +160,7 @@ def test_funding_changes_every_8_hours_and_fills_between() -> None:
     first = 1_699_000_000 // FUNDING_INTERVAL_SECONDS * FUNDING_INTERVAL_SECONDS
     identity = {"TYPE": "934", "INTERVAL_MS": 28_800_000}
     start = first + 3600
-    rows = funding_rows(5, identity, "HOUR", 3600, start, start + 99 * 3600, first, start + 10**6, True)
+    rows = funding_rows(5, Buckets(identity, "HOUR", 3600, start, start + 99 * 3600, start + 10**6, True), first)
     assert len(rows) == 100
     updated = [row for row in rows if row["TOTAL_FUNDING_RATE_UPDATES"]]
     assert all(row["TIMESTAMP"] % FUNDING_INTERVAL_SECONDS == 0 for row in updated)
@@ -170,19 +171,10 @@ def test_funding_changes_every_8_hours_and_fills_between() -> None:
         assert row["HIGH"] >= max(row["OPEN"], row["CLOSE"]) and row["LOW"] <= min(row["OPEN"], row["CLOSE"])
         if row["TOTAL_FUNDING_RATE_UPDATES"] == 0:
             assert row["OPEN"] == row["HIGH"] == row["LOW"] == row["CLOSE"]
-    sparse = funding_rows(5, identity, "HOUR", 3600, start, start + 99 * 3600, first, start + 10**6, False)
+    sparse = funding_rows(5, Buckets(identity, "HOUR", 3600, start, start + 99 * 3600, start + 10**6, False), first)
     assert sparse == updated
-    days = funding_rows(
-        5,
-        identity,
-        "DAY",
-        86400,
-        first // 86400 * 86400 + 86400,
-        first // 86400 * 86400 + 86400 * 5,
-        first,
-        first + 10**7,
-        True,
-    )
+    day = first // 86400 * 86400
+    days = funding_rows(5, Buckets(identity, "DAY", 86400, day + 86400, day + 86400 * 5, first + 10**7, True), first)
     assert all(row["TOTAL_FUNDING_RATE_UPDATES"] == 3 for row in days)
 
 
@@ -190,9 +182,8 @@ def test_open_interest_invariants_and_filled_minutes() -> None:
     mark = PricePath.create(9, 60000.0)
     oi = PricePath(9, 300.0, 3, 0.3, 1.1, 2.9)
     start = (FIRST // 60 + 1) * 60
-    rows = open_interest_rows(
-        9, oi, mark, {"TYPE": "944"}, "MINUTE", 60, start, start + 1999 * 60, FIRST, start + 10**6, 0.2, True
-    )
+    buckets = Buckets({"TYPE": "944"}, "MINUTE", 60, start, start + 1999 * 60, start + 10**6, True)
+    rows = open_interest_rows(9, oi, mark, buckets, FIRST, 0.2)
     assert len(rows) == 2000
     quiet = [row for row in rows if row["TOTAL_OPEN_INTEREST_UPDATES"] == 0]
     assert quiet
@@ -207,8 +198,8 @@ def test_open_interest_invariants_and_filled_minutes() -> None:
 
 def test_universe_is_anchor_relative_and_metadata_matches_history() -> None:
     config = small_config()
-    early = config.build_universe(SIM_NOW)
-    later = config.build_universe(SIM_NOW + 3 * 3600)
+    early = build_universe(config, SIM_NOW)
+    later = build_universe(config, SIM_NOW + 3 * 3600)
     perps_early = {(f.market, f.mapped_instrument): f for f in early.futures if f.expiry is None}
     perps_later = {(f.market, f.mapped_instrument): f for f in later.futures if f.expiry is None}
     assert perps_early == perps_later
@@ -224,7 +215,7 @@ def test_universe_is_anchor_relative_and_metadata_matches_history() -> None:
 
 def test_expired_contract_history_ends_at_its_last_bucket() -> None:
     config = small_config()
-    universe = config.build_universe(SIM_NOW)
+    universe = build_universe(config, SIM_NOW)
     expired = next(f for f in universe.futures if f.status(universe.now) == "EXPIRED")
     assert expired.end_ts is not None
     reply = futures_history(

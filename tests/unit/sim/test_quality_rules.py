@@ -23,8 +23,8 @@ from ingestion_core.sim.candles import CandleKind, TradeSeries, candle_rows
 from ingestion_core.sim.derivatives import FUNDING_INTERVAL_SECONDS, funding_rows, open_interest_rows
 from ingestion_core.sim.history import futures_history, index_history, spot_history
 from ingestion_core.sim.minapi import histo
-from ingestion_core.sim.series import PricePath
-from ingestion_core.sim.universe import Universe
+from ingestion_core.sim.series import Buckets, PricePath
+from ingestion_core.sim.universe import Universe, build_universe
 from tests.plugin_sim import SIM_NOW, small_config
 from tests.unit.datasets.fixture_files import parse_answer
 
@@ -87,14 +87,14 @@ def _sweep(universe: Universe, revision: int, no_trade: float) -> dict[str, int]
 def test_every_simulated_series_passes_its_dataset_rules(seed: int, revision: int, no_trade: float) -> None:
     # 40 days of history: the newest 2000 minutes, about 960 hours and 40 days of every series.
     config = small_config(seed=seed, no_trade_probability=no_trade, history_days=40)
-    loaded = _sweep(config.build_universe(SIM_NOW), revision, no_trade)
+    loaded = _sweep(build_universe(config, SIM_NOW), revision, no_trade)
     # Every dataset was really exercised (a sweep that served nothing could not fail).
     assert all(count > 100 for count in loaded.values()), loaded
 
 
 def test_the_sweep_sees_filled_no_trade_candles() -> None:
     """The rules skip absent trade prices; the sweep must include such candles for that to be exercised."""
-    universe = small_config(seed=11).build_universe(SIM_NOW)
+    universe = build_universe(small_config(seed=11), SIM_NOW)
     item = next(f for f in universe.futures if f.expiry is None)
     params = {"market": item.market, "instrument": item.mapped_instrument, "limit": "2000"}
     rows = futures_history(universe, "ohlcv", "minutes", params, 0, 0.5).body["Data"]
@@ -154,7 +154,7 @@ def test_any_candle_series_passes_the_rules(
         no_trade_probability=0.0 if kind == "index" else no_trade,
     )
     identity = {"MARKET": "m", "INSTRUMENT": "X", "MAPPED_INSTRUMENT": "X-Y"}
-    rows = candle_rows(series, kind, identity, "UNIT", size, start, data_end // size * size, data_end, fill)
+    rows = candle_rows(series, kind, Buckets(identity, "UNIT", size, start, data_end // size * size, data_end, fill))
     assert_clean({"futures": "futures_ohlcv", "spot": "spot_ohlcv", "index": "index_ohlcv"}[kind], interval, rows)
 
 
@@ -168,20 +168,20 @@ def test_any_funding_and_open_interest_series_passes_the_rules(
     last = data_end // size * size
     identity = {"MARKET": "m", "INSTRUMENT": "X", "MAPPED_INSTRUMENT": "X-Y"}
     funding_first = -(-first // FUNDING_INTERVAL_SECONDS) * FUNDING_INTERVAL_SECONDS
-    funding = funding_rows(
-        key, identity, "UNIT", size, max(start, funding_first // size * size), last, funding_first, data_end, True
-    )
+    funding_start = max(start, funding_first // size * size)
+    funding = funding_rows(key, Buckets(identity, "UNIT", size, funding_start, last, data_end, True), funding_first)
     assert_clean("futures_funding_rate", interval, funding)
     # As the server builds them: open interest in settlement units around 20M quote, marked with the price path.
     oi_path = PricePath(key, 20_000_000.0 / price, 3, 0.3, 1.1, 2.9)
     mark = PricePath.create(key, price)
-    rows = open_interest_rows(key, oi_path, mark, identity, "UNIT", size, start, last, first, data_end, no_update, True)
+    buckets = Buckets(identity, "UNIT", size, start, last, data_end, True)
+    rows = open_interest_rows(key, oi_path, mark, buckets, first, no_update)
     assert_clean("futures_open_interest", interval, rows)
 
 
 def test_the_sweep_covers_revised_history_and_a_second_seed() -> None:
     """The universes of the sweep really differ (else four parametrized cases would test one history)."""
     configs = [small_config(seed=seed) for seed, _, _ in UNIVERSES]
-    keys = {tuple(f.key for f in c.build_universe(SIM_NOW).futures) for c in configs}
+    keys = {tuple(f.key for f in build_universe(c, SIM_NOW).futures) for c in configs}
     assert len(keys) == len(UNIVERSES)
     assert len({revision for _, revision, _ in UNIVERSES}) > 1
