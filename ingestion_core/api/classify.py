@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -136,6 +137,13 @@ def _classify_min_api(payload: dict[str, Any], headers: Mapping[str, str], now_e
     return Fatal(status=200, message=f"Min API error type {kind}: {message}")
 
 
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "no message"
+
+
 def classify(
     status: int,
     headers: Mapping[str, str],
@@ -169,7 +177,8 @@ def classify(
             return Malformed(status=status, message="JSON envelope has no 'Data'")
         return Success(payload=payload)
     err = _err(payload)
-    message = str(err.get("message") or f"HTTP {status}")
+    # Without a message of the API's own, the status's reason phrase: the caller already leads with "HTTP <status>".
+    message = str(err.get("message") or _reason(status))
     if status == 429:
         return Retriable(status=status, message=message, retry_after=server_wait(headers, now_epoch), rate_limited=True)
     if status == 404:

@@ -149,7 +149,7 @@ def test_min_api_success() -> None:
 
 def test_min_api_http_429_is_rate_limited() -> None:
     outcome = classify(429, {"Retry-After": "2"}, body({"Response": "Error", "Type": 99}))
-    assert outcome == Retriable(status=429, message="HTTP 429", retry_after=2.0, rate_limited=True)
+    assert outcome == Retriable(status=429, message="Too Many Requests", retry_after=2.0, rate_limited=True)
 
 
 def test_fixture_min_api_errors() -> None:
