@@ -116,7 +116,7 @@ def _as_int(value: object) -> int | None:
 
 
 def _classify_404(err: dict[str, Any], to_ts: int | None) -> Outcome:
-    message = str(err.get("message") or "HTTP 404")
+    message = str(err.get("message") or _reason(404))
     other = err.get("other_info")
     first = _as_int(other.get("first")) if isinstance(other, dict) else None
     if _NO_DATA_MESSAGE.search(message) or (first is not None and to_ts is not None and to_ts < first):

@@ -61,7 +61,7 @@ def test_404_first_not_after_to_ts_is_fatal() -> None:
 
 
 def test_404_without_body_is_fatal() -> None:
-    assert classify(404, {}, b"") == Fatal(status=404, message="HTTP 404")
+    assert classify(404, {}, b"") == Fatal(status=404, message="Not Found")
 
 
 def test_429_is_rate_limited_with_reset_all_wait() -> None:
