@@ -140,6 +140,9 @@ async def deploy(prefect_file: Path, *, dry_run: bool, pool_concurrency: int, sc
             say(f"work pool {pool}: {await ensure_work_pool(client, pool, pool_concurrency)}")
         await _register(client, project, plans, scheduler_wait)
         block_ids = await save_targets(client, targets)
+        for target in targets:
+            made = "saved" if target.block is not None else "found"
+            say(f"notification block {target.block_type}/{target.block_name}: {made} for {target.label}")
         changes = await reconcile_automations(client, [build_automation(s, list(block_ids.values())) for s in specs])
         say(changes.summary())
         for name in await delete_unused_managed_blocks(client, targets):
