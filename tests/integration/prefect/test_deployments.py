@@ -275,6 +275,17 @@ def test_deploy_refuses_to_use_a_temporary_server(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines()[-1].startswith("make deploy: PREFECT_API_URL is not set")
 
 
+def test_deploy_warns_when_the_servers_ui_settings_would_break_the_ui_and_the_alert_links(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    # The test server runs on a random port without PREFECT_UI_URL / PREFECT_UI_API_URL: both problems at once.
+    done = deploy(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "!!! WARNING: the Prefect server's UI settings are off:" in done.stderr
+    assert "the server has no PREFECT_UI_URL: the alerts' links to a run read 'None'" in done.stderr
+    assert "Set PREFECT_UI_API_URL=" in done.stderr
+
+
 async def test_an_automation_the_operator_disabled_stays_disabled_through_a_redeploy(
     prefect_server: str, tmp_path: Path
 ) -> None:
