@@ -1,5 +1,5 @@
 # The two commands that matter: `make demo` (set up and run the main job on embedded defaults) and `make test`.
-.PHONY: setup demo test lint typecheck pytest unit bench fmt deploy worker e2e sim clean
+.PHONY: setup demo test lint typecheck pytest unit bench fmt deploy worker e2e sim server clean
 
 UV := python3 -m uv
 PY := .venv/bin/python
@@ -42,6 +42,11 @@ bench: setup
 	$(PY) -m bench.flows
 	$(PY) -m bench.spot
 	$(PY) -m bench.snapshots
+
+# A local Prefect server in the background (SQLite under data/prefect-server), started once: ad-hoc runs that
+# export the PREFECT_API_URL it prints skip the ~10 s temporary server each run would start (docs/operations.md).
+server: setup
+	$(PY) -m deployments.local_server start $(SERVER_ARGS)
 
 sim: setup
 	$(PY) -m ingestion_core.sim --port 8765

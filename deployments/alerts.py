@@ -27,7 +27,11 @@ from deployments.spec import ProjectSpec
 
 PREFIX = "ccdata-ingest"
 FAILURE_EVENTS = frozenset({"prefect.flow-run.Failed", "prefect.flow-run.Crashed", "prefect.flow-run.TimedOut"})
-DESCRIPTION = "Managed by `make deploy` (deployments/deploy.py) from prefect.yaml; edits in the UI are overwritten."
+#: Appended to every automation's own description (the UI lists every event trigger as "A custom trigger": the
+#: description is what says what an automation watches).
+MANAGED = (
+    "Managed by `make deploy` from prefect.yaml: edits in the UI are overwritten, but one you disable stays disabled."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ class AlertSpec:
     trigger: EventTrigger
     subject: str
     body: str
+    description: str
 
 
 def _flow_run_trigger(events: frozenset[str], deployment_names: Sequence[str]) -> EventTrigger:
@@ -69,6 +74,8 @@ async def alert_specs(project: ProjectSpec) -> list[AlertSpec]:
                 "Deployment {{ deployment.name }}, flow run {{ flow_run.name }} ({{ flow_run.id }}) ended "
                 "{{ flow_run.state.name }}: {{ flow_run.state.message }}\n{{ flow_run|ui_url }}"
             ),
+            description="Notifies once per run of any ccdata-ingest deployment that ends Failed, Crashed or TimedOut "
+            "(after its retries), with the run's failure message and a link to it.",
         ),
         AlertSpec(
             name=f"{PREFIX}: run late",
@@ -78,6 +85,8 @@ async def alert_specs(project: ProjectSpec) -> list[AlertSpec]:
                 "Flow run {{ flow_run.name }} ({{ flow_run.id }}) of {{ deployment.name }} has not started on time: "
                 "is a worker polling its work pool?\n{{ flow_run|ui_url }}"
             ),
+            description="Notifies when a scheduled run of any ccdata-ingest deployment has not started on time "
+            "(Late): usually no worker is polling the work pool.",
         ),
     ]
     for series, deployments in project.by_series().items():
@@ -101,6 +110,8 @@ async def alert_specs(project: ProjectSpec) -> list[AlertSpec]:
                     f"No ccdata.dataset.upserted event for {resource} within {_human(window)} (fed by {feeders}). "
                     "Check the deployment's recent runs, the worker and the CCData quota."
                 ),
+                description=f"Notifies when no run of {feeders} has written new {series} rows for {_human(window)} "
+                "(the two longest gaps of its schedule plus an hour). Pause it during planned maintenance.",
             )
         )
     return specs
@@ -118,4 +129,10 @@ def build_automation(spec: AlertSpec, block_document_ids: Sequence[UUID]) -> Aut
         SendNotification(block_document_id=block_id, subject=spec.subject, body=spec.body)
         for block_id in block_document_ids
     ] or [DoNothing()]
-    return Automation(name=spec.name, description=DESCRIPTION, enabled=True, trigger=spec.trigger, actions=actions)
+    return Automation(
+        name=spec.name,
+        description=f"{spec.description} {MANAGED}",
+        enabled=True,
+        trigger=spec.trigger,
+        actions=actions,
+    )

@@ -4,6 +4,9 @@ The CLI's ``prefect automation create`` is not idempotent (two runs make two cop
 automations are reconciled here: missing ones are created, differing ones updated, identical ones left alone (an
 update restarts a proactive trigger's window, so a redeploy must not touch an unchanged stale-data alert), and ones
 with our name prefix that are no longer wanted (a removed series, the old partial-failure alert) are deleted.
+
+Whether an automation is enabled is the operator's choice, as a paused schedule is: one disabled in the UI (a stale
+alert during maintenance) stays disabled through a redeploy, and its state is not a difference to update.
 """
 
 from __future__ import annotations
@@ -27,13 +30,17 @@ class AutomationChanges:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line for the deploy output."""
-        return (
+        """One line for the deploy output (and the ones an operator disabled, left so)."""
+        line = (
             f"automations: {len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.deleted)} deleted"
         )
+        if self.disabled:
+            line += f"; left disabled as the operator set them: {', '.join(self.disabled)}"
+        return line
 
 
 def _canonical(value: Any) -> Any:
@@ -58,7 +65,9 @@ def _core(automation: AutomationCore) -> AutomationCore:
 
 
 def _comparable(automation: AutomationCore) -> Any:
-    return _canonical(_core(automation).model_dump(mode="json"))
+    values = _core(automation).model_dump(mode="json")
+    values.pop("enabled")  # the operator's choice, not ours
+    return _canonical(values)
 
 
 async def reconcile_automations(client: PrefectClient, wanted: Sequence[AutomationCore]) -> AutomationChanges:
@@ -82,11 +91,14 @@ async def reconcile_automations(client: PrefectClient, wanted: Sequence[Automati
         for duplicate in current[1:]:
             await client.delete_automation(duplicate.id)
             changes.deleted.append(duplicate.name)
+        if current and not current[0].enabled:
+            changes.disabled.append(automation.name)
         if not current:
             await client.create_automation(_core(automation))
             changes.created.append(automation.name)
         elif _comparable(current[0]) != _comparable(automation):
-            await client.update_automation(current[0].id, _core(automation))
+            kept = automation.model_copy(update={"enabled": current[0].enabled})
+            await client.update_automation(current[0].id, _core(kept))
             changes.updated.append(automation.name)
         else:
             changes.unchanged.append(automation.name)

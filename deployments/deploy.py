@@ -31,11 +31,23 @@ from deployments.drift import DeploymentPlan, plan_deployments
 from deployments.notify import Target, check_targets, delete_unused_managed_blocks, save_targets, targets_from_settings
 from deployments.options import RunLimit, Seconds
 from deployments.pool import ensure_work_pool
-from deployments.preflight import api_url, check_entrypoints, check_pools, check_pull_directories, check_server
+from deployments.preflight import (
+    api_url,
+    check_entrypoints,
+    check_pools,
+    check_pull_directories,
+    check_server,
+    check_ui,
+)
 from deployments.spec import PREFECT_FILE, ProjectSpec, load_project
 from flows._cli import OneLineParser, checked
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.settings import load_settings
+
+UI_WARNING = """\
+!!! WARNING: the Prefect server's UI settings are off:
+{problems}
+!!! docs/operations.md, "The Prefect server", lists the server's settings in one place."""
 
 NO_TARGET_WARNING = """\
 !!! WARNING: no alert target is configured (ALERT_WEBHOOK_URL, ALERT_SLACK_WEBHOOK_URL, ALERT_NOTIFICATION_BLOCK).
@@ -119,6 +131,9 @@ async def deploy(prefect_file: Path, *, dry_run: bool, pool_concurrency: int, sc
     async with get_client() as client:
         for warning in await check_server(client):
             say(f"warning: {warning}")
+        ui = await check_ui(client, url)
+        if ui:
+            print(UI_WARNING.format(problems="\n".join(f"!!! - {p}" for p in ui)), file=sys.stderr, flush=True)
         await check_targets(client, targets)
         await check_pools(client, project)
         plans = await plan_deployments(client, project)
@@ -140,12 +155,17 @@ async def deploy(prefect_file: Path, *, dry_run: bool, pool_concurrency: int, sc
             say(f"work pool {pool}: {await ensure_work_pool(client, pool, pool_concurrency)}")
         await _register(client, project, plans, scheduler_wait)
         block_ids = await save_targets(client, targets)
+        for target in targets:
+            made = "saved" if target.block is not None else "found"
+            say(f"notification block {target.block_type}/{target.block_name}: {made} for {target.label}")
         changes = await reconcile_automations(client, [build_automation(s, list(block_ids.values())) for s in specs])
         say(changes.summary())
         for name in await delete_unused_managed_blocks(client, targets):
             say(f"notification block {name}: deleted (its setting is no longer set)")
     if not targets:
         print(NO_TARGET_WARNING, file=sys.stderr, flush=True)
+    if ui:  # again at the end, where an operator reads
+        print(UI_WARNING.format(problems="\n".join(f"!!! - {p}" for p in ui)), file=sys.stderr, flush=True)
     return 0
 
 

@@ -107,6 +107,39 @@ async def check_server(client: PrefectClient) -> list[str]:
     return warnings
 
 
+async def check_ui(client: PrefectClient, api: str) -> list[str]:
+    """What the server's own settings do to its UI and to the alerts' links (``GET /admin/settings``).
+
+    Without ``PREFECT_UI_URL`` on the server every alert's ``{{ flow_run|ui_url }}`` renders as ``None``; a server
+    started on another port than 4200 without ``PREFECT_UI_API_URL`` serves a UI that calls the API on port 4200
+    ("Oops. Something went wrong"). Both are settings of the server process, not of this deploy.
+
+    Args:
+        client: an open Prefect client.
+        api: the API URL this deploy talks to (``PREFECT_API_URL``).
+
+    Returns:
+        One line per problem, naming the server setting that fixes it (empty: the UI and the links work).
+    """
+    response = await client.request("GET", "/admin/settings")
+    response.raise_for_status()
+    settings = response.json()
+    problems: list[str] = []
+    ui_url = settings.get("ui_url")
+    if not ui_url:
+        problems.append(
+            "the server has no PREFECT_UI_URL: the alerts' links to a run read 'None'. Set PREFECT_UI_URL to the "
+            "UI's address (e.g. http://prefect-host:4200) in the server's environment and restart it"
+        )
+    ui_api = ((settings.get("server") or {}).get("ui") or {}).get("api_url")
+    if ui_api and ui_api.rstrip("/") != api.rstrip("/"):
+        problems.append(
+            f"the server's UI calls the API at {ui_api}, this deploy at {api}: when they are not the same server the "
+            f"UI shows 'Oops. Something went wrong'. Set PREFECT_UI_API_URL={api} in the server's environment"
+        )
+    return problems
+
+
 async def check_pools(client: PrefectClient, project: ProjectSpec) -> None:
     """Every work pool the deployments name is absent (it will be created) or a process pool."""
     for name in project.pools:

@@ -201,11 +201,20 @@ def _door_check(name: str, parameters: Any, settings: Any) -> None:
         asyncio.run(check_target(settings, SNAPSHOTS[name].tables))
 
 
+TEMPORARY_SERVER = (
+    "note: PREFECT_API_URL is not set: Prefect starts a temporary local server for this run (about 10 s); "
+    "`make server` starts one to reuse, then export the PREFECT_API_URL it prints"
+)
+
+
 def _run(name: str, arguments: dict[str, Any]) -> int:
     from prefect.client.schemas.objects import State
+    from prefect.settings import get_current_settings
 
     from flows._registry import build_flow
 
+    if not get_current_settings().api.url:
+        print(TEMPORARY_SERVER, file=sys.stderr, flush=True)
     state = build_flow(name)(**arguments, return_state=True)
     if not isinstance(state, State):
         raise TypeError(f"flow returned {type(state).__name__}, expected a State")

@@ -2,9 +2,10 @@
 
 Starts the simulator on a free local port (two futures markets, a few days of history ending now), runs futures
 and spot instrument discovery and the exchanges-general snapshot, then futures OHLCV 1h for a few instruments into
-the embedded SQLite database under ``data/demo/``, runs OHLCV again to show that a re-run makes no history calls,
-and prints the coverage table.
-Nothing leaves the machine; no API key or database is needed.
+the embedded SQLite database under ``data/demo/``, runs OHLCV again to show that a re-run only reads the revision
+window (one call per instrument, nothing rewritten), and prints the coverage table.
+Nothing leaves the machine; no API key or database is needed. When ``make server`` runs a local Prefect server (and no
+``PREFECT_API_URL`` is set), the demo uses it instead of starting Prefect's temporary server for every flow.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from deployments import local_server
 from ingestion_core.db import get_table, open_warehouse
 from ingestion_core.db.coverage import coverage, render_text
 from ingestion_core.settings import PROJECT_ROOT, load_settings
@@ -58,6 +60,9 @@ def _environment(base_url: str, data_dir: Path) -> None:
         DATABASE_URL=f"sqlite:///{data_dir / 'warehouse.sqlite3'}",
         API_REQUESTS_PER_SECOND="40",
     )
+    if not os.environ.get("PREFECT_API_URL") and local_server.answers(local_server.DEFAULT_PORT):
+        os.environ["PREFECT_API_URL"] = local_server.api_url(local_server.DEFAULT_PORT)
+        print(f"using the local Prefect server at {os.environ['PREFECT_API_URL']} (make server)", flush=True)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

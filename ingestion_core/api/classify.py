@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from http import HTTPStatus
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -115,7 +116,7 @@ def _as_int(value: object) -> int | None:
 
 
 def _classify_404(err: dict[str, Any], to_ts: int | None) -> Outcome:
-    message = str(err.get("message") or "HTTP 404")
+    message = str(err.get("message") or _reason(404))
     other = err.get("other_info")
     first = _as_int(other.get("first")) if isinstance(other, dict) else None
     if _NO_DATA_MESSAGE.search(message) or (first is not None and to_ts is not None and to_ts < first):
@@ -134,6 +135,13 @@ def _classify_min_api(payload: dict[str, Any], headers: Mapping[str, str], now_e
             wait = server_wait(headers, now_epoch)
         return Retriable(status=200, message=f"Min API rate limit: {message}", retry_after=wait, rate_limited=True)
     return Fatal(status=200, message=f"Min API error type {kind}: {message}")
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "no message"
 
 
 def classify(
@@ -169,7 +177,8 @@ def classify(
             return Malformed(status=status, message="JSON envelope has no 'Data'")
         return Success(payload=payload)
     err = _err(payload)
-    message = str(err.get("message") or f"HTTP {status}")
+    # Without a message of the API's own, the status's reason phrase: the caller already leads with "HTTP <status>".
+    message = str(err.get("message") or _reason(status))
     if status == 429:
         return Retriable(status=status, message=message, retry_after=server_wait(headers, now_epoch), rate_limited=True)
     if status == 404:

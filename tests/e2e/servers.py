@@ -90,6 +90,10 @@ def prefect_server_process(home: Path, database_url: str, timeout: float = 150.0
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_UI_ENABLED="false",
         PREFECT_LOGGING_LEVEL="WARNING",
+        # As docs/operations.md ("The Prefect server") says: the UI's own address (the alerts' links) and the API
+        # its pages call, on a port other than 4200.
+        PREFECT_UI_URL=f"http://127.0.0.1:{port}",
+        PREFECT_UI_API_URL=f"http://127.0.0.1:{port}/api",
     )
     log = home / "server.log"
     t0 = time.monotonic()

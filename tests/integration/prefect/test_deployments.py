@@ -175,6 +175,7 @@ async def test_targets_come_from_settings_and_old_alerts_are_removed(prefect_ser
 
     out = ok(deploy(tmp_path, ALERT_WEBHOOK_URL="http://127.0.0.1:9/hook-secret-path"))
     assert "alert targets: webhook (ALERT_WEBHOOK_URL)" in out
+    assert f"notification block custom-webhook/{WEBHOOK_BLOCK}: saved for webhook (ALERT_WEBHOOK_URL)" in out
     assert "hook-secret-path" not in out
     automations = await ours()
     names = [a.name for a in automations]
@@ -272,3 +273,34 @@ def test_deploy_refuses_to_use_a_temporary_server(tmp_path: Path) -> None:
     proc = deploy(tmp_path, PREFECT_API_URL=None)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("make deploy: PREFECT_API_URL is not set")
+
+
+def test_deploy_warns_when_the_servers_ui_settings_would_break_the_ui_and_the_alert_links(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    # The test server runs on a random port without PREFECT_UI_URL / PREFECT_UI_API_URL: both problems at once.
+    done = deploy(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "!!! WARNING: the Prefect server's UI settings are off:" in done.stderr
+    assert "the server has no PREFECT_UI_URL: the alerts' links to a run read 'None'" in done.stderr
+    assert "Set PREFECT_UI_API_URL=" in done.stderr
+
+
+async def test_an_automation_the_operator_disabled_stays_disabled_through_a_redeploy(
+    prefect_server: str, tmp_path: Path
+) -> None:
+    ok(deploy(tmp_path))
+    automations = {a.name: a for a in await ours()}
+    stale = next(name for name in automations if ": stale " in name)
+    async with get_client() as client:
+        await client.pause_automation(automations[stale].id)  # the runbook's maintenance step
+
+    out = ok(deploy(tmp_path))
+    assert f"left disabled as the operator set them: {stale}" in out
+    after = {a.name: a for a in await ours()}
+    assert after[stale].enabled is False  # not re-enabled
+    assert all(a.enabled for name, a in after.items() if name != stale)
+    assert all(a.description.startswith("Notifies ") for a in after.values())  # not "A custom trigger" alone
+    async with get_client() as client:
+        await client.resume_automation(after[stale].id)
+    assert "left disabled" not in ok(deploy(tmp_path))

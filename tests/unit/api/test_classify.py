@@ -61,7 +61,7 @@ def test_404_first_not_after_to_ts_is_fatal() -> None:
 
 
 def test_404_without_body_is_fatal() -> None:
-    assert classify(404, {}, b"") == Fatal(status=404, message="HTTP 404")
+    assert classify(404, {}, b"") == Fatal(status=404, message="Not Found")
 
 
 def test_429_is_rate_limited_with_reset_all_wait() -> None:
@@ -149,7 +149,7 @@ def test_min_api_success() -> None:
 
 def test_min_api_http_429_is_rate_limited() -> None:
     outcome = classify(429, {"Retry-After": "2"}, body({"Response": "Error", "Type": 99}))
-    assert outcome == Retriable(status=429, message="HTTP 429", retry_after=2.0, rate_limited=True)
+    assert outcome == Retriable(status=429, message="Too Many Requests", retry_after=2.0, rate_limited=True)
 
 
 def test_fixture_min_api_errors() -> None:

@@ -94,7 +94,8 @@ async def test_before_sleep_logs(client: CcdataClient, caplog: pytest.LogCapture
     caplog.set_level(logging.WARNING, logger="ingestion_core.api")
     await run_with(client, {"status": 502})
     assert "retrying in" in caplog.text
-    assert "HTTP 502" in caplog.text
+    assert "HTTP 502: Bad Gateway (GET " in caplog.text  # the status once, then its reason (not "HTTP 502: HTTP 502")
+    assert "HTTP 502: HTTP 502" not in caplog.text
 
 
 def _state(exc: BaseException, attempt: int) -> RetryCallState:
