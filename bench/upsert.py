@@ -83,7 +83,7 @@ async def clear(wh: Warehouse) -> None:
 async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
     spec = get_table(TABLE)
     sql = wh.renderer.insert_values(spec, frame.columns)
-    rows = frames.parameter_frame(spec, frame).rows()
+    rows = frames.parameter_frame(frame).rows()
 
     def work(cursor: Any) -> None:
         cursor.executemany(sql, rows)
@@ -93,7 +93,7 @@ async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
 
 async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
     spec = get_table(TABLE)
-    body = frames.load_data_bytes(frames.parameter_frame(spec, frame))
+    body = frames.load_data_bytes(frame)
     cols = ", ".join(wh.renderer.q(c) for c in frame.columns)
     sql = (
         f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(spec)} CHARACTER SET utf8mb4 "

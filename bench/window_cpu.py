@@ -90,7 +90,7 @@ def measure(rows: int, repeats: int, profile: bool) -> dict[str, Any]:
         "decode": lambda: classify(200, {}, body, to_ts=end),
         "parse": lambda: SPEC.parse_many([answer], interval="1m"),
         "prepare": lambda: frames.split_storable(table, frames.prepare_frame(table, parsed.frame, collected)),
-        "encode": lambda: frames.load_data_bytes(frames.parameter_frame(table, prepared)),
+        "encode": lambda: frames.load_data_bytes(prepared),
     }
     for stage in stages.values():  # warm caches (Polars plans, imports)
         stage()
