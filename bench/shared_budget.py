@@ -1,6 +1,6 @@
 """One API budget across worker processes: N processes ingest different markets with one key, through Redis.
 
-    .venv/bin/python -m bench.shared_budget [--workers 2,4] [--instruments 250] [--no-write]
+    .venv/bin/python -m bench.shared_budget [--workers 2,4] [--instruments 250] [--load 2] [--no-write]
 
 The simulator (its own process) limits the key to ``LIMIT`` requests per second and serves one futures market per
 worker. Each worker is a separate Python process running the core of a futures OHLCV 1h backfill of its own market
@@ -11,7 +11,9 @@ task runner does; one call per instrument) into its own throw-away MariaDB datab
 Scenarios: N workers with ``API_SHARED_BUDGET_URL`` = the local Redis (the budget shared), and, as the "before",
 2 workers without it (each process paces itself to the whole limit). Reported: history calls, 429s the simulator
 served, the ingest wall time from the common start to the last worker's end, and the aggregate rate as a fraction
-of the limit (calls / wall / limit). Writes bench/results/shared_budget.json and the "## Shared API budget" section
+of the limit (calls / wall / limit). ``--load N`` keeps N busy-looping processes running through every scenario
+(default 2, one per core here: a loaded machine, where event loops wake late and sends start after their slots).
+Writes bench/results/shared_budget.json and the "## Shared API budget" section
 of bench/RESULTS.md unless ``--no-write``.
 """
 
@@ -19,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,7 +162,19 @@ def scenario(sim: Any, workers: int, shared: bool, markets: list[str]) -> dict[s
     }
 
 
-def measure(worker_counts: list[int], instruments: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` busy-looping processes for the duration (the machine's other work)."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+def measure(worker_counts: list[int], instruments: int, load: int) -> dict[str, Any]:
     """Every scenario against one simulator process."""
     from ingestion_core.sim import SimConfig, SimulatorProcess
 
@@ -170,8 +186,13 @@ def measure(worker_counts: list[int], instruments: int) -> dict[str, Any]:
         spot_markets=("kraken",),
         assets=10,
     )
-    out: dict[str, Any] = {"limit_per_second": LIMIT, "instruments_per_market": instruments, "scenarios": []}
-    with SimulatorProcess(config) as sim:
+    out: dict[str, Any] = {
+        "limit_per_second": LIMIT,
+        "instruments_per_market": instruments,
+        "cpu_load_processes": load,
+        "scenarios": [],
+    }
+    with SimulatorProcess(config) as sim, cpu_load(load):
         runs = [(2, False), *((n, True) for n in worker_counts)]
         for workers, shared in runs:
             result = scenario(sim, workers, shared, markets)
@@ -192,7 +213,8 @@ def render(result: dict[str, Any], command: str) -> str:
         "`futures_ohlcv`, 4 task threads, its own MariaDB database), all with `API_REQUESTS_PER_SECOND="
         f"{result['limit_per_second']}` and starting at the same instant. Shared = `API_SHARED_BUDGET_URL` set to "
         "the local Redis (7.0). Wall = common start to the last worker's end; history calls = answered ones (429s "
-        "apart); fraction = history calls / wall / limit.",
+        "apart); fraction = history calls / wall / limit. "
+        f"{result.get('cpu_load_processes', 0)} busy-looping processes ran throughout (the machine loaded).",
         "",
         "| workers | budget | history calls | 429s served | series failed | wall s | floor s | fraction of limit |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -219,13 +241,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", default="2,4", help="worker counts with the shared budget, comma-separated")
     parser.add_argument("--instruments", type=int, default=250, help="perpetuals per market (one call each)")
+    parser.add_argument("--load", type=int, default=2, help="busy-looping processes during the run (default 2)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
         print(json.dumps(worker(json.loads(args.worker))), flush=True)
         return
-    result = measure([int(x) for x in args.workers.split(",")], args.instruments)
+    result = measure([int(x) for x in args.workers.split(",")], args.instruments, args.load)
     publish(result, json_path=RESULTS_JSON, heading=HEADING, render=render, no_write=args.no_write)
 
 

@@ -81,7 +81,7 @@ async def clear(wh: Warehouse) -> None:
 
 async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
     sql = wh.renderer.insert_values(TABLE, frame.columns)
-    rows = frames.parameter_frame(TABLE, frame).rows()
+    rows = frames.parameter_frame(frame).rows()
 
     def work(cursor: Any) -> None:
         cursor.executemany(sql, rows)
@@ -90,7 +90,7 @@ async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
 
 
 async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
-    body = frames.load_data_bytes(frames.parameter_frame(TABLE, frame))
+    body = frames.load_data_bytes(frame)
     cols = ", ".join(wh.renderer.q(c) for c in frame.columns)
     sql = (
         f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(TABLE)} CHARACTER SET utf8mb4 "

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import json
 import re
-from http import HTTPStatus
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
+
+import orjson
 
 from ingestion_core.api.rate_limit_headers import server_wait
 
@@ -86,13 +88,36 @@ class Malformed:
 Outcome = Success | NoDataBefore | Fatal | Retriable | Malformed
 
 
-def _decode(body: bytes) -> dict[str, Any] | None:
-    # Bytes that are not valid UTF-8 survive as lone surrogates (surrogateescape) instead of failing the whole body:
-    # only the record holding them is then unusable, and the lone-surrogate rules quarantine that record alone.
+# orjson reads an integer beyond 64 bits as a float instead of refusing it; such an integer has at least 19 digits.
+# Digits -> "0", everything else -> " ": a run of 19 zeros is then a plain substring search (C speed, ~0.2 ms a MB).
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def decode_body(body: bytes) -> Any:
+    """The JSON value of a body, as the standard library reads it; None when it is not JSON.
+
+    ``orjson`` reads a well-formed UTF-8 body about four times faster (a 2,000-row history answer: ~4 ms instead of
+    ~14 ms of CPU, the largest single cost of a backfill's client). It accepts less than the standard library (no
+    ``NaN``, no invalid UTF-8, no lone surrogate escape, no BOM) and reads what it accepts to the same values, except
+    an integer beyond 64 bits, which it turns into a float. So a body holding a run of 19 digits or more, and any
+    body orjson refuses, is read the standard library's way, where bytes that are not valid UTF-8 survive as lone
+    surrogates (surrogateescape) instead of failing the whole body: only the record holding them is then unusable,
+    and the lone-surrogate rules quarantine that record alone.
+    """
+    if _LONG_DIGIT_RUN not in body.translate(_DIGITS_ONLY):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        value = json.loads(body.decode(json.detect_encoding(body), "surrogateescape"))
+        return json.loads(body.decode(json.detect_encoding(body), "surrogateescape"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+def _decode(body: bytes) -> dict[str, Any] | None:
+    value = decode_body(body)
     return value if isinstance(value, dict) else None
 
 

@@ -56,10 +56,14 @@ class Ticket:
     Attributes:
         slot: its time in the reservation schedule.
         at: the time it started, as counted in the budget's window.
+        shared: its name in the budget shared across processes, if it holds a slot there.
+        shared_at: when its shared slot was due (this process's clock), or when it was last reported late.
     """
 
     slot: float
     at: float
+    shared: str | None = None
+    shared_at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +231,8 @@ class Pacer:
         common = self._cross_process
         if common is not None:
             # The local slot only bounds this process; the common one bounds every process with the key.
-            wait = common.reserve()
+            wait, ticket.shared = common.reserve()
+            ticket.shared_at = self._clock() + wait
             if wait > 0:
                 await do_sleep(wait)
                 self.sent(ticket)
@@ -237,18 +242,23 @@ class Pacer:
         """Record that the request of ``ticket`` (from :meth:`acquire`) starts now (e.g. it reached its socket).
 
         A send that starts later than the pacer granted it is counted from now: in the window every later grant
-        checks, and in the schedule later reservations are spaced from.
+        checks, and in the schedule later reservations are spaced from. In the budget shared across processes too,
+        when it is later than its shared slot by more than half the window's margin (less cannot put one send too
+        many in any window: the margin absorbs it).
         """
         with self._lock:
             now = self._clock()
-            if now <= ticket.at:
-                return
-            ticket.slot = _move(self._slots, ticket.slot, now)
-            index = bisect.bisect_left(self._sends, ticket.at)
-            if index < len(self._sends) and self._sends[index] == ticket.at:
-                del self._sends[index]
-                self._sends.append(now)  # every recorded start is <= now: the list stays sorted
-            ticket.at = now
+            if now > ticket.at:
+                ticket.slot = _move(self._slots, ticket.slot, now)
+                index = bisect.bisect_left(self._sends, ticket.at)
+                if index < len(self._sends) and self._sends[index] == ticket.at:
+                    del self._sends[index]
+                    self._sends.append(now)  # every recorded start is <= now: the list stays sorted
+                ticket.at = now
+        common = self._cross_process
+        if common is not None and ticket.shared is not None and now - ticket.shared_at > self._margin / 2:
+            common.sent(ticket.shared)
+            ticket.shared_at = now
 
     def _window_free_at_locked(self, now: float) -> float | None:
         """None when fewer than ``capacity`` sends started in the window ending now, else when one leaves it.

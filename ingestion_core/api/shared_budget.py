@@ -6,10 +6,14 @@ running at once) with one key would each spend the whole budget, and the key's l
 start at most ``floor(rate)`` sends in any ``1 s + margin`` window, and a 429 seen by one pauses them all.
 
 The reservation is one Lua script (atomic in Redis, one round trip, ~0.2 ms on a local server): it reads Redis's
-own clock, takes the earliest slot at least one window after the send ``capacity`` slots earlier (the same FIFO
-sliding window as the local pacer, over a list of the last ``capacity`` slot times), and returns how long the
-caller must wait. Waits are relative to Redis's clock, so the processes' clocks need not agree. The keys expire a
-minute after the last send, so nothing needs cleaning up.
+own clock, takes the earliest slot at least one window after the send ``capacity`` places earlier (the same FIFO
+sliding window as the local pacer, over a sorted set of the last ``capacity`` send times, one member per send),
+and returns how long the caller must wait. Waits are relative to Redis's clock, so the processes' clocks need not
+agree. A send that starts later than its slot (a busy event loop, a new connection) is reported with
+:meth:`SharedBudget.sent`, which moves its time to Redis's now, as the local pacer does with its own record: the
+window the other processes plan from then holds the sends as they really started. Only lateness the window's
+margin cannot absorb is reported (one more round trip, on a loaded machine only). The keys expire a minute after
+the last send, so nothing needs cleaning up.
 
 If Redis stops answering in the middle of a run, the client logs one warning and goes on with its local pacer
 alone (the server's 429s and the local AIMD then keep the processes near the limit); it retries Redis again after
@@ -19,10 +23,12 @@ alone (the server's 429s and the local AIMD then keep the processes near the lim
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
 import threading
 import time
+import uuid
 from typing import Any
 
 from ingestion_core.errors import ConfigurationError
@@ -45,19 +51,21 @@ local span = tonumber(ARGV[2])
 local slot = now
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > slot then slot = paused end
-local n = redis.call('LLEN', KEYS[1])
-if n > 0 then
-  local last = tonumber(redis.call('LINDEX', KEYS[1], -1))
-  if last > slot then slot = last end
-  if n >= capacity then
-    local earlier = tonumber(redis.call('LINDEX', KEYS[1], -capacity))
-    if earlier + span > slot then slot = earlier + span end
-  end
-end
-redis.call('RPUSH', KEYS[1], string.format('%.6f', slot))
-redis.call('LTRIM', KEYS[1], -capacity, -1)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 and tonumber(last[2]) > slot then slot = tonumber(last[2]) end
+local earlier = redis.call('ZRANGE', KEYS[1], -capacity, -capacity, 'WITHSCORES')
+if #earlier > 0 and tonumber(earlier[2]) + span > slot then slot = tonumber(earlier[2]) + span end
+redis.call('ZADD', KEYS[1], string.format('%.6f', slot), ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -capacity - 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return string.format('%.6f', slot - now)
+"""
+
+_SENT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', 'GT', string.format('%.6f', now), ARGV[1])
+return 1
 """
 
 _PAUSE = """
@@ -105,12 +113,16 @@ class SharedBudget:
         )
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._reserve = self._redis.register_script(_RESERVE)
+        self._sent = self._redis.register_script(_SENT)
         self._pause = self._redis.register_script(_PAUSE)
-        self._keys = [f"{name}:slots", f"{name}:paused"]
+        self._keys = [f"{name}:sends", f"{name}:paused"]
+        self._process = uuid.uuid4().hex[:12]  # members name their process: two processes never share one
+        self._count = itertools.count()
         self._clock = clock
         self._lock = threading.Lock()
         self._down_until = -math.inf
         self.reservations = 0
+        self.late_sends = 0
         self.failures = 0
         self.configure(requests_per_second, margin_seconds)
 
@@ -135,17 +147,41 @@ class SharedBudget:
                 "start it, fix the URL, or unset it to pace each process on its own"
             ) from None
 
-    def reserve(self) -> float:
-        """Reserve the next shared slot; returns the seconds to wait before sending (0 when Redis is down)."""
+    def reserve(self) -> tuple[float, str | None]:
+        """Reserve the next shared slot.
+
+        Returns:
+            The seconds to wait before sending, and the send's name in the budget (for :meth:`sent`); ``(0.0,
+            None)`` when Redis is down.
+        """
         if not self._available():
-            return 0.0
+            return 0.0, None
+        member = f"{self._process}:{next(self._count)}"
         try:
-            wait = float(self._reserve(keys=self._keys, args=[self._capacity, self._span, KEY_TTL_MS]))
+            wait = float(self._reserve(keys=self._keys, args=[self._capacity, self._span, KEY_TTL_MS, member]))
         except self._errors as exc:
             self._failed(exc)
-            return 0.0
+            return 0.0, None
         self.reservations += 1
-        return max(0.0, wait)
+        return max(0.0, wait), member
+
+    def sent(self, member: str) -> None:
+        """Count the send ``member`` (from :meth:`reserve`) as starting now, later than its slot."""
+        if not self._available():
+            return
+        try:
+            self._sent(keys=self._keys[:1], args=[member])
+        except self._errors as exc:
+            self._failed(exc)
+            return
+        self.late_sends += 1
+
+    def recorded_sends(self) -> int:
+        """How many sends the budget's window holds now (0 when its keys expired or Redis is down)."""
+        try:
+            return int(self._redis.zcard(self._keys[0]))
+        except self._errors:
+            return 0
 
     def pause(self, seconds: float) -> None:
         """Make every process wait ``seconds`` from now before its next send (a 429 or an exhausted window)."""

@@ -88,7 +88,7 @@ class _Plan:
     """A layout's whole row check and output, as expressions over the batch frame (built once, ~2 ms)."""
 
     drop: pl.Expr
-    checks: tuple[pl.Expr, ...]
+    reason: pl.Expr
     duplicate: pl.Expr
     outputs: tuple[pl.Expr, ...]
 
@@ -139,7 +139,12 @@ def _plan(
         .then(pl.lit(f"duplicate {time_field} in response (first occurrence kept)"))
         .otherwise(reason)
     )
-    return _Plan(drop, tuple(checks), duplicate.alias("_reason"), tuple(_outputs(table, values, constants)))
+    return _Plan(
+        drop,
+        pl.coalesce(checks).alias("_reason"),
+        duplicate.alias("_reason"),
+        tuple(_outputs(table, values, constants)),
+    )
 
 
 def _value_rules(layout: Layout) -> list[pl.Expr]:
@@ -204,15 +209,15 @@ def parse_windows(
     Returns:
         Per window: the frame in the table's schema (ascending time, unique key) and the quarantined records.
     """
-    schema = polars_schema(table)
     sizes = [len(w.records) for w in windows]
     n = sum(sizes)
     if n == 0:
+        schema = polars_schema(table)
         return [ParseResult(pl.DataFrame(schema=schema)) for _ in windows]
     records: list[Any] = [r for w in windows for r in w.records]
     reasons: Bad = {}
     rows: Sequence[Mapping[str, Any]] = records
-    if not all(type(r) is dict for r in records):
+    if set(map(type, records)) != {dict}:
         rows = [dict(r) if isinstance(r, Mapping) else {} for r in records]
         reasons.update({i: "record is not an object" for i, r in enumerate(records) if not isinstance(r, Mapping)})
     constants = [w.series.column_values() for w in windows]
@@ -256,7 +261,7 @@ def parse_windows(
         .with_row_index("_row")
         .with_columns(plan.drop.alias("_drop"))
         .filter(~pl.col("_drop"))
-        .with_columns(pl.coalesce(plan.checks).alias("_reason"))
+        .with_columns(plan.reason)
         .with_columns(plan.duplicate)
         .collect()
     )

@@ -117,17 +117,18 @@ class Warehouse(ABC):
         """Raise ConfigurationError when the physical database is missing (nothing to check where there is none)."""
         return
 
-    def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
-        """Fill the staging table with ``params`` (LOAD DATA on servers, executemany on SQLite)."""
-        marks = ", ".join([self.renderer.ph] * params.width)
+    def _load_staging(self, cursor: Any, staging: str, prepared: pl.DataFrame) -> None:
+        """Fill the staging table with a prepared frame's rows (LOAD DATA on servers, executemany on SQLite)."""
+        marks = ", ".join([self.renderer.ph] * prepared.width)
+        params = frames.parameter_frame(prepared)
         cursor.executemany(f"INSERT INTO {self.renderer.staging(staging)} VALUES ({marks})", params.rows())
 
     def _replaces_rows(self, spec: TableSpec, columns: Sequence[str]) -> bool:
         """Whether whole rows of ``spec`` may be loaded straight into the table, replacing stored ones."""
         return False
 
-    def _replace_rows(self, cursor: Any, spec: TableSpec, params: pl.DataFrame) -> None:
-        """Load ``params`` into the table itself, a row with a stored key replacing the stored row."""
+    def _replace_rows(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> None:
+        """Load a prepared frame into the table itself, a row with a stored key replacing the stored row."""
         raise NotImplementedError(f"{type(self).__name__} does not load rows directly")
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
@@ -407,7 +408,7 @@ class Warehouse(ABC):
     ) -> dict[tuple[Any, ...], int]:
         """Count the stored keys among the rows (per value of ``by``), then upsert the rows with executemany."""
         renderer = self.renderer
-        batch = frames.parameter_frame(spec, prepared)
+        batch = frames.parameter_frame(prepared)
         keys = batch.select(list(spec.primary_key)).rows()
         existing: dict[tuple[Any, ...], int] = {}
         step = max(1, 30_000 // len(spec.primary_key))  # under SQLite's 32766-parameter limit
@@ -477,13 +478,12 @@ class Warehouse(ABC):
 
     def _bulk_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
         renderer, staging = self.renderer, _staging(spec)
-        batch = frames.parameter_frame(spec, prepared)
         cursor.execute(f"DELETE FROM {renderer.staging(staging)}")
-        self._load_staging(cursor, staging, batch)
+        self._load_staging(cursor, staging, prepared)
         cursor.execute(renderer.count_staged_existing(spec, staging))
         existing = int(cursor.fetchone()[0])
-        cursor.execute(renderer.insert_select(spec, batch.columns, staging))
-        return UpsertResult(inserted=batch.height - existing, updated=existing)
+        cursor.execute(renderer.insert_select(spec, prepared.columns, staging))
+        return UpsertResult(inserted=prepared.height - existing, updated=existing)
 
     def _replace_batch(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> UpsertResult:
         """Count the stored rows among the batch's keys (it is on the grid), then load it over them."""
@@ -494,7 +494,7 @@ class Warehouse(ABC):
             part = bounds[start : start + _SERIES_CHUNK]
             cursor.execute(self.renderer.count_on_grid(spec, len(part), unit), [v for row in part for v in row])
             existing += sum(int(r[0]) for r in cursor.fetchall())
-        self._replace_rows(cursor, spec, frames.parameter_frame(spec, prepared))
+        self._replace_rows(cursor, spec, prepared)
         return UpsertResult(inserted=prepared.height - existing, updated=existing)
 
     async def delete_keys(self, table: TableSpec, keys: pl.DataFrame) -> int:
@@ -512,7 +512,7 @@ class Warehouse(ABC):
         if set(keys.columns) != set(table.primary_key):
             raise ConfigurationError(f"{table.qualified_name}: delete by the whole primary key {table.primary_key}")
         typed = keys.select(table.primary_key).cast(polars_schema(table, table.primary_key))
-        encoded = frames.parameter_frame(table, typed)
+        encoded = frames.parameter_frame(typed)
         rows = encoded.rows()
         renderer = self.renderer
 

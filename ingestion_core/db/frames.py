@@ -120,7 +120,7 @@ def split_storable(spec: TableSpec, frame: pl.DataFrame) -> tuple[pl.DataFrame, 
     return frame.filter(~bad), rejected
 
 
-def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+def parameter_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Encode a prepared frame for driver parameters: datetimes as SQL text, booleans as 1/0."""
     exprs = []
     for name, dtype in frame.schema.items():
@@ -134,22 +134,34 @@ def parameter_frame(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def load_data_bytes(frame: pl.DataFrame) -> bytes:
-    """Render a parameter frame as a ``LOAD DATA`` body: tab-separated, NULL as backslash-N, backslash-escaped.
+    """Render a prepared frame as a ``LOAD DATA`` body: tab-separated, NULL as backslash-N, backslash-escaped.
 
-    Polars writes the text natively; only string columns that hold a special character pay for the escaping
-    (measured: 0.16 s instead of 1.3 s for 100k rows x 36 columns).
+    Polars writes the text natively, datetimes as SQL DATETIME text and booleans as 1/0 (the values
+    :func:`parameter_frame` gives the driver); only string columns that hold a special character pay for the
+    escaping (measured: 0.16 s instead of 1.3 s for 100k rows x 36 columns), and which do is one query.
     """
     specials = [raw for raw, _ in _ESCAPES]
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String()]
+    special = frame.select(pl.col(texts).str.contains_any(specials).any()).row(0) if texts else ()
+    escape = {name for name, found in zip(texts, special, strict=True) if found}
     exprs = []
     for name, dtype in frame.schema.items():
         expr = pl.col(name)
-        if dtype == pl.String() and frame[name].str.contains_any(specials).any():
+        if name in escape:
             for raw, escaped in _ESCAPES:
                 expr = expr.str.replace_all(raw, escaped, literal=True)
+        elif dtype == pl.Boolean():
+            expr = expr.cast(pl.Int8)
         exprs.append(expr)
     buffer = io.BytesIO()
-    frame.select(exprs).write_csv(
-        buffer, include_header=False, separator="\t", quote_style="never", null_value="\\N", line_terminator="\n"
+    frame.lazy().select(exprs).collect().write_csv(
+        buffer,
+        include_header=False,
+        separator="\t",
+        quote_style="never",
+        null_value="\\N",
+        line_terminator="\n",
+        datetime_format=SQL_DATETIME,
     )
     return buffer.getvalue()
 

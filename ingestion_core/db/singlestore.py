@@ -114,8 +114,8 @@ class SingleStoreWarehouse(Warehouse):
                 "DB_NAME or TARGET_SCHEMA) or create it with `python -m ingestion_core.db.migrate`"
             )
 
-    def _load_staging(self, cursor: Any, staging: str, params: pl.DataFrame) -> None:
-        self._load(cursor, f"INTO TABLE {self.renderer.staging(staging)}", params)
+    def _load_staging(self, cursor: Any, staging: str, prepared: pl.DataFrame) -> None:
+        self._load(cursor, f"INTO TABLE {self.renderer.staging(staging)}", prepared)
 
     def _replaces_rows(self, spec: TableSpec, columns: Sequence[str]) -> bool:
         # REPLACE writes every column, so a column the frame lacks would be reset and an insert-only one
@@ -123,15 +123,15 @@ class SingleStoreWarehouse(Warehouse):
         whole = set(columns) == set(spec.column_names) and not spec.insert_only_columns
         return self.dialect == "mysql" and whole and bool(spec.series_index)
 
-    def _replace_rows(self, cursor: Any, spec: TableSpec, params: pl.DataFrame) -> None:
-        self._load(cursor, f"REPLACE INTO TABLE {self.renderer.table(spec)}", params)
+    def _replace_rows(self, cursor: Any, spec: TableSpec, prepared: pl.DataFrame) -> None:
+        self._load(cursor, f"REPLACE INTO TABLE {self.renderer.table(spec)}", prepared)
 
-    def _load(self, cursor: Any, into: str, params: pl.DataFrame) -> None:
-        body = frames.load_data_bytes(params)
+    def _load(self, cursor: Any, into: str, prepared: pl.DataFrame) -> None:
+        body = frames.load_data_bytes(prepared)
         sql = (
             f"LOAD DATA LOCAL INFILE ':stream:' {into} CHARACTER SET utf8mb4 "
             "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
-            f"({quote_list(params.columns, self.dialect)})"
+            f"({quote_list(prepared.columns, self.dialect)})"
         )
         cursor.execute(sql, infile_stream=frames.chunks(body))
 

@@ -129,32 +129,55 @@ class _Walk:
         return await fetch_window(self.spec, self.interval, self.client, self.plan, window)
 
     async def forward(self) -> SeriesResult:
+        """Write the windows oldest first; the next window's call is in flight while one commits.
+
+        Commits stay strictly in order (a window is written only after the one before it committed), so the stored
+        rows are a prefix of the range at every instant, as without the overlap: the call ahead only reads. At
+        most two windows of a series are in memory (the one committing and the one arriving). A call ahead is
+        started only once the answer before it is known (a "no data before" answer moves the walk on) and held
+        some records (an empty one ends the walk), and is cancelled when the walk ends early.
+        """
         skip_until: int | None = None  # the API said data starts later: windows ending before it hold nothing
         empty_until: int | None = None  # the last window that held only empty points
         stored = False  # any row written (new, changed or unchanged)
-        for window in self.plan.windows:
-            if skip_until is not None and window.end < skip_until:
-                continue
-            outcome = await self.fetch(window)
-            if isinstance(outcome, NoDataBefore):
-                # The whole window is before the series' first data (the metadata's first-data time was early).
-                # Not an error (invariant 6): nothing exists there, so move on to where data starts.
-                skip_until = outcome.first_ts if outcome.first_ts is not None else window.end + 1
-                self.result = replace(self.result, detail=f"no data before {format_ts(skip_until)}")
-                continue
-            written = await self.write(window, outcome)
-            if written is None:
-                # Only empty points (the Min API's zeros before a pair existed): nothing to store here, but a
-                # later window may hold data (a backfill started before the pair's first data), so go on.
-                empty_until = window.end
-                continue
-            stored = stored or written > 0
-            below = self.plan.watermark_before is not None and window.end <= self.plan.watermark_before
-            if written == 0 and not below:
-                # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap. Not retried
-                # within the run (an answer that came back empty or wholly corrupt is not a lost connection); the
-                # next run resumes there. A repair window below the watermark only counts its holes' attempts.
-                return replace(self.result, status="failed", detail=self._empty(window, outcome), error_kind="data")
+        remaining = iter(self.plan.windows)
+
+        def following() -> Window | None:
+            return next((w for w in remaining if skip_until is None or w.end >= skip_until), None)
+
+        window, arriving = following(), None
+        try:
+            while window is not None:
+                outcome = await (arriving if arriving is not None else self.fetch(window))
+                arriving = None
+                if isinstance(outcome, NoDataBefore):
+                    # The whole window is before the series' first data (the metadata's first-data time was
+                    # early). Not an error (invariant 6): nothing exists there, so move on to where data starts.
+                    skip_until = outcome.first_ts if outcome.first_ts is not None else window.end + 1
+                    self.result = replace(self.result, detail=f"no data before {format_ts(skip_until)}")
+                    window = following()
+                    continue
+                after = following()
+                if outcome and after is not None:  # an empty answer may end the walk: no call ahead of it
+                    arriving = asyncio.ensure_future(self.fetch(after))  # in flight while this window commits
+                written = await self.write(window, outcome)
+                if written is None:
+                    # Only empty points (the Min API's zeros before a pair existed): nothing to store here, but
+                    # a later window may hold data (a backfill started before the pair's first data), so go on.
+                    empty_until = window.end
+                    window = after
+                    continue
+                stored = stored or written > 0
+                below = self.plan.watermark_before is not None and window.end <= self.plan.watermark_before
+                if written == 0 and not below:
+                    # Legacy defect F-2: an empty window must not be skipped, or it leaves a permanent gap. Not
+                    # retried within the run (an answer that came back empty or wholly corrupt is not a lost
+                    # connection); the next run resumes there. A repair window below the watermark only counts
+                    # its holes' attempts.
+                    return replace(self.result, status="failed", detail=self._empty(window, outcome), error_kind="data")
+                window = after
+        finally:
+            await _abandon(arriving)
         if not stored and empty_until is not None:
             return replace(self.result, status="no data", detail=f"only empty points up to {format_ts(empty_until)}")
         if not stored and skip_until is not None:
@@ -183,6 +206,17 @@ class _Walk:
         if self.result.rows_inserted + self.result.rows_changed + self.result.rows_unchanged == 0:
             return replace(self.result, status="no data", detail="the API has no data for this series yet")
         return self.result
+
+
+async def _abandon(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a call ahead the walk no longer needs, and collect its outcome so nothing is left unretrieved."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    await asyncio.wait([task])  # raises only if this walk itself is cancelled
+    if not task.cancelled():
+        task.exception()  # marks a failure of the call as seen: the walk ended for another reason
 
 
 def _data_starts_in(spec: TimeSeriesSpec, window: Window, records: Sequence[Mapping[str, Any]]) -> bool:

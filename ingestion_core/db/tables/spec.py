@@ -207,6 +207,7 @@ class TableSpec:
 
 
 @cache
+@cache
 def _polars_types() -> dict[str, pl.DataType]:
     import polars as pl
 

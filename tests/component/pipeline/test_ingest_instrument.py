@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aioresponses import aioresponses
@@ -63,13 +64,18 @@ async def test_fatal_error_after_the_first_window_keeps_it_and_masks_the_key(
     plan = _plan(item, simulator.universe.now)
     assert len(plan.windows) >= 2
 
-    def break_next(_plan: SeriesPlan, _window: Window, _rows: int) -> None:
-        simulator.set_faults(fail_next=1, fail_next_status=400)
-
     async with _client(simulator.base_url) as client:
-        result = await ingest_series(
-            plan, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse, on_window=break_next
-        )
+        history, made = client.history, 0
+
+        async def refuse_the_second_call(*args: Any, **kwargs: Any) -> Any:
+            nonlocal made
+            made += 1
+            if made == 2:  # made while the first window commits: the walk fetches one window ahead
+                simulator.set_faults(fail_next=1, fail_next_status=400)
+            return await history(*args, **kwargs)
+
+        client.history = refuse_the_second_call  # type: ignore[method-assign]
+        result = await ingest_series(plan, spec=SPEC, interval="1m", client=client, warehouse=sqlite_warehouse)
     first = plan.windows[0]
     assert result.status == "failed"
     assert result.detail.startswith("HTTP 400: simulated fail_next error (GET ") and KEY not in result.detail

@@ -69,6 +69,26 @@ async def test_two_pacers_sharing_a_budget_stay_within_it_together(budget_name: 
     assert first.cross_process is not None and first.cross_process.reservations == 40
 
 
+async def test_a_send_that_starts_late_is_counted_from_when_it_started(budget_name: str) -> None:
+    rate = 5
+    first, second = shared_pacer(rate, budget_name), shared_pacer(rate, budget_name)
+    tickets = [await first.acquire() for _ in range(rate)]
+    await asyncio.sleep(0.5)  # the sends reach their sockets half a second after their slots (a busy event loop)
+    started: list[float] = []
+    for ticket in tickets:
+        first.sent(ticket)
+        started.append(time.monotonic())
+        first.record({})
+    sent: list[float] = []
+    await burst(second, rate, sent)
+    # Counted from their slots, the first five would leave the window at slot + 1 s, and the second pacer's five
+    # would start within one second of them.
+    assert most_in_any_second(started + sent) <= rate
+    assert min(sent) - max(started) >= 1.0
+    common = first.cross_process
+    assert common is not None and common.late_sends == rate and common.recorded_sends() == rate
+
+
 async def test_without_sharing_the_same_two_pacers_exceed_the_budget_together() -> None:
     rate = 20
     first, second = Pacer(rate), Pacer(rate)

@@ -4,8 +4,10 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ingestion_core.api.classify import Fatal, Malformed, NoDataBefore, Retriable, Success, classify
+from ingestion_core.api.classify import Fatal, Malformed, NoDataBefore, Retriable, Success, classify, decode_body
 from tests.unit.datasets.fixture_files import fixtures_dir
 
 pytestmark = pytest.mark.unit
@@ -158,3 +160,36 @@ def test_fixture_min_api_errors() -> None:
     assert isinstance(limited, Retriable) and limited.rate_limited
     missing = classify(200, {}, (root / "minapi_error_market_not_exist_type2.json").read_bytes())
     assert isinstance(missing, Fatal)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_the_fast_decoder_reads_every_body_as_the_standard_library_does(value: object, ascii_only: bool) -> None:
+    # NaN, infinities and integers beyond 64 bits are outside orjson's JSON: the standard library reads them.
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    expected = json.loads(text)
+    got = decode_body(text.encode("utf-8", "surrogatepass"))
+    assert repr(got) == repr(expected)  # repr: NaN == NaN, and 1 vs 1.0 vs True tell apart
+
+
+def test_invalid_utf8_and_non_json_bodies_decode_as_before() -> None:
+    assert decode_body(b'{"a": "x\\xff"}'.replace(b"\\xff", b"\xff")) == {"a": "x\udcff"}
+    assert decode_body(b"<html>proxy error</html>") is None
+    assert decode_body(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}  # a BOM
+
+
+@pytest.mark.parametrize("literal", ["9223372036854775808", "-9223372036854775809", "123456789012345678901234567890"])
+def test_integers_beyond_64_bits_stay_integers(literal: str) -> None:
+    # orjson alone reads these as floats; the standard library (and so the parser's range checks) sees the integer.
+    assert decode_body(f'{{"v": {literal}}}'.encode()) == {"v": int(literal)}

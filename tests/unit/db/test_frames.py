@@ -72,10 +72,25 @@ def test_insert_only_and_refresh_columns_on_metadata_tables() -> None:
 
 
 def test_load_data_bytes_escapes_and_marks_nulls() -> None:
-    frame = pl.DataFrame({"s": ["a\\b\tc\nd\re\x00f", None, "\\N"], "n": [1, None, 3], "b": [True, False, None]})
-    params = frames.parameter_frame(get_table("market.cc_instruments_spot"), frame)
-    body = frames.load_data_bytes(params)
-    assert body == b"a\\\\b\\tc\\nd\\re\\0f\t1\t1\n\\N\t\\N\t0\n\\\\N\t3\t\\N\n"
+    frame = pl.DataFrame(
+        {
+            "s": ["a\\b\tc\nd\re\x00f", None, "\\N"],
+            "n": [1, None, 3],
+            "b": [True, False, None],
+            "t": [datetime(2024, 5, 6, 7, 8, 9), None, datetime(1999, 12, 31, 23, 59, 59)],
+            "plain": ["x", "y", None],
+        }
+    )
+    body = frames.load_data_bytes(frame)
+    assert body == (
+        b"a\\\\b\\tc\\nd\\re\\0f\t1\t1\t2024-05-06 07:08:09\tx\n"
+        b"\\N\t\\N\t0\t\\N\ty\n"
+        b"\\\\N\t3\t\\N\t1999-12-31 23:59:59\t\\N\n"
+    )
+    # The body holds what the driver's parameters hold (the executemany and staging paths): one encoding.
+    params = frames.parameter_frame(frame.drop("s"))
+    rendered = [["\\N" if v is None else str(v) for v in row] for row in params.rows()]
+    assert [line.split("\t")[1:] for line in body.decode().splitlines()] == rendered
 
 
 def test_sql_datetime_accepts_epoch_naive_and_aware() -> None:
