@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID, uuid4
 
+import httpx
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
+from prefect.exceptions import PrefectException
 from prefect.futures import PrefectFuture
+from prefect.logging.loggers import flow_run_logger
 from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import BaseModel
@@ -22,7 +26,7 @@ from pydantic import BaseModel
 from ingestion_core.errors import IngestError, RunFailed
 from ingestion_core.logging_setup import configure_logging
 from ingestion_core.parameters import validate_parameters
-from ingestion_core.pipeline.runlog import RunRecord
+from ingestion_core.pipeline.runlog import RunRecord, record_run
 from ingestion_core.settings import Settings, load_settings
 from ingestion_core.snapshots.api_usage import UsageRecord
 from tasks.runlog import record_run_task
@@ -178,22 +182,93 @@ def log_run(
     failure: str = "",
     dry_run: bool = False,
 ) -> None:
-    """Write the run's row to the run log (best effort: a failed write is a warning, the run's outcome stands)."""
+    """Write the run's row to the run log (best effort: a failed write is a warning, the run's outcome stands).
+
+    ``started_at`` is this attempt's start; the row keeps the first attempt's, as the server recorded it.
+    """
+    first_started, attempts = _first_attempt(started_at)
     record = RunRecord(
         flow_run_id=str(flow_run.get_id() or uuid4()),
         flow=str(flow_run.flow_name or dataset),
         dataset=dataset,
         interval=interval,
-        started_at=started_at,
+        started_at=first_started,
         ended_at=utc_now(),
         state="Completed" if ok else "Failed",
         dry_run=dry_run,
         figures=figures,
         failure=failure,
+        attempts=attempts,
     )
     problem = record_run_task(settings, record)
     if problem:
         logger.warning("run log not written: %s", problem)
+
+
+def _first_attempt(started: datetime) -> tuple[datetime, int]:
+    """When the run's first attempt started (the server's record, else ``started``) and how many attempts ran."""
+    attempts = flow_run.get_run_count() or 1
+    run_id = flow_run.get_id()
+    if not run_id:
+        return started, attempts
+    try:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(UUID(run_id))
+    except (httpx.HTTPError, PrefectException):
+        return started, attempts  # the row is best effort; this attempt's start is the next best
+    first = naive_utc(current.start_time)
+    return (min(first, started) if first else started), max(attempts, current.run_count)
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """An aware time as naive UTC (the warehouse's DATETIME convention); None stays None."""
+    # Through the timestamp: Prefect's own datetimes (Pendulum's) warn on replace().
+    return None if moment is None else datetime.fromtimestamp(moment.timestamp(), UTC).replace(tzinfo=None)
+
+
+#: What the run log says of a run its body never finished: the state's name as the row stores it.
+_UNFINISHED = {"Crashed": "Crashed", "Cancelling": "Cancelled", "Cancelled": "Cancelled"}
+
+
+def unfinished_run_hook(dataset: str, default_interval: str | None) -> Callable[..., Awaitable[None]]:
+    """A flow state hook that writes the run-log row of a run ending Crashed or Cancelled.
+
+    Such a run's body never reaches its own row: the process died (Crashed: killed, out of memory) or was stopped
+    (Cancelled: an operator, a worker's shutdown). Prefect runs ``on_crashed`` and ``on_cancellation`` hooks in
+    the flow's process when it can, else in the worker, which loads the flow from the deployment's entrypoint: the
+    worker's environment holds the same settings. A run cancelled before it started (a concurrency limit's
+    ``CANCEL_NEW``) runs no hook and did nothing: it gets no row.
+
+    Args:
+        dataset: the dataset the flow ingests (the run log's ``dataset``).
+        default_interval: the interval a run of a time-series flow takes when not given; None for snapshots.
+    """
+
+    async def record_unfinished_run(flow: Any, flow_run: Any, state: State[Any]) -> None:
+        logger = flow_run_logger(flow_run, flow)
+        parameters = flow_run.parameters or {}
+        with contextlib.suppress(httpx.HTTPError, PrefectException):
+            async with get_client() as client:  # the worker's copy predates the run's start
+                flow_run = await client.read_flow_run(flow_run.id)
+        started = naive_utc(flow_run.start_time) or naive_utc(flow_run.expected_start_time) or utc_now()
+        record = RunRecord(
+            flow_run_id=str(flow_run.id),
+            flow=str(flow.name),
+            dataset=dataset,
+            interval=str(parameters.get("interval") or default_interval) if default_interval else None,
+            started_at=started,
+            ended_at=utc_now(),
+            state=_UNFINISHED.get(state.name or "", state.name or str(state.type.value).title()),
+            dry_run=bool(parameters.get("dry_run", False)),
+            failure=state.message or "",
+            attempts=flow_run.run_count or 1,
+        )
+        try:
+            await record_run(load_settings().database, record)
+        except IngestError as exc:
+            logger.warning("run log not written: %s", exc)
+
+    return record_unfinished_run
 
 
 class OpenRun(NamedTuple, Generic[M]):

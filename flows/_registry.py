@@ -56,23 +56,36 @@ def build_flow(name: str) -> Any:
         KeyError: no flow module has that name.
     """
     if name not in _built:
-        if name in DATASETS:
-            from flows._timeseries import timeseries_flow
+        built, run_log = _build(name)
+        if run_log is not None:  # every run that writes a run-log row gets one however it ends
+            from flows._common import unfinished_run_hook
 
-            _built[name] = timeseries_flow(DATASETS[name])
-        elif name in SNAPSHOTS:
-            from flows._snapshot import snapshot_flow
-
-            _built[name] = snapshot_flow(SNAPSHOTS[name])
-        elif name == "validate_shadow":
-            from flows._shadow import validate_shadow
-
-            _built[name] = validate_shadow
-        elif name == "asset_coin_uid_map":
-            from flows._coin_uid_map import asset_coin_uid_map
-
-            _built[name] = asset_coin_uid_map
-        else:
-            known = sorted([*DATASETS, *SNAPSHOTS, *OTHER_FLOWS])
-            raise KeyError(f"no flow named {name!r}; flows: {', '.join(known)}")
+            hook = unfinished_run_hook(*run_log)
+            built.on_crashed(hook)
+            built.on_cancellation(hook)
+        _built[name] = built
     return _built[name]
+
+
+def _build(name: str) -> tuple[Any, tuple[str, str | None] | None]:
+    """The flow, and the (dataset, default interval) of its run-log rows (None: it writes none)."""
+    if name in DATASETS:
+        from flows._timeseries import timeseries_flow
+
+        spec = DATASETS[name]
+        return timeseries_flow(spec), (spec.name, spec.parameters.model_fields["interval"].default)
+    if name in SNAPSHOTS:
+        from flows._snapshot import snapshot_flow
+
+        return snapshot_flow(SNAPSHOTS[name]), (SNAPSHOTS[name].name, None)
+    if name == "validate_shadow":
+        from flows._shadow import validate_shadow
+
+        return validate_shadow, None  # a comparison report, not an ingestion run
+    if name == "asset_coin_uid_map":
+        from flows._coin_uid_map import asset_coin_uid_map
+        from ingestion_core.coin_uid import DATASET
+
+        return asset_coin_uid_map, (DATASET, None)
+    known = sorted([*DATASETS, *SNAPSHOTS, *OTHER_FLOWS])
+    raise KeyError(f"no flow named {name!r}; flows: {', '.join(known)}")

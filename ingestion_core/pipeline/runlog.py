@@ -6,7 +6,10 @@ trend (calls per run, seconds waited for budget, p95 API latency, rows per secon
     SELECT dataset, interval_name, AVG(latency_p95), SUM(rate_limited) FROM market.ingest_run_log
     WHERE started_at > NOW() - INTERVAL 7 DAY GROUP BY dataset, interval_name;
 
-A row is keyed by the Prefect flow run id, so a flow retry (same id) replaces its first attempt's row.
+A row is keyed by the Prefect flow run id, so a flow retry (same id) replaces its first attempt's row; the row keeps
+the first attempt's start time and counts the attempts. A run that ends without its body writing the row (Crashed:
+the process died; Cancelled: an operator or a concurrency limit stopped it) gets one from the flow's state hooks,
+with the state's message as the failure (``flows/_common.py``).
 """
 
 from __future__ import annotations
@@ -53,12 +56,13 @@ class RunRecord:
         flow: the flow's name.
         dataset: the dataset's name.
         interval: the time series' interval; None for a snapshot.
-        started_at: when the run's body started (naive UTC).
+        started_at: when the run's first attempt started (naive UTC).
         ended_at: when it ended (naive UTC).
-        state: ``Completed`` or ``Failed``.
+        state: ``Completed``, ``Failed``, ``Crashed`` or ``Cancelled``.
         dry_run: whether it only planned.
         figures: the run's metrics (missing ones are stored as NULL).
         failure: why it failed (the run's failure message), empty when it completed.
+        attempts: how many times the run ran (a flow retry is a second attempt); None when unknown.
     """
 
     flow_run_id: str
@@ -71,6 +75,7 @@ class RunRecord:
     dry_run: bool = False
     figures: Mapping[str, Any] = field(default_factory=dict)
     failure: str = ""
+    attempts: int | None = None
 
     def frame(self) -> pl.DataFrame:
         """The record as a one-row frame in the run log's schema."""
@@ -89,6 +94,7 @@ class RunRecord:
             **{name: self.figures.get(name) for name in FIGURES},
             "failed_series": len(failed) if isinstance(failed, list) else None,
             "failure": self.failure[:FAILURE_CHARS] or None,
+            "attempts": self.attempts,
         }
         return pl.DataFrame([row], schema=polars_schema(INGEST_RUN_LOG, tuple(row)))
 

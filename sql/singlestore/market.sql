@@ -796,6 +796,7 @@ CREATE TABLE IF NOT EXISTS `market`.`ingest_run_log` (
   `holes_repaired` INT,
   `holes_open` INT,
   `holes_permanent` INT,
+  `attempts` INT,
   PRIMARY KEY (`flow_run_id`),
   SHARD KEY (`flow_run_id`),
   SORT KEY (`started_at`)

@@ -6,18 +6,26 @@ Each test prints one ``E2E`` line with what it measured (``make e2e`` shows them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+import psutil
 import pytest
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.objects import FlowRun
 from prefect.events.filters import EventFilter, EventIDFilter, EventNameFilter, EventResourceFilter
+from prefect.states import Cancelling
+from pydantic import SecretStr
 
 from deployments.alerts import PREFIX
 from deployments.apply import scheduled_runs_of
+from ingestion_core.db import open_warehouse
+from ingestion_core.db.tables import INGEST_RUN_LOG
+from ingestion_core.settings import DatabaseSettings
 from tests.e2e.conftest import QUEUE, Stack
 from tests.e2e.late_probe import BACKFILLED, CONTROL
 from tests.e2e.runs import create_run, deployment, future_scheduled_runs, schedule_states, wait_until
@@ -277,3 +285,58 @@ async def test_late_alerts_of_runs_recreated_by_a_deploy_are_on_time(stack: Stac
         f"Late alert of a run created just before it went Late: {delay:.1f} s after the Late state with the Scheduled "
         f"event backfilled ({probes.events} events); without it, still no alert {held_for:.0f} s after Late"
     )
+
+
+def _flow_process(worker: WorkerProcess, run_id: UUID) -> psutil.Process:
+    """The process the worker started for ``run_id`` (it carries the run's id in its environment)."""
+    for child in psutil.Process(worker.process.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if child.environ().get("PREFECT__FLOW_RUN_ID") == str(run_id):
+                return child
+    raise AssertionError(f"no process of the worker runs {run_id}")
+
+
+async def _run_log_row(stack: Stack, run_id: UUID, seconds: float = 60) -> dict[str, Any]:
+    """The run's row in the warehouse's run log (the worker's hooks write it after the state: poll)."""
+    settings = DatabaseSettings(_env_file=None, database_url=SecretStr(stack.worker_env["DATABASE_URL"]))
+    deadline = time.monotonic() + seconds
+    while True:
+        async with open_warehouse(settings) as wh:
+            await wh.ensure_schema([INGEST_RUN_LOG])
+            rows = await wh.select(INGEST_RUN_LOG, None, {"flow_run_id": str(run_id)})
+        if rows.height or time.monotonic() > deadline:
+            assert rows.height == 1, f"no run-log row for {run_id} within {seconds:.0f} s"
+            return rows.row(0, named=True)
+        await asyncio.sleep(1)
+
+
+async def test_a_killed_run_and_a_cancelled_run_each_leave_a_run_log_row(stack: Stack) -> None:
+    series = stack.series_deployment("1m")
+    stack.sim.set_faults(latency_seconds=0.3)  # long enough runs to stop in the middle
+    try:
+        async with stack.client() as client:
+            ready = await create_run(client, stack.spec("futures_instruments").name, QUEUE)
+            await wait_until(client, ready, {"Completed"}, seconds=120)
+            ended: dict[str, FlowRun] = {}
+            for how in ("Crashed", "Cancelled"):
+                run_id = await create_run(client, series.name, QUEUE, {"markets": ["bybit"], "max_concurrency": 1})
+                running = await wait_until(client, run_id, {"Running"}, seconds=90)
+                assert running.state is not None and running.state.name == "Running", running.state
+                if how == "Crashed":
+                    _flow_process(stack.worker, run_id).kill()  # SIGKILL: the out-of-memory killer's way
+                else:
+                    await client.set_flow_run_state(run_id, Cancelling(message="stopped by the operator"))
+                ended[how] = await wait_until(client, run_id, {how}, seconds=120)
+    finally:
+        stack.sim.set_faults(latency_seconds=0.0)
+    lines = []
+    for how, run in ended.items():
+        assert run.state is not None and run.state.name == how, run.state
+        row = await _run_log_row(stack, run.id)
+        assert run.start_time is not None
+        first_start = datetime.fromtimestamp(int(run.start_time.timestamp()), UTC).replace(tzinfo=None)
+        assert (row["state"], row["dataset"], row["interval_name"]) == (how, series.dataset, "1m"), row
+        assert row["started_at"] == first_start and row["attempts"] == run.run_count == 1, (row, run)
+        assert row["ended_at"] >= row["started_at"] and row["failure"], row
+        lines.append(f"{how}: row {row['state']} ({row['failure']!r}), started_at = the run's start_time")
+    report("run-log rows for runs whose body never finished: " + "; ".join(lines))

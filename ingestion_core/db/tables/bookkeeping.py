@@ -126,6 +126,7 @@ INGEST_RUN_LOG = TableSpec(
         holes_repaired INT
         holes_open INT
         holes_permanent INT
+        attempts INT
         """
     ),
     primary_key=("flow_run_id",),
