@@ -10,7 +10,10 @@ import); a problem is one line on stderr and exit status 2. Then, idempotently:
    deployment's paused flag as they are on the server (``deployments/apply.py``);
 3. the notification blocks from ``ALERT_WEBHOOK_URL`` / ``ALERT_SLACK_WEBHOOK_URL`` / ``ALERT_NOTIFICATION_BLOCK``;
 4. the alert automations (``deployments/alerts.py``), created even with no target (they then notify nobody, and
-   the deploy says so loudly).
+   the deploy says so loudly);
+5. time-series deployments reading a table that is still empty are paused until the snapshot deployment filling
+   it has run, and one run of each such snapshot deployment is started (``deployments/upstream.py``): a first
+   deploy on an empty warehouse does not page anyone for "cc_instruments_futures is empty".
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from deployments.preflight import (
     check_ui,
 )
 from deployments.spec import PREFECT_FILE, ProjectSpec, load_project
+from deployments.upstream import hold_until_upstream
 from flows._cli import OneLineParser, checked
 from ingestion_core.errors import ConfigurationError
 from ingestion_core.settings import load_settings
@@ -154,6 +158,8 @@ async def deploy(prefect_file: Path, *, dry_run: bool, pool_concurrency: int, sc
         for pool in project.pools:
             say(f"work pool {pool}: {await ensure_work_pool(client, pool, pool_concurrency)}")
         await _register(client, project, plans, scheduler_wait)
+        for line in await hold_until_upstream(client, plans, settings.database):
+            say(line)
         block_ids = await save_targets(client, targets)
         for target in targets:
             made = "saved" if target.block is not None else "found"

@@ -5,13 +5,19 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import httpx
 from prefect import Flow, flow
 from prefect.artifacts import create_table_artifact
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
+from prefect.exceptions import PrefectException
+from prefect.runtime import deployment
+from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import BaseModel
 
-from flows._common import UsageRecords, begin_run, emit_run_events, fail_outcome, fail_run, log_run
+from flows._awaiting import release
+from flows._common import Logger, UsageRecords, begin_run, emit_run_events, fail_outcome, fail_run, log_run
 from ingestion_core.errors import IngestError
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
@@ -59,7 +65,30 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
                 figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
     if result.failures:
         return fail_outcome(result)
+    release_downstream(logger)
     return result
+
+
+def release_downstream(logger: Logger) -> None:
+    """Resume the time-series deployments a first deploy held until this deployment completed (flows/_awaiting.py).
+
+    Best effort: a failure is a warning (the next ``make deploy`` releases them too).
+    """
+    deployment_id = deployment.get_id()
+    if not deployment_id:
+        return  # an ad-hoc run: no deployment waits for it
+
+    async def release_now() -> list[str]:
+        async with get_client() as client:
+            return await release(client, [str(deployment_id)])
+
+    try:
+        resumed: list[str] = run_coro_as_sync(release_now()) or []
+    except (httpx.HTTPError, PrefectException) as exc:
+        logger.warning("held deployments not released: %s (make deploy releases them)", exc)
+        return
+    for name in resumed:
+        logger.info("resumed %s: its upstream data is in place", name)
 
 
 def _signature(model: type[BaseModel]) -> inspect.Signature:

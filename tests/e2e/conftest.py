@@ -9,6 +9,7 @@ environment as a deployment host would have them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 from prefect.client.orchestration import PrefectClient
 
 from deployments.spec import DeploymentSpec, ProjectSpec, load_project
+from deployments.upstream import upstream_specs
 from ingestion_core.sim import SimConfig, SimulatorThread
 from tests.e2e.late_probe import LateProbes, create_late_probes
 from tests.e2e.receiver import Receiver, webhook_receiver
@@ -68,9 +70,9 @@ class Stack:
     deploy_output: str
     deploy_seconds: float
     server_seconds: float
-    failing_run: UUID
+    failing_run: UUID | None
     failing_run_created: float
-    late_probes: LateProbes
+    late_probes: LateProbes | None
 
     def client(self) -> PrefectClient:
         return PrefectClient(api=self.api_url)
@@ -107,9 +109,35 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    home = tmp_path_factory.mktemp("e2e")
+def seed_upstream_tables(project: ProjectSpec, env: dict[str, str]) -> list[str]:
+    """Fill the tables the time-series deployments read (as an installation whose discovery has run)."""
+    from ingestion_core.pipeline.snapshot import refresh_snapshot
+    from ingestion_core.settings import load_settings
+    from ingestion_core.snapshots import SNAPSHOTS
+
+    names = sorted({u.dataset for ups in upstream_specs(project.deployments).values() for u in ups})
+    settings = load_settings(
+        env_file=None,
+        api={"data_api_base_url": env["DATA_API_BASE_URL"], "min_api_base_url": env["MIN_API_BASE_URL"]},
+        database={"database_url": env["DATABASE_URL"]},
+    )
+    for name in names:
+        spec = SNAPSHOTS[name]
+        asyncio.run(refresh_snapshot(spec, settings, spec.parameters()))
+    return names
+
+
+@contextlib.contextmanager
+def operator_stack(home: Path, *, seeded: bool, queue: str = QUEUE, failing_run: bool = True) -> Iterator[Stack]:
+    """Server, receiver, simulator, ``make deploy`` and a worker on ``queue``.
+
+    Args:
+        home: a scratch directory (PREFECT_HOME, the warehouse file, logs).
+        seeded: fill the time-series deployments' upstream tables before the deploy (an installation whose
+            discovery has run); False is a first deploy on an empty warehouse.
+        queue: the work queue the worker polls.
+        failing_run: submit the deliberately failing run and the late probes (the operations tests' fixtures).
+    """
     project = load_project(ROOT / "prefect.yaml")
     with (
         postgres_database() as database_url,
@@ -124,7 +152,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "CCDATA_INGEST_HOME": str(ROOT),
             "ALERT_WEBHOOK_URL": receiver.url,
+            # The deploy reads the warehouse the workers write (which upstream tables are empty).
+            "DATABASE_URL": f"sqlite:///{home / 'warehouse.sqlite'}",
         }
+        worker_env = {
+            **base_env,
+            "DATA_API_BASE_URL": sim.base_url,
+            "MIN_API_BASE_URL": sim.base_url,
+            "CCDATA_API_KEY": "e2e-key",
+            "API_REQUESTS_PER_SECOND": "200",
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+        }
+        if seeded:
+            seed_upstream_tables(project, worker_env)
         t0 = time.monotonic()
         first = subprocess.run(
             [sys.executable, "-m", "deployments.deploy", "--prefect-file", str(project.path)],
@@ -137,33 +177,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         deploy_seconds = time.monotonic() - t0
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-        worker_env = {
-            **base_env,
-            "DATABASE_URL": f"sqlite:///{home / 'warehouse.sqlite'}",
-            "DATA_API_BASE_URL": sim.base_url,
-            "MIN_API_BASE_URL": sim.base_url,
-            "CCDATA_API_KEY": "e2e-key",
-            "API_REQUESTS_PER_SECOND": "200",
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
-        }
-        worker = WorkerProcess(worker_env, home / "worker.log", queue=QUEUE, grace=120)
+        worker = WorkerProcess(worker_env, home / "worker.log", queue=queue, grace=120)
         try:
             worker.wait_ready()
+            failing = probes = None
+            if failing_run:
 
-            async def submit_failing_run() -> UUID:
-                async with PrefectClient(api=server.url) as client:
-                    name = next(d.name for d in project.deployments if d.interval is not None)
-                    return await create_run(client, name, QUEUE, FAILING_PARAMETERS)
+                async def submit_failing_run() -> UUID:
+                    async with PrefectClient(api=server.url) as client:
+                        name = next(d.name for d in project.deployments if d.interval is not None)
+                        return await create_run(client, name, QUEUE, FAILING_PARAMETERS)
 
-            # Started first: its flow-side retry policy may take a while, and that time overlaps the other tests.
-            failing_run = asyncio.run(submit_failing_run())
+                # Started first: its flow-side retry policy may take a while, and that time overlaps the other tests.
+                failing = asyncio.run(submit_failing_run())
 
-            async def probes() -> LateProbes:
-                async with PrefectClient(api=server.url) as client:
-                    return await create_late_probes(client, ROOT, "ccdata-ingest")
+                async def create_probes() -> LateProbes:
+                    async with PrefectClient(api=server.url) as client:
+                        return await create_late_probes(client, ROOT, "ccdata-ingest")
 
-            # Their runs go Late within a minute, while the other tests run (tests/e2e/late_probe.py).
-            late_probes = asyncio.run(probes())
+                # Their runs go Late within a minute, while the other tests run (tests/e2e/late_probe.py).
+                probes = asyncio.run(create_probes())
             yield Stack(
                 api_url=server.url,
                 home=home,
@@ -176,9 +209,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 deploy_output=first.stdout + first.stderr,
                 deploy_seconds=deploy_seconds,
                 server_seconds=server.started_seconds,
-                failing_run=failing_run,
+                failing_run=failing,
                 failing_run_created=time.time(),
-                late_probes=late_probes,
+                late_probes=probes,
             )
         finally:
             worker.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The operations tests' stack: an installation whose discovery has run (its upstream tables are filled)."""
+    with operator_stack(tmp_path_factory.mktemp("e2e"), seeded=True) as built:
+        yield built

@@ -228,6 +228,7 @@ async def test_worker_stop_drains_a_run_in_flight(stack: Stack) -> None:
 
 
 async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None:
+    assert stack.failing_run is not None
     async with stack.client() as client:
         run = await wait_until(client, stack.failing_run, set(), seconds=240)
     assert run.state is not None and run.state.name == "Failed", run.state
@@ -263,7 +264,7 @@ async def _first_late_run(client: PrefectClient, deployment_id: UUID) -> FlowRun
 
 async def test_late_alerts_of_runs_recreated_by_a_deploy_are_on_time(stack: Stack) -> None:
     probes = stack.late_probes
-    assert probes.events > 0
+    assert probes is not None and probes.events > 0
     async with stack.client() as client:
         backfilled = await _first_late_run(client, probes.backfilled)
         control = await _first_late_run(client, probes.control)
