@@ -819,6 +819,8 @@ def scenario_s3(h: Harness, scale: Scale) -> dict[str, Any]:
         print("    warming the simulator's response cache with every planned window", flush=True)
         out["warm_up"] = asyncio.run(warm_cache(sim.base_url, config, now, [(s, end) for s in starts.values()]))
         print(f"    {out['warm_up']}", flush=True)
+        rows = ((end - starts[scale.s3_days]) // MINUTE + 1) * out["instruments"]  # what the shorter run stores
+        ceilings = [s3_ceiling(h, rows)]
         for days in lengths:
             job = {"name": f"s3-{days}d-1m", "rate": None, "interval": "1m", "start": starts[days], "end": end}
             runs = alternate(
@@ -835,7 +837,16 @@ def scenario_s3(h: Harness, scale: Scale) -> dict[str, Any]:
                 "prefect_overhead_ratio": ratio(flow["median_wall_s"], core["median_wall_s"]),
                 "runs": runs,
             }
+        ceilings.append(s3_ceiling(h, rows))
     short, long_ = out[f"{scale.s3_days}d"], out[f"{scale.s3_long_days}d"]
+    mean = statistics.mean(c["rows_per_s"] for c in ceilings)
+    out["ceiling"] = {"runs": ceilings, "mean_rows_per_s": round(mean)}
+    for part in (short, long_):
+        for kind in ("flow", "core"):
+            part[kind]["of_ceiling"] = round(part[kind]["median_rows_per_s"] / mean, 3)
+            part[kind]["client_cpu_us_per_row"] = [
+                round(r["cpu"]["client_cpu_s"] / r["rows_inserted"] * 1e6, 1) for r in part["runs"][kind]
+            ]
     out["memory"] = {
         kind: {
             "peak_rss_mb": max(short[kind]["peak_rss_mb"]),
@@ -849,6 +860,17 @@ def scenario_s3(h: Harness, scale: Scale) -> dict[str, Any]:
         for kind in ("flow", "core")
     }
     return out
+
+
+def s3_ceiling(h: Harness, rows: int) -> dict[str, Any]:
+    """Raw LOAD DATA ... REPLACE of ``rows`` rows into an empty 1m table, one statement (bench/upsert.py)."""
+    from bench.upsert import ceiling
+    from ingestion_core.db import get_table
+
+    wait_for_quiet(h.quiet_wait_s)
+    result = asyncio.run(ceiling(rows, get_table(OHLCV.format(interval="1m")), host=h.db_host, port=h.db_port))
+    print(f"    raw LOAD DATA ceiling: {result}", flush=True)
+    return result
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -989,7 +1011,14 @@ def render_section(r: dict[str, Any]) -> str:
         f"Outside the runs: Prefect server start-up {fmt(r['prefect_server_startup_s'])} s "
         f"(once); importing Prefect and the flows in a fresh process {fmt(first['prefect_and_flows_import_s'])} s.",
         f"- **S3** ({short['rows']:,} rows): flow {short['flow']['median_rows_per_s']:,} rows/s, core "
-        f"{short['core']['median_rows_per_s']:,} rows/s (medians): Prefect overhead "
+        f"{short['core']['median_rows_per_s']:,} rows/s (medians) against a raw `LOAD DATA ... REPLACE` ceiling of "
+        f"{s3['ceiling']['mean_rows_per_s']:,} rows/s measured in this run (as many rows into an empty table, one "
+        f"statement; before and after the S3 runs: {[c['rows_per_s'] for c in s3['ceiling']['runs']]}): flow "
+        f"**{short['flow']['of_ceiling']:.0%}**, core **{short['core']['of_ceiling']:.0%}** of it ({long_['days']} "
+        f"days: {long_['flow']['of_ceiling']:.0%}, {long_['core']['of_ceiling']:.0%}). Client CPU per row stored: "
+        f"flow {short['flow']['client_cpu_us_per_row']} µs, core {short['core']['client_cpu_us_per_row']} µs "
+        f"({long_['days']} days: {long_['flow']['client_cpu_us_per_row']}, {long_['core']['client_cpu_us_per_row']}). "
+        "Prefect overhead "
         f"**{fmt(short['prefect_overhead_ratio'], 3)}x** the core's wall time ({long_['days']} days: "
         f"{fmt(long_['prefect_overhead_ratio'], 3)}x). The simulator's response cache was warmed with every planned "
         f"window first ({s3['warm_up']['rows']:,} rows fetched by one client at {s3['warm_up']['rows_per_s']:,} rows/s "

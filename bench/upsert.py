@@ -29,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from ingestion_core.db import Warehouse, frames, get_table, open_warehouse
+from ingestion_core.db.tables import TableSpec
 from ingestion_core.settings import DatabaseSettings
 
 TABLE = get_table("market.cc_futures_ohlcv_1h")
@@ -37,7 +38,8 @@ OUT = Path(__file__).resolve().parent / "results" / "upsert.json"
 REPEATS = 3
 
 
-def make_frame(rows: int, seed: int) -> pl.DataFrame:
+def make_frame(rows: int, seed: int, table: TableSpec = TABLE) -> pl.DataFrame:
+    """``rows`` rows of ``table``'s width (an OHLCV table): ~1,000 rows per instrument, values from ``seed``."""
     instruments = max(1, rows // 1000)
     idx = pl.int_range(0, rows, eager=True)
     t0 = datetime(2024, 1, 1)
@@ -48,7 +50,7 @@ def make_frame(rows: int, seed: int) -> pl.DataFrame:
     }
     frame = pl.DataFrame(data).with_columns(pl.col("instrument").alias("mapped_instrument"))
     extra = []
-    for n, col in enumerate(TABLE.columns):
+    for n, col in enumerate(table.columns):
         if col.name in frame.columns or col.name == "collected_at":
             continue
         base = (idx * (n + 1) + seed) % 100_003
@@ -61,7 +63,7 @@ def make_frame(rows: int, seed: int) -> pl.DataFrame:
         else:
             extra.append(pl.Series(col.name, [f"v{seed}-{n}"] * rows))
     frame = frame.with_columns(extra)
-    return frame.with_columns(pl.lit(datetime(2025, 1, 1, seed % 60)).alias("collected_at")).select(TABLE.column_names)
+    return frame.with_columns(pl.lit(datetime(2025, 1, 1, seed % 60)).alias("collected_at")).select(table.column_names)
 
 
 async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
@@ -89,11 +91,12 @@ async def executemany_baseline(wh: Warehouse, frame: pl.DataFrame) -> None:
     await wh._run(work)
 
 
-async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
+async def load_data_replace(wh: Warehouse, frame: pl.DataFrame, table: TableSpec = TABLE) -> None:
+    """Raw ``LOAD DATA ... REPLACE`` of a whole frame in one statement (the ceiling: encoding included)."""
     body = frames.load_data_bytes(frame)
     cols = ", ".join(wh.renderer.q(c) for c in frame.columns)
     sql = (
-        f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(TABLE)} CHARACTER SET utf8mb4 "
+        f"LOAD DATA LOCAL INFILE ':stream:' REPLACE INTO TABLE {wh.renderer.table(table)} CHARACTER SET utf8mb4 "
         f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({cols})"
     )
 
@@ -101,6 +104,25 @@ async def load_data_replace(wh: Warehouse, frame: pl.DataFrame) -> None:
         cursor.execute(sql, infile_stream=frames.chunks(body))
 
     await wh._run(work)
+
+
+async def ceiling(rows: int, table: TableSpec, *, host: str = "127.0.0.1", port: int = 3306) -> dict[str, float]:
+    """Raw ``LOAD DATA ... REPLACE`` of ``rows`` rows of ``table``'s width into it, empty, in a throw-away database.
+
+    The write ceiling other benchmarks compare end-to-end rates with (one statement, encoding included).
+    """
+    settings = DatabaseSettings(_env_file=None, host=host, port=port, user="root", name=f"bench_{uuid.uuid4().hex[:8]}")
+    frame = make_frame(rows, 1, table)
+    async with open_warehouse(settings) as wh:
+        try:
+            await wh.ensure_schema([table], create_database=True)
+            seconds = await timed(lambda: load_data_replace(wh, frame, table))
+        finally:
+            from ingestion_core.db.singlestore import SingleStoreWarehouse
+
+            assert isinstance(wh, SingleStoreWarehouse)
+            await wh.drop_database()
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds)}
 
 
 async def measure(

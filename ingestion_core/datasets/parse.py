@@ -230,7 +230,14 @@ def parse_windows(
     def per_row(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
         return pl.Series(name, values, dtype=dtype).gather(win)
 
-    ts_series, bad = int_values(_pull(rows, layout.time_field), layout.time_field, what="timestamp")
+    # The records' own key objects: a dict lookup with the very key object stops at the identity check (JSON
+    # decoders reuse one key object per name), an equal string from elsewhere compares the text (~30% slower).
+    own = {key: key for key in rows[0]} if rows else {}
+
+    def pull(field: str) -> list[Any]:
+        return _pull(rows, own.get(field, field))
+
+    ts_series, bad = int_values(pull(layout.time_field), layout.time_field, what="timestamp")
     _merge(reasons, bad)
     raw: list[pl.Series] = [
         ts_series.alias("_ts"),
@@ -241,12 +248,12 @@ def parse_windows(
         *(per_row(f"_k_{name}", [c[name] for c in constants], pl.String()) for name in names),
     ]
     for item in layout.fields:
-        values, bad = _raw(item, _pull(rows, item.source))
+        values, bad = _raw(item, pull(item.source))
         _merge(reasons, bad)
         raw.append(values.alias(item.column))
     echoed: dict[str, str] = {}
     for source, column in layout.echo:
-        values_echo = _pull(rows, source)
+        values_echo = pull(source)
         if not all(_only(values_echo[a:b], c[column]) for (a, b), c in zip(offsets, constants, strict=True)):
             echoed[source] = column  # only then is a flag possible; the common case skips it
             # Compared with the request (flags), never stored: junk here does not reject the row.

@@ -8,26 +8,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import psutil
 import pytest
+from prefect.automations import EventTrigger, Posture, SendNotification
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.objects import FlowRun
-from prefect.events.filters import EventFilter, EventIDFilter, EventNameFilter, EventResourceFilter
+from prefect.events import Event
+from prefect.events.filters import (
+    EventFilter,
+    EventIDFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventRelatedFilter,
+    EventResourceFilter,
+)
+from prefect.events.schemas.automations import AutomationCore
 from prefect.states import Cancelling
 from pydantic import SecretStr
 
 from deployments.alerts import PREFIX
 from deployments.apply import scheduled_runs_of
+from deployments.notify import WEBHOOK_BLOCK
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.tables import INGEST_RUN_LOG
 from ingestion_core.settings import DatabaseSettings
 from tests.e2e.conftest import QUEUE, Stack
 from tests.e2e.late_probe import BACKFILLED, CONTROL
+from tests.e2e.receiver import Notification, Receiver
 from tests.e2e.runs import create_run, deployment, future_scheduled_runs, schedule_states, wait_until
 from tests.e2e.workers import WorkerProcess
 
@@ -227,9 +240,76 @@ async def test_worker_stop_drains_a_run_in_flight(stack: Stack) -> None:
     )
 
 
+#: The test's marker events: sent once a run is over, they reach the alert channel through their own alert after
+#: everything the run's events set off (the server handles events, then alerts, in the order they arrive).
+MARKER = "ccdata.e2e.settle-marker"
+SETTLE_SECONDS = 120
+
+
+async def _create_marker_alert(client: PrefectClient) -> None:
+    """An alert for the marker events, sent through the project's notification block (the failure alert's)."""
+    block = await client.read_block_document_by_name(WEBHOOK_BLOCK, "custom-webhook", include_secrets=False)
+    await client.create_automation(
+        AutomationCore(
+            name="e2e: settle marker",
+            trigger=EventTrigger(
+                match={"prefect.resource.id": f"{MARKER}.*"},
+                expect={MARKER},
+                posture=Posture.Reactive,
+                threshold=1,
+                within=timedelta(0),
+            ),
+            actions=[
+                SendNotification(
+                    block_document_id=block.id, subject="settle marker", body="{{ event.resource.id }} delivered"
+                )
+            ],
+        )
+    )
+
+
+async def _process_exited(client: PrefectClient, run_id: UUID) -> None:
+    """Wait for the worker's ``executed-flow-run`` event of the run: its process has exited, it sends nothing more."""
+    flt = EventFilter(
+        occurred=EventOccurredFilter(
+            since=datetime.now(UTC) - timedelta(hours=1), until=datetime.now(UTC) + timedelta(hours=1)
+        ),
+        event=EventNameFilter(name=["prefect.worker.executed-flow-run"]),
+        related=EventRelatedFilter(id=[f"prefect.flow-run.{run_id}"]),
+    )
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while not (await client.read_events(filter=flt, limit=1)).events:
+        assert time.monotonic() < deadline, f"no worker reported the process of run {run_id} ended"
+        await asyncio.sleep(1)
+
+
+async def _marker_delivered(client: PrefectClient, receiver: Receiver) -> Notification:
+    """Send marker events until one comes back through the alert channel; return the first delivered.
+
+    One is usually enough; more are sent only while the marker alert is not yet active in the server's trigger
+    service (new automations are picked up within seconds).
+    """
+    deadline = time.monotonic() + SETTLE_SECONDS
+    sent: list[str] = []
+    while True:
+        resource = f"{MARKER}.{uuid.uuid4()}"
+        event = Event(occurred=datetime.now(UTC), event=MARKER, resource={"prefect.resource.id": resource})
+        response = await client.request("POST", "/events", json=[event.model_dump(mode="json")])
+        response.raise_for_status()
+        sent.append(resource)
+        answer_by = time.monotonic() + 10
+        while time.monotonic() < answer_by:
+            delivered = [n for n in receiver.all() if any(f"{r} delivered" in n.text() for r in sent)]
+            if delivered:
+                return delivered[0]
+            await asyncio.sleep(0.2)
+        assert time.monotonic() < deadline, f"none of {len(sent)} marker events came back within {SETTLE_SECONDS} s"
+
+
 async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None:
     assert stack.failing_run is not None
     async with stack.client() as client:
+        await _create_marker_alert(client)  # active by the time it is needed: the run takes longer to fail
         run = await wait_until(client, stack.failing_run, set(), seconds=240)
     assert run.state is not None and run.state.name == "Failed", run.state
     assert run.end_time is not None and run.start_time is not None
@@ -237,7 +317,11 @@ async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None
     needle = str(stack.failing_run)
     first = stack.receiver.wait_for(needle, timeout=max(1.0, failed_at + 60 - time.time()))
     assert first, f"no notification within 60 s of the run failing; received: {stack.receiver.all()}"
-    await asyncio.sleep(6)  # room for a duplicate (the old partial-failure alert arrived next to the failure alert)
+    # Settled, not slept on: once the run's process has exited it sends nothing more, and a marker sent after
+    # that comes back only after whatever the run's events set off has been sent to the channel.
+    async with stack.client() as client:
+        await _process_exited(client, stack.failing_run)
+        marker = await _marker_delivered(client, stack.receiver)
     notes = stack.receiver.matching(needle)
     assert len(notes) == 1, [n.text() for n in notes]
     assert "Failed" in notes[0].text()
@@ -247,7 +331,8 @@ async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None
         f"failing run ({run.state.message}) reached Failed {failed_at - run.start_time.timestamp():.1f} s after "
         f"it started ({failed_at - stack.failing_run_created:.1f} s after it was created; run_count "
         f"{run.run_count}); notifications for it: {len(notes)}, first {notes[0].received - failed_at:.1f} s "
-        f"after the Failed state; subject: {notes[0].body.get('subject')!r}"
+        f"after the Failed state, none more by the settle marker {marker.received - failed_at:.1f} s after it; "
+        f"subject: {notes[0].body.get('subject')!r}"
     )
 
 

@@ -66,6 +66,38 @@ def test_windows_walk_forward_contiguous_and_minimal(unit_limit: tuple[int, int]
     assert sum(w.buckets for w in windows) == count
 
 
+def _storable_bounds(
+    unit: int, now: int, first: int, last: int, active: bool, start: int | None, end: int | None
+) -> tuple[int, int]:
+    """The first and last storable bucket, from the rules themselves (not from ``instrument_range``'s steps).
+
+    A bucket ``b`` covers ``[b, b + unit)``; :func:`_storable` states when it may be stored. Its lower bounds
+    (``b + unit > first``, ``b + unit > start``) and upper bounds (``b + unit <= now``, ``b <= last``, ``b <= end``)
+    are each monotone, so the storable buckets are the multiples of ``unit`` from the returned lower to the
+    returned upper bucket, none when those cross.
+    """
+    after = first if start is None else max(first, start)
+    lower = -(-(after - unit + 1) // unit) * unit  # the first multiple of unit above ``after - unit``
+    ceilings = [now - unit, *([] if active else [last]), *([] if end is None else [end])]
+    upper = min(ceilings) // unit * unit  # the last multiple of unit at or below every ceiling
+    return lower, upper
+
+
+def _storable(
+    bucket: int, unit: int, now: int, first: int, last: int, active: bool, start: int | None, end: int | None
+) -> bool:
+    """Whether one bucket may be stored: closed, not before the first data or the backfill start (the bucket
+    containing either counts), and not after the last data (expired) or the backfill end."""
+    return (
+        bucket % unit == 0
+        and bucket + unit <= now
+        and bucket + unit > first
+        and (start is None or bucket + unit > start)
+        and (active or bucket <= last)
+        and (end is None or bucket <= end)
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     unit_limit=UNITS,
@@ -76,7 +108,7 @@ def test_windows_walk_forward_contiguous_and_minimal(unit_limit: tuple[int, int]
     start_off=st.none() | st.integers(-1_000_000, 6_000_000),
     end_off=st.none() | st.integers(0, 7_000_000),
 )
-def test_range_never_before_first_or_after_last_or_open(
+def test_range_is_exactly_the_storable_buckets_and_none_only_when_there_are_none(
     unit_limit: tuple[int, int],
     first_off: int,
     length: int,
@@ -91,19 +123,20 @@ def test_range_never_before_first_or_after_last_or_open(
     now = first + now_off
     start = None if start_off is None else T0 + start_off
     end = None if end_off is None else T0 + end_off
+    rules = (unit, now, first, last, active, start, end)
     rng = instrument_range(unit=unit, now=now, first_data=first, last_data=last, active=active, start=start, end=end)
-    if rng is None:
+    lower, upper = _storable_bounds(*rules)
+    if lower > upper:
+        # None means nothing can be stored: the first bucket past every lower bound already breaks an upper one
+        # (and every later bucket breaks it too).
+        assert not _storable(lower, *rules)
+        assert rng is None
         return
-    lower, upper = rng
-    assert lower % unit == 0 and upper % unit == 0
-    assert lower >= floor_bucket(first, unit)  # nothing before first data
-    assert upper < floor_bucket(now, unit)  # the open bucket (containing now) is never included
-    if not active:
-        assert upper <= floor_bucket(last, unit)  # nothing after last data
-    if start is not None:
-        assert lower >= floor_bucket(start, unit)
-    if end is not None:
-        assert upper <= floor_bucket(end, unit)
+    # A range means exactly the storable buckets: its ends are storable, the buckets just outside are not.
+    assert _storable(lower, *rules) and _storable(upper, *rules)
+    assert not _storable(lower - unit, *rules) and not _storable(upper + unit, *rules)
+    assert rng == (lower, upper)
+    assert upper < floor_bucket(now, unit)  # never the open bucket (containing now)
 
 
 def test_range_without_first_data_is_empty_not_a_guess() -> None:

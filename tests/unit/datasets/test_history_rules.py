@@ -13,7 +13,7 @@ from ingestion_core.datasets import DATASETS
 from ingestion_core.datasets.spec import ParseResult
 from ingestion_core.errors import ParameterError
 from ingestion_core.sources.base import Series, series
-from tests.unit.datasets.fixture_files import fixtures_dir, load_fixture
+from tests.unit.datasets.fixture_files import load_fixture
 
 pytestmark = pytest.mark.unit
 
@@ -27,9 +27,8 @@ _CANDLE_FILE = "futures_hours_binance_BTCUSDT_docexample.json"
 
 
 def _base_candle() -> dict[str, Any]:
-    if (fixtures_dir() / _CANDLE_FILE).exists():
-        return dict(load_fixture(_CANDLE_FILE)["Data"][0])
-    pytest.skip(f"fixture {_CANDLE_FILE} not found in {fixtures_dir()}")
+    # The fixture is checked in (tests/fixtures/ccdata): a missing file is a failure, never a skip.
+    return dict(load_fixture(_CANDLE_FILE)["Data"][0])
 
 
 def candles(n: int = 5, **overrides: Any) -> list[dict[str, Any]]:

@@ -65,10 +65,20 @@ def test_unknown_columns_missing_keys_and_null_keys_are_data_errors() -> None:
         frames.prepare_frame(OHLCV, _frame(mapped_instrument=["I", None, "I"]), NOW)
 
 
-def test_insert_only_and_refresh_columns_on_metadata_tables() -> None:
+def test_prepare_frame_stamps_absent_or_null_stamp_columns_with_now_and_keeps_given_ones() -> None:
+    # Only the frame: whether an upsert then refreshes updated_at/collected_at and keeps created_at on a stored key
+    # is the database's part (tests/integration/db/test_refresh_columns.py).
     spec = get_table("market.cc_exchanges_futures_details")
+    stamp = NOW.replace(microsecond=0)
     out = frames.prepare_frame(spec, pl.DataFrame({"exchange_internal_name": ["x"]}), NOW)
-    assert out["created_at"].to_list() == out["updated_at"].to_list() == [NOW.replace(microsecond=0)]
+    assert out["created_at"].to_list() == out["updated_at"].to_list() == [stamp]
+    given = datetime(2020, 5, 6, 7, 8, 9)
+    frame = pl.DataFrame(
+        {"exchange_internal_name": ["x", "y"], "created_at": [given, given], "updated_at": [given, None]}
+    )
+    out = frames.prepare_frame(spec, frame, NOW)
+    assert out["created_at"].to_list() == [given, given]
+    assert out["updated_at"].to_list() == [given, stamp]  # a null refresh column is stamped, a value kept
 
 
 def test_load_data_bytes_escapes_and_marks_nulls() -> None:
