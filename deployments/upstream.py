@@ -13,7 +13,7 @@ from where the deploy runs, nothing is held (one warning line).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
@@ -25,15 +25,13 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.client.schemas.responses import DeploymentResponse
 
 from deployments.drift import DeploymentPlan
 from deployments.spec import DeploymentSpec
 from flows._awaiting import held, hold, release
 from ingestion_core.datasets import DATASETS
-from ingestion_core.db import open_warehouse
-from ingestion_core.db.tables import TableSpec
 from ingestion_core.errors import IngestError
+from ingestion_core.pipeline.upstream import empty_tables
 from ingestion_core.settings import DatabaseSettings
 from ingestion_core.snapshots import SNAPSHOTS
 
@@ -67,16 +65,6 @@ async def _runs_in(client: PrefectClient, deployment_id: UUID, states: Sequence[
     return bool(runs)
 
 
-async def _empty_tables(settings: DatabaseSettings, tables: Iterable[TableSpec]) -> set[str]:
-    """The qualified names of the tables that are missing or hold no row."""
-    empty: set[str] = set()
-    async with open_warehouse(settings) as warehouse:
-        for table in tables:
-            if await warehouse.primary_key_of(table) is None or not await warehouse.has_rows(table):
-                empty.add(table.qualified_name)
-    return empty
-
-
 async def hold_until_upstream(
     client: PrefectClient, plans: Sequence[DeploymentPlan], settings: DatabaseSettings
 ) -> list[str]:
@@ -88,41 +76,45 @@ async def hold_until_upstream(
     }
     if not upstream:
         return []
-    read = {t.qualified_name: t for name in upstream for t in DATASETS[_dataset(plans, name)].source.reads}
+
+    def still_empty(tables: Sequence[str]) -> Awaitable[set[str]]:
+        return empty_tables(settings, tables)
+
+    by_full = {plan.full_name: plan for plan in plans}
+    reads = {name: [t.qualified_name for t in DATASETS[by_full[name].spec.dataset].source.reads] for name in upstream}
     try:
-        empty = await _empty_tables(settings, read.values())
+        empty = await still_empty(sorted({t for names in reads.values() for t in names}))
+        lines = [f"resumed {name}: the tables it reads have rows" for name in await release(client, still_empty)]
     except IngestError as exc:
         return [f"warning: upstream tables not checked, no deployment held ({exc})"]
-    names = set(upstream) | {p.full_name for ups in upstream.values() for p in ups}
-    found: dict[str, DeploymentResponse] = {name: await client.read_deployment_by_name(name) for name in sorted(names)}
-    filled = {  # upstream deployments none of whose tables read downstream is empty
-        str(found[p.full_name].id)
-        for ups in upstream.values()
-        for p in ups
-        if not {t.qualified_name for t in SNAPSHOTS[p.spec.dataset].tables} & empty
-    }
-    lines = [f"resumed {name}: its upstream tables have rows" for name in await release(client, filled)]
-    waiting: dict[str, tuple[str, dict[str, str]]] = {}
-    for name, ups in upstream.items():
-        deployment = found[name]
-        missing = {str(found[p.full_name].id): p.full_name for p in ups if str(found[p.full_name].id) not in filled}
+    waiting: dict[str, tuple[str, list[str]]] = {}
+    for name in upstream:
+        deployment = await client.read_deployment_by_name(name)
+        missing = [t for t in reads[name] if t in empty]
         if missing and not deployment.paused and any(s.active for s in deployment.schedules):
             waiting[str(deployment.id)] = (name, missing)
     if waiting:
         await hold(client, waiting)
     still = await held()
+    fillers: dict[str, DeploymentPlan] = {}
     for entry in still.values():
-        lines.append(f"held (paused) until its upstream tables have rows: {entry['name']} (waits for "
-                     f"{', '.join(sorted(entry['upstream'].values()))})")  # fmt: skip
-    to_start = {k: v for entry in still.values() for k, v in entry["upstream"].items()}
-    for deployment_id, name in sorted(to_start.items(), key=lambda item: item[1]):
-        if await _runs_in(client, UUID(deployment_id), [StateType.PENDING, StateType.RUNNING]):
+        name = str(entry["name"])
+        tables = set(entry["tables"])
+        fill = [
+            p for p in upstream.get(name, []) if {t.qualified_name for t in SNAPSHOTS[p.spec.dataset].tables} & tables
+        ]
+        fillers.update({p.full_name: p for p in fill})
+        lines.append(f"held (paused) until {', '.join(sorted(tables))} have rows: {name} (filled by "
+                     f"{', '.join(sorted(p.full_name for p in fill)) or 'no deployment of prefect.yaml'})")  # fmt: skip
+    for name in sorted(fillers):
+        found = await client.read_deployment_by_name(name)
+        if await _runs_in(client, found.id, [StateType.PENDING, StateType.RUNNING]):
             lines.append(f"upstream {name}: a run is in progress")
             continue
-        run = await client.create_flow_run_from_deployment(UUID(deployment_id))
-        lines.append(f"upstream {name}: started run {run.name} (the held deployments resume when it completes)")
+        run = await client.create_flow_run_from_deployment(found.id)
+        lines.append(f"upstream {name}: started run {run.name} (the held deployments resume when it has written)")
     return lines
 
 
-def _dataset(plans: Sequence[DeploymentPlan], full_name: str) -> str:
-    return next(p.spec.dataset for p in plans if p.full_name == full_name)
+def _writes(plan: DeploymentPlan) -> set[str]:
+    return {t.qualified_name for t in SNAPSHOTS[plan.spec.dataset].tables}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import httpx
 from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
@@ -294,6 +295,24 @@ def begin_run(model: type[M], values: dict[str, Any]) -> OpenRun[M] | State[Any]
         return OpenRun(logger, started, settings, validate_parameters(model, values))
     except IngestError as exc:
         return fail_run(exc, logger)
+
+
+def publish_failures(key: str, title: str, failures: Sequence[str]) -> None:
+    """A markdown artifact ``<key>-failures`` listing every failure in full (the table's cells cut it off).
+
+    Args:
+        key: the run's summary artifact key; the failures' key is it plus ``-failures``.
+        title: the heading (what ran).
+        failures: one ``what: why`` line per failure.
+    """
+    if not failures:
+        return
+    lines = [f"## {title}: {len(failures)} failed", ""]
+    for failure in failures:
+        what, sep, why = failure.partition(": ")
+        text = f"`{what}`: {why}" if sep else failure
+        lines.append("- " + text.replace("\n", " "))
+    create_markdown_artifact(markdown="\n".join(lines), key=f"{key}-failures", description=f"{title}: what failed")
 
 
 def emit_run_events(

@@ -30,7 +30,7 @@ from tasks.shadow import compare_shadow_task
 def validate_shadow(
     legacy_schema: LegacySchema = "market",
     days: Days = 2,
-    tables: list[str] | None = None,
+    tables: tuple[str, ...] = (),
     tolerance: Tolerance = 1e-9,
 ) -> list[dict[str, Any]] | State[Any]:
     """Compare the legacy tables with the shadow schema (TARGET_SCHEMA) and publish the differences.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import httpx
@@ -14,11 +13,22 @@ from prefect.events import emit_event
 from prefect.exceptions import PrefectException
 from prefect.runtime import deployment
 from prefect.utilities.asyncutils import run_coro_as_sync
-from pydantic import BaseModel
 
 from flows._awaiting import release
-from flows._common import Logger, UsageRecords, begin_run, emit_run_events, fail_outcome, fail_run, log_run
+from flows._common import (
+    Logger,
+    UsageRecords,
+    begin_run,
+    emit_run_events,
+    fail_outcome,
+    fail_run,
+    log_run,
+    publish_failures,
+)
+from flows._form import form_signature
 from ingestion_core.errors import IngestError
+from ingestion_core.pipeline.upstream import empty_tables
+from ingestion_core.settings import Settings
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
 from tasks.snapshot import refresh_snapshot_task
@@ -28,9 +38,9 @@ EVENT_ITEMS = 200
 
 def publish(spec: SnapshotSpec, outcome: SnapshotOutcome) -> None:
     """The run's table artifact and events: ``ccdata.<dataset>.added`` / ``.removed`` per tracked table."""
-    create_table_artifact(
-        table=outcome.rows(), key=f"{spec.name}-summary".replace("_", "-"), description=outcome.headline()
-    )
+    key = f"{spec.name}-summary".replace("_", "-")
+    create_table_artifact(table=outcome.rows(), key=key, description=outcome.headline())
+    publish_failures(key, spec.title, outcome.failures)
     resource = {"prefect.resource.id": f"ccdata.dataset.{spec.name}"}
     for table in outcome.tables:
         for event, items in (("added", table.appeared), ("removed", table.disappeared)):
@@ -65,44 +75,29 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
                 figures=result.metrics(), failure="" if result.ok else result.failure_message())  # fmt: skip
     if result.failures:
         return fail_outcome(result)
-    release_downstream(logger)
+    release_downstream(settings, logger)
     return result
 
 
-def release_downstream(logger: Logger) -> None:
-    """Resume the time-series deployments a first deploy held until this deployment completed (flows/_awaiting.py).
+def release_downstream(settings: Settings, logger: Logger) -> None:
+    """Resume the time-series deployments a first deploy held until their tables had rows (flows/_awaiting.py).
 
     Best effort: a failure is a warning (the next ``make deploy`` releases them too).
     """
-    deployment_id = deployment.get_id()
-    if not deployment_id:
+    if not deployment.get_id():
         return  # an ad-hoc run: no deployment waits for it
 
     async def release_now() -> list[str]:
         async with get_client() as client:
-            return await release(client, [str(deployment_id)])
+            return await release(client, lambda tables: empty_tables(settings.database, tables))
 
     try:
         resumed: list[str] = run_coro_as_sync(release_now()) or []
-    except (httpx.HTTPError, PrefectException) as exc:
+    except (httpx.HTTPError, PrefectException, IngestError) as exc:
         logger.warning("held deployments not released: %s (make deploy releases them)", exc)
         return
     for name in resumed:
-        logger.info("resumed %s: its upstream data is in place", name)
-
-
-def _signature(model: type[BaseModel]) -> inspect.Signature:
-    return inspect.Signature(
-        [
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=info.get_default(call_default_factory=True),
-                annotation=info.annotation,
-            )
-            for name, info in model.model_fields.items()
-        ]
-    )
+        logger.info("resumed %s: the tables it reads have rows", name)
 
 
 def snapshot_flow(spec: SnapshotSpec) -> Flow[..., SnapshotOutcome | State[Any]]:
@@ -116,5 +111,5 @@ def snapshot_flow(spec: SnapshotSpec) -> Flow[..., SnapshotOutcome | State[Any]]
     lines += [f"    {name}: {info.description}" for name, info in spec.parameters.model_fields.items()]
     body.__name__ = body.__qualname__ = spec.name
     body.__doc__ = "\n".join(lines)
-    body.__signature__ = _signature(spec.parameters)  # type: ignore[attr-defined]
+    body.__signature__ = form_signature(spec.parameters)  # type: ignore[attr-defined]
     return flow(name=spec.flow_name, retries=1, retry_delay_seconds=60, validate_parameters=False)(body)

@@ -9,7 +9,7 @@ summary (table artifact, events) and ends Failed, naming the failed series, when
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 from prefect import Flow, flow, unmapped
 from prefect.artifacts import create_table_artifact
@@ -26,8 +26,10 @@ from flows._common import (
     fail_outcome,
     fail_run,
     log_run,
+    publish_failures,
     run_clock,
 )
+from flows._form import form_signature
 from ingestion_core.datasets.spec import TimeSeriesSpec
 from ingestion_core.errors import IngestError
 from ingestion_core.parameters import RunParameters, form_order
@@ -46,6 +48,7 @@ def publish(summary: RunSummary, spec: TimeSeriesSpec) -> None:
     create_table_artifact(
         table=summary.rows, key=key, description=f"{spec.title} {summary.interval}: {summary.headline()}"
     )
+    publish_failures(key, f"{spec.title} {summary.interval}", summary.failed)
     resource = {"prefect.resource.id": f"ccdata.dataset.{summary.dataset}.{summary.interval}"}
     wrote = bool(summary.rows_inserted or summary.rows_changed)
     emit_run_events(resource, summary.metrics(), ok=summary.ok, wrote=wrote, partial=bool(summary.failed))
@@ -127,18 +130,8 @@ def _execute(
 
 
 def flow_signature(model: type[RunParameters]) -> inspect.Signature:
-    """A keyword-only signature with one typed parameter per model field, constraints kept (for the UI form)."""
-    parameters = []
-    for name in form_order(model):
-        info = model.model_fields[name]
-        annotation: Any = info.annotation
-        if info.metadata:
-            annotation = Annotated[(annotation, *info.metadata)]
-        default = info.get_default(call_default_factory=True)
-        parameters.append(
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-        )
-    return inspect.Signature(parameters)
+    """The run form's signature: the model's fields in form order (``flows/_form.py``)."""
+    return form_signature(model, form_order(model))
 
 
 def flow_docstring(spec: TimeSeriesSpec) -> str:

@@ -105,7 +105,9 @@ def validate_parameters(model: type[M], values: Mapping[str, Any]) -> M:
 
     Args:
         model: the dataset's parameter model.
-        values: parameter values (from the command line, the Prefect form or a deployment).
+        values: parameter values (from the command line, the Prefect form or a deployment). An empty list for
+            a list that may be left out (default None: "empty = all") counts as left out: the run form sends one
+            when a user adds items and removes them again.
 
     Returns:
         The validated, frozen parameters.
@@ -113,10 +115,16 @@ def validate_parameters(model: type[M], values: Mapping[str, Any]) -> M:
     Raises:
         ParameterError: one line naming every bad parameter and the rule it broke.
     """
+    given = {name: _unset_if_empty(model, name, value) for name, value in values.items()}
     try:
-        return model.model_validate(dict(values))
+        return model.model_validate(given)
     except ValidationError as exc:
         raise ParameterError(describe_errors(exc)) from None
+
+
+def _unset_if_empty(model: type[BaseModel], name: str, value: Any) -> Any:
+    info = model.model_fields.get(name)
+    return None if value == [] and info is not None and info.default is None else value
 
 
 def describe_errors(exc: ValidationError) -> str:

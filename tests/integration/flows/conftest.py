@@ -145,6 +145,16 @@ async def artifact_rows(key: str) -> list[dict[str, object]]:
     return rows
 
 
+async def artifact_text(key: str) -> str:
+    """The text of the newest markdown artifact with ``key`` (of this run: keys are per dataset and interval)."""
+    async with get_client() as client:
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC
+        )
+    assert found, f"no artifact with key {key}"
+    return str(found[0].data)
+
+
 async def events(
     name: str, since: datetime, resource: str, attempts: int = 50, at_least: int = 1
 ) -> list[dict[str, Any]]:

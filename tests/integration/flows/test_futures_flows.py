@@ -38,7 +38,7 @@ from ingestion_core.db.tables.futures import INSTRUMENTS_FUTURES
 from ingestion_core.errors import RunFailed
 from ingestion_core.pipeline.summary import RunSummary
 from ingestion_core.sim.universe import FuturesInstrument
-from tests.integration.flows.conftest import FlowEnv, artifact_rows, events, run_flow
+from tests.integration.flows.conftest import FlowEnv, artifact_rows, artifact_text, events, run_flow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -240,6 +240,9 @@ def test_a_permanent_error_fails_the_run_at_once_by_name_and_spares_the_others(f
     summary = _failed_summary(state)
     assert [f.split(": ")[0] for f in summary.failed] == [label]
     assert summary.failure_kinds == ["api-fatal"] and not summary.retriable
+    # The reason in full, in its own artifact (the summary table's detail cell is cut off in the UI).
+    markdown = asyncio.run(artifact_text("futures-ohlcv-1h-summary-failures"))
+    assert f"- `{label}`: HTTP 400: " in markdown and summary.failed[0].split(": ", 1)[1] in markdown, markdown
     table = flow_env.table(OHLCV_1H, KEY)
     now = int(time.time())
     for item in active[1:]:
