@@ -37,6 +37,29 @@ Logger = logging.Logger | logging.LoggerAdapter[Any]
 M = TypeVar("M", bound=BaseModel)
 
 
+class OneLineForOurErrors(logging.Filter):
+    """Keep Prefect's end-of-process line for a run that failed on one of our errors to one line.
+
+    In a worker's flow process Prefect re-raises a Failed run's error once the run is over and logs it with its
+    traceback ("Engine execution exited with unexpected exception"), after the run's own log already said why.
+    For an :class:`~ingestion_core.errors.IngestError` (bad settings or parameters, an unreachable API, failed
+    series: all expected, each its own one-line message) the traceback says nothing more: the line keeps the message
+    and drops it. Any other exception keeps its traceback, and so does everything at DEBUG (``LOG_LEVEL=DEBUG``).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record when its exception is one of ours; never drops a record."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, IngestError) and not logging.getLogger("ingestion_core").isEnabledFor(logging.DEBUG):
+            record.msg, record.args = "run ended Failed: %s", (error,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+#: Prefect's engine logs a flow process's end through this logger (``flow_run_logger``).
+logging.getLogger("prefect.flow_runs").addFilter(OneLineForOurErrors())
+
+
 def run_clock() -> int:
     """The run's clock: a scheduled run is defined by its scheduled time, so late or catch-up runs are exact."""
     scheduled = flow_run.scheduled_start_time

@@ -66,6 +66,8 @@ async def test_deploy_created_pool_deployments_and_alerts(stack: Stack) -> None:
         f"{PREFIX}: run late",
     ]
     assert all(a.actions[0].type == "send-notification" for a in automations)
+    # The server is configured as the runbook says: the deploy found its UI settings in order (no banner).
+    assert "UI settings are off" not in stack.deploy_output, stack.deploy_output
     report(
         f"server on PostgreSQL healthy after {stack.server_seconds:.1f} s; first deploy {stack.deploy_seconds:.1f} s"
     )
@@ -325,6 +327,14 @@ async def test_a_failed_run_sends_exactly_one_notification(stack: Stack) -> None
     notes = stack.receiver.matching(needle)
     assert len(notes) == 1, [n.text() for n in notes]
     assert "Failed" in notes[0].text()
+    # The worker's log says why in one line: no traceback for an error of ours (Prefect logs one by default).
+    log = stack.worker.text()
+    assert "run ended Failed: invalid parameters" in log, log[-3000:]
+    assert "ParameterError" not in log and "Engine execution exited with unexpected exception" not in log, log[-3000:]
+    # The alert links to the run in the UI (the server has PREFECT_UI_URL, as the runbook says), not "None".
+    ui = stack.api_url.removesuffix("/api")
+    assert f"{ui}/runs/flow-run/{stack.failing_run}" in notes[0].text(), notes[0].text()
+    assert not notes[0].text().rstrip().endswith("None"), notes[0].text()
     failures = [n for n in stack.receiver.all() if "ended Failed" in n.text() or "ended Crashed" in n.text()]
     assert failures == notes, [n.text() for n in failures]
     report(
