@@ -100,7 +100,12 @@ async def compare_schemas(
     """
     specs = list(tables) if tables else legacy_tables()
     async with open_warehouse(settings) as warehouse:
-        if (warehouse.renderer.database or LEGACY_SCHEMA) == legacy_schema:
+        if warehouse.renderer.database is None:
+            raise ConfigurationError(
+                "the warehouse is SQLite (one schema): compare the legacy tables with a shadow schema on the MySQL "
+                "or SingleStore server that holds both (DATABASE_URL, TARGET_SCHEMA)"
+            )
+        if warehouse.renderer.database == legacy_schema:
             raise ConfigurationError(
                 f"the target schema is the legacy schema {legacy_schema!r}: set TARGET_SCHEMA to the shadow schema "
                 "(e.g. market_shadow)"

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import shlex
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,8 +22,9 @@ import psutil
 import pytest
 from prefect.automations import EventTrigger, Posture, SendNotification
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import DeploymentUpdate
+from prefect.client.schemas.actions import DeploymentScheduleCreate, DeploymentUpdate, WorkPoolUpdate
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.schedules import CronSchedule
 from prefect.events import Event
 from prefect.events.filters import (
     EventFilter,
@@ -38,6 +44,7 @@ from deployments.notify import WEBHOOK_BLOCK
 from ingestion_core.db import open_warehouse
 from ingestion_core.db.tables import INGEST_RUN_LOG
 from ingestion_core.settings import DatabaseSettings
+from tests.documented_commands import ROOT, documented, rule_for
 from tests.e2e.conftest import QUEUE, Stack
 from tests.e2e.late_probe import BACKFILLED, CONTROL
 from tests.e2e.receiver import Notification, Receiver
@@ -436,3 +443,76 @@ async def test_a_killed_run_and_a_cancelled_run_each_leave_a_run_log_row(stack: 
         assert row["ended_at"] >= row["started_at"] and row["failure"], row
         lines.append(f"{how}: row {row['state']} ({row['failure']!r}), started_at = the run's start_time")
     report("run-log rows for runs whose body never finished: " + "; ".join(lines))
+
+
+SCRATCH = "docs-scratch"  # a deployment the runbook's destructive commands act on
+SERVER_ORDER = ("make", "python", "ls", "pause", "resume", "delete", "clear", "deployment delete")
+
+
+def _server_order(command: str) -> int:
+    """Run order: deploys first, then a scratch deployment's schedule listed, paused, resumed, deleted, cleared."""
+    if command.startswith("prefect deployment delete"):
+        return len(SERVER_ORDER)
+    for index, word in enumerate(SERVER_ORDER[:-1]):
+        if command.startswith(word) or f" schedule {word} " in command:
+            return index
+    return len(SERVER_ORDER) + 1
+
+
+async def test_the_runbook_commands_run_as_written_against_the_server(stack: Stack) -> None:
+    commands = sorted(
+        (c.text for c in documented() if rule_for(c.text).where == "server"), key=_server_order
+    )  # stable: document order among the rest
+    env = {**stack.base_env, "PREFECT_UI_URL": stack.api_url.removesuffix("/api")}
+    async with stack.client() as client:
+        flow_id = (await deployment(client, stack.spec("futures_instruments").name)).flow_id
+        flow = await client.read_flow(flow_id)
+        scratch = await client.create_deployment(
+            flow_id=flow_id,
+            name=SCRATCH,
+            entrypoint="flows/futures_instruments.py:futures_instruments",
+            work_pool_name="ccdata-ingest",
+            schedules=[DeploymentScheduleCreate(schedule=CronSchedule(cron="10 0 * * *"), active=True)],
+        )
+        schedule_id = (await client.read_deployment(scratch)).schedules[0].id
+        pool_limit = (await client.read_work_pool("ccdata-ingest")).concurrency_limit
+    values = {  # the runbook's <placeholders> (whole words: the one-letter ones of the local commands do not occur)
+        "<flow>/<deployment>": f"{flow.name}/{SCRATCH}",
+        "<schedule-id>": str(schedule_id),
+        "'ccdata-ingest: stale <series>'": f"ccdata-ingest: stale {stack.series_deployment('1m').series}",
+    }
+    ran: list[str] = []
+    failed: list[str] = []
+    created_run = ""
+    try:
+        for command in commands:
+            text = command
+            for placeholder, value in values.items():
+                text = text.replace(placeholder, shlex.quote(value) if " " in value else value)
+            if "<flow-run-id>" in text:
+                text = text.replace("<flow-run-id>", created_run)
+            words = shlex.split(text)
+            argv = [str(Path(sys.executable).parent / "prefect"), *words[1:]] if words[0] == "prefect" else words
+            if words[0] == "python":
+                argv = [sys.executable, *words[1:]]
+            done = await asyncio.to_thread(
+                subprocess.run, argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            )
+            ran.append(f"{text} -> exit {done.returncode}")
+            if done.returncode != 0:
+                failed.append(f"{text} -> exit {done.returncode}\n{(done.stdout + done.stderr)[-1500:]}")
+            if text.startswith("prefect deployment run"):
+                found = re.search(r"UUID: ([0-9a-f-]{36})", done.stdout)
+                created_run = found.group(1) if found else "missing"
+    finally:
+        async with stack.client() as client:
+            await client.update_work_pool("ccdata-ingest", WorkPoolUpdate(concurrency_limit=pool_limit))
+            for automation in await client.read_automations_by_name(values["'ccdata-ingest: stale <series>'"]):
+                await client.resume_automation(automation.id)
+    async with stack.client() as client:
+        names = {d.name for d in await client.read_deployments()}
+        cancelled = await client.read_flow_run(UUID(created_run)) if created_run not in ("", "missing") else None
+    assert not failed, "\n\n".join(failed)
+    assert SCRATCH not in names  # the last command deleted it
+    assert cancelled is not None and cancelled.state is not None and cancelled.state.name in {"Cancelled", "Cancelling"}
+    report(f"{len(commands)} documented server commands ran as written, all exit 0:\n    " + "\n    ".join(ran))
