@@ -4,7 +4,7 @@ Which deployment is upstream of which is derived, not listed: a time-series depl
 (``source.reads``), a snapshot deployment's dataset writes tables (``SnapshotSpec.tables``). After the deployments
 are applied, :func:`hold_until_upstream` reads which of those tables are empty in the warehouse (the deploy's own
 settings name it, as the workers' do). A time-series deployment (with an active schedule, not paused already) that
-reads an empty table is paused, the hold is recorded (``flows/_awaiting.py``), and one run of each snapshot
+reads an empty table is paused, the hold is recorded (``tasks/awaiting.py``), and one run of each snapshot
 deployment filling an empty table is started; when such a run completes, its flow resumes the deployments waiting
 for it. A deploy also resumes held deployments whose tables are filled. Without a worker the held deployments stay
 paused, and the next deploy says so again and starts the upstream runs again. When the warehouse cannot be read
@@ -28,12 +28,12 @@ from prefect.client.schemas.objects import StateType
 
 from deployments.drift import DeploymentPlan
 from deployments.spec import DeploymentSpec
-from flows._awaiting import held, hold, release
 from ingestion_core.datasets import DATASETS
 from ingestion_core.errors import IngestError
 from ingestion_core.pipeline.upstream import empty_tables
 from ingestion_core.settings import DatabaseSettings
 from ingestion_core.snapshots import SNAPSHOTS
+from tasks.awaiting import held, hold, release
 
 
 def upstream_specs(deployments: Sequence[DeploymentSpec]) -> dict[str, list[DeploymentSpec]]:

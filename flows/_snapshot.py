@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from prefect import Flow, flow
 from prefect.artifacts import create_table_artifact
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
-from prefect.exceptions import PrefectException
 from prefect.runtime import deployment
-from prefect.utilities.asyncutils import run_coro_as_sync
 
-from flows._awaiting import release
 from flows._common import (
     Logger,
     UsageRecords,
@@ -27,10 +22,10 @@ from flows._common import (
 )
 from flows._form import form_signature
 from ingestion_core.errors import IngestError
-from ingestion_core.pipeline.upstream import empty_tables
 from ingestion_core.settings import Settings
 from ingestion_core.snapshots.outcome import SnapshotOutcome
 from ingestion_core.snapshots.spec import SnapshotSpec
+from tasks.awaiting import release_held_task
 from tasks.snapshot import refresh_snapshot_task
 
 EVENT_ITEMS = 200
@@ -80,21 +75,12 @@ def run_snapshot(spec: SnapshotSpec, values: dict[str, Any]) -> SnapshotOutcome 
 
 
 def release_downstream(settings: Settings, logger: Logger) -> None:
-    """Resume the time-series deployments a first deploy held until their tables had rows (flows/_awaiting.py).
-
-    Best effort: a failure is a warning (the next ``make deploy`` releases them too).
-    """
+    """Resume the time-series deployments a first deploy held until their tables had rows (``tasks/awaiting.py``)."""
     if not deployment.get_id():
         return  # an ad-hoc run: no deployment waits for it
-
-    async def release_now() -> list[str]:
-        async with get_client() as client:
-            return await release(client, lambda tables: empty_tables(settings.database, tables))
-
-    try:
-        resumed: list[str] = run_coro_as_sync(release_now()) or []
-    except (httpx.HTTPError, PrefectException, IngestError) as exc:
-        logger.warning("held deployments not released: %s (make deploy releases them)", exc)
+    resumed = release_held_task(settings)
+    if isinstance(resumed, str):
+        logger.warning("held deployments not released: %s (make deploy releases them)", resumed)
         return
     for name in resumed:
         logger.info("resumed %s: the tables it reads have rows", name)

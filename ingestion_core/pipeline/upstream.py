@@ -1,4 +1,4 @@
-"""Which of a set of tables are still empty: what a held time-series deployment waits for (flows/_awaiting.py)."""
+"""Which of a set of tables are still empty: what a held time-series deployment waits for (tasks/awaiting.py)."""
 
 from __future__ import annotations
 

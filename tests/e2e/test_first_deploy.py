@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from deployments.upstream import upstream_specs
-from flows._awaiting import VARIABLE
+from tasks.awaiting import VARIABLE
 from tests.e2e.conftest import Stack, operator_stack
 from tests.e2e.runs import create_run, deployment, wait_until
 

@@ -9,33 +9,27 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 
+from tests.documented_commands import ROOT, documented
+
 pytestmark = pytest.mark.unit
 
-ROOT = Path(__file__).resolve().parents[3]
-DOCUMENTS = [ROOT / "docs" / "operations.md", ROOT / "README.md", ROOT / "deployments" / "ccdata-ingest-worker.service"]
+UNIT_FILE = ROOT / "deployments" / "ccdata-ingest-worker.service"
 SESSION_FLAGS = {"--no-prompt", "--prompt"}
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def _snippets(text: str) -> list[str]:
-    """Inline code spans and the lines of fenced code blocks."""
-    snippets = re.findall(r"`([^`\n]+)`", text)
-    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
-        snippets += [line.split(" #", 1)[0] for line in block.splitlines()]  # shell comments are prose
-    return snippets
-
-
 def _commands(program: str) -> list[tuple[str, str]]:
+    """Every ``program ...`` in the documented commands (tests/documented_commands.py) and in the worker unit."""
     found: list[tuple[str, str]] = []
     pattern = re.compile(rf"(?:^|[\s;&(|=]|\.venv/bin/){re.escape(program)} ([^#`|;&)]+)")
-    for document in DOCUMENTS:
-        for snippet in _snippets(document.read_text(encoding="utf-8")):
-            for match in pattern.finditer(snippet):
-                found.append((document.name, match.group(1).strip()))
+    lines = [(c.docs[0], c.text) for c in documented()]
+    lines += [(UNIT_FILE.name, line) for line in UNIT_FILE.read_text(encoding="utf-8").splitlines()]
+    for document, line in lines:
+        for match in pattern.finditer(line):
+            found.append((document, match.group(1).strip()))
     return found
 
 

@@ -9,6 +9,8 @@ waited-for tables are still empty and resumes every held deployment waiting for 
 too. Each release decides from the tables themselves, not from who called it, so snapshot runs finishing at the
 same moment cannot strand a deployment (the last writer sees every table filled).
 
+:func:`release_held_task` is the snapshot flows' way to call :func:`release` (a task: the flow does no I/O itself).
+
 The record is one Prefect Variable, :data:`VARIABLE`: ``{held deployment id: {"name": "flow/deployment",
 "tables": [schema.table, ...]}}``, read and written under a global concurrency limit of 1 (:data:`LOCK`, created by
 the deploy), so two releases never overwrite each other's changes (a stale entry left behind could later resume
@@ -18,15 +20,22 @@ entry is gone.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from prefect.client.orchestration import PrefectClient
+import httpx
+from prefect import task
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.asyncio import concurrency
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectException
 from prefect.variables import Variable
+
+from ingestion_core.errors import IngestError
+from ingestion_core.pipeline.upstream import empty_tables
+from ingestion_core.settings import Settings
 
 #: The Prefect Variable holding the deployments held for their upstream.
 VARIABLE = "ccdata_ingest_awaiting_upstream"
@@ -106,3 +115,21 @@ async def release(client: PrefectClient, empty: Callable[[Sequence[str]], Awaita
         if remaining != current:
             await Variable.aset(VARIABLE, remaining, overwrite=True)
     return resumed
+
+
+@task(name="release-held-deployments")
+def release_held_task(settings: Settings) -> list[str] | str:
+    """Resume the held deployments whose tables now have rows; best effort: returns why it could not, never raises.
+
+    Returns:
+        The names of the deployments resumed, or the reason the release failed (the next deploy releases them).
+    """
+
+    async def release_now() -> list[str]:
+        async with get_client() as client:
+            return await release(client, lambda tables: empty_tables(settings.database, tables))
+
+    try:
+        return asyncio.run(release_now())
+    except (httpx.HTTPError, PrefectException, IngestError) as exc:
+        return str(exc)
