@@ -32,7 +32,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.flows import DAY, MARKETS, MINUTE, TASK_THREADS, as_naive, floor_to, sim_config, sim_pid, warm_cache
+from bench.flows import (
+    DAY,
+    MARKETS,
+    MINUTE,
+    TASK_THREADS,
+    as_naive,
+    floor_to,
+    peak_rss_mb,
+    sim_config,
+    sim_pid,
+    warm_cache,
+)
 from bench.publish import provenance, publish
 from bench.upsert import ceiling
 from ingestion_core.db import get_table
@@ -103,7 +114,7 @@ def worker(job: dict[str, Any]) -> dict[str, Any]:
         "started": started,
         "ended": ended,
         "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
