@@ -58,6 +58,16 @@ async def _timed(work: Any, repeats: int) -> tuple[float, Any]:
 
 
 async def measure(host: str, port: int, sizes: list[int], instruments: int, repeats: int) -> dict[str, Any]:
+    """Every size, against a simulator: the plan step first checks that the API answers (one small call)."""
+    from ingestion_core.sim import SimConfig, run_simulator
+
+    async with run_simulator(SimConfig()) as sim:
+        return await _measure(sim.base_url, host, port, sizes, instruments, repeats)
+
+
+async def _measure(
+    api_url: str, host: str, port: int, sizes: list[int], instruments: int, repeats: int
+) -> dict[str, Any]:
     import polars as pl
 
     from ingestion_core.datasets import get_dataset
@@ -71,7 +81,9 @@ async def measure(host: str, port: int, sizes: list[int], instruments: int, repe
 
     database = f"bench_planning_{uuid.uuid4().hex[:8]}"
     settings = load_settings(
-        env_file=None, database={"database_url": SecretStr(f"mysql://root@{host}:{port}/{database}")}
+        env_file=None,
+        api={"data_api_base_url": api_url, "min_api_base_url": api_url},
+        database={"database_url": SecretStr(f"mysql://root@{host}:{port}/{database}")},
     )
     spec = get_table(TABLE)
     now = int(time.time()) // 60 * 60

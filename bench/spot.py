@@ -22,7 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,10 @@ def sim_config(pairs_per_market: int, rate: int, now: int) -> Any:
 
 
 async def seed_watermarks(settings: Any, now: int) -> dict[str, Any]:
-    """Plan the run (no history call) and store one row per selected pair two days back: one new day each."""
+    """Plan the run (no history call) and store, per selected pair, the revision window ending two days back.
+
+    One new day each; the window is read again (its rows count as changed: the seeded close is 1.0).
+    """
     import polars as pl
 
     from ingestion_core.datasets import get_dataset
@@ -69,19 +72,21 @@ async def seed_watermarks(settings: Any, now: int) -> dict[str, Any]:
     parameters = spec.parameters.model_validate({"asset_limit": ASSET_LIMIT})
     plan = await plan_run(settings, RunRequest.of(parameters, dataset=spec.name, now=now, settings=settings))
     day = datetime.fromtimestamp(now - now % DAY - 2 * DAY, UTC).replace(tzinfo=None)
+    window = spec.revision_for("1d", settings.ingestion.revision_buckets)
     keys = [p.series.key for p in plan.plans]
+    seeded = [(key, day - timedelta(days=back)) for key in keys for back in range(window)]
     frame = pl.DataFrame(
         {
-            "datetime": [day] * len(keys),
-            "exchange": [k[0] for k in keys],
-            "symbol": [k[1] for k in keys],
-            "symbol_unmapped": [k[1] for k in keys],
-            "close": [1.0] * len(keys),
+            "datetime": [d for _, d in seeded],
+            "exchange": [k[0] for k, _ in seeded],
+            "symbol": [k[1] for k, _ in seeded],
+            "symbol_unmapped": [k[1] for k, _ in seeded],
+            "close": [1.0] * len(seeded),
         }
     )
     async with open_warehouse(settings.database) as wh:
         await wh.upsert(spec.tables["1d"], frame)
-    return {"pairs": len(keys), "seeded_day": day.isoformat()}
+    return {"pairs": len(keys), "seeded_day": day.isoformat(), "revision_days": window, "seeded_rows": len(seeded)}
 
 
 def run_child(job: dict[str, Any], started: float) -> dict[str, Any]:
@@ -168,6 +173,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "minimum_calls": pairs,
             "calls_equal_minimum": all(r["sim"]["history_calls"] - r["sim"]["responses_429"] == pairs for r in runs),
             "rows_equal_pairs": all(r["rows_inserted"] == pairs for r in runs),
+            "changed_equal_seeded": all(r["rows_changed"] == r["seeded"]["seeded_rows"] for r in runs),
+            "revision_days": runs[0]["seeded"]["revision_days"],
             "floor_s": floor,
             "median_wall_s": round(median, 3),
             "median_wall_over_floor": round(median / floor, 3),
@@ -184,7 +191,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 def render(r: dict[str, Any]) -> str:
     rows = [
         f"| {n} | {x['series']:,} | {x['sim']['history_calls'] - x['sim']['responses_429']:,} "
-        f"| {x['sim']['responses_429']} | {x['rows_inserted']:,} | {x['run_seconds']:.2f} "
+        f"| {x['sim']['responses_429']} | {x['rows_inserted']:,} | {x['rows_changed']:,} | {x['run_seconds']:.2f} "
         f"| {x['run_seconds'] / r['floor_s']:.2f} | {x['cpu']['client_cpu_s']:.1f} | {x['metadata_flows_s']:.1f} |"
         for n, x in enumerate(r["runs"], 1)
     ]
@@ -197,18 +204,21 @@ def render(r: dict[str, Any]) -> str:
             f"{', with uncommitted code changes' if r['code']['uncommitted_code_changes'] else ''}). "
             f"{r['machine']['database']}, Prefect {r['machine']['prefect']}, Python {r['machine']['python']}, one "
             "local Prefect server. Each run: a fresh process and database; the metadata flows fill the selection's "
-            "tables, one row per selected pair is stored two days back, then `spot_ohlcv(asset_limit=200)` is timed "
+            "tables, the revision window (days) of every selected pair is stored, ending two days back, then "
+            "`spot_ohlcv(asset_limit=200)` is timed "
             f"from call to return. Simulator limited to {r['rate_limit_per_s']} requests/s; floor = "
             f"{r['pairs']:,} calls / {r['rate_limit_per_s']} per s = {r['floor_s']:.1f} s.",
             "",
-            "| run | pairs selected | history calls | 429 | rows inserted | wall s | wall / floor | client CPU s "
-            "| metadata flows s (not timed) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| run | pairs selected | history calls | 429 | rows inserted | rows changed | wall s | wall / floor "
+            "| client CPU s | metadata flows s (not timed) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
             f"History calls {'equal' if r['calls_equal_minimum'] else '**do not equal**'} the minimum of "
             f"{r['minimum_calls']:,} (one per pair) in every run; rows inserted "
-            f"{'equal' if r['rows_equal_pairs'] else '**do not equal**'} the pairs. Median wall "
+            f"{'equal' if r['rows_equal_pairs'] else '**do not equal**'} the pairs; rows changed "
+            f"{'equal' if r['changed_equal_seeded'] else '**do not equal**'} the seeded revision window "
+            f"({r['revision_days']} days per pair, read again). Median wall "
             f"{r['median_wall_s']:.2f} s = **{r['median_wall_over_floor']:.2f}x** the floor.",
             "",
         ]

@@ -107,7 +107,7 @@ def measure(instruments: int, repeats: int) -> dict[str, Any]:
     """Every measurement against one server, one simulator and one database."""
     from pydantic import SecretStr
 
-    from bench.flows import Harness, sim_config
+    from bench.flows import Harness, create_database, sim_config
     from ingestion_core.db import open_warehouse
     from ingestion_core.db.singlestore import SingleStoreWarehouse
     from ingestion_core.pipeline.snapshot import refresh_snapshot
@@ -139,6 +139,8 @@ def measure(instruments: int, repeats: int) -> dict[str, Any]:
                 api={"data_api_base_url": sim.base_url, "requests_per_second": RATE},
                 database={"database_url": SecretStr(url)},
             )
+            # As the operator's migration would: flows never create a database.
+            asyncio.run(create_database({"db_host": "127.0.0.1", "db_port": 3306, "db": database}))
             discovery = SNAPSHOTS["futures_instruments"]
             asyncio.run(refresh_snapshot(discovery, settings, discovery.parameters()))
             run = [sys.executable, "-m", "flows.futures_ohlcv", "--interval", "1h", "--markets", MARKET]

@@ -45,6 +45,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_MARGIN_SECONDS = 0.02
+#: How often one send woken late asks the shared budget again before it goes anyway (reported as late).
+MAX_LATE_REQUEUES = 3
 JITTER_BACKOFF = 0.9
 _EPSILON = 1e-9
 
@@ -233,8 +235,16 @@ class Pacer:
             # The local slot only bounds this process; the common one bounds every process with the key.
             wait, ticket.shared = common.reserve()
             ticket.shared_at = self._clock() + wait
-            if wait > 0:
+            asked, waited = 0, wait > 0
+            while wait > 0 and ticket.shared is not None:
                 await do_sleep(wait)
+                if self._clock() - ticket.shared_at <= self._margin / 2 or asked == MAX_LATE_REQUEUES:
+                    break
+                # Woke late: others may have filled the window this send would now start in. Ask again.
+                asked += 1
+                wait = common.late(ticket.shared)
+                ticket.shared_at = self._clock() + wait
+            if waited:
                 self.sent(ticket)
         return ticket
 

@@ -9,11 +9,15 @@ The reservation is one Lua script (atomic in Redis, one round trip, ~0.2 ms on a
 own clock, takes the earliest slot at least one window after the send ``capacity`` places earlier (the same FIFO
 sliding window as the local pacer, over a sorted set of the last ``capacity`` send times, one member per send),
 and returns how long the caller must wait. Waits are relative to Redis's clock, so the processes' clocks need not
-agree. A send that starts later than its slot (a busy event loop, a new connection) is reported with
-:meth:`SharedBudget.sent`, which moves its time to Redis's now, as the local pacer does with its own record: the
-window the other processes plan from then holds the sends as they really started. Only lateness the window's
-margin cannot absorb is reported (one more round trip, on a loaded machine only). The keys expire a minute after
-the last send, so nothing needs cleaning up.
+agree. A caller that wakes later than its slot by more than half the margin (a busy event loop) asks again
+before sending (:meth:`SharedBudget.late`): if the send, started now, keeps every window holding now within the
+budget (the other processes' sends and reservations included), its time moves to now; otherwise it gives its slot
+back and queues again at the end, as a new reservation would. A send that reaches its socket late (after the
+check: a new connection) is reported with :meth:`SharedBudget.sent`, which moves its time to Redis's now, as the
+local pacer does with its own record: the window the other processes plan from then holds the sends as they really
+started. Only lateness the margin cannot absorb costs a round trip (on a loaded machine only). Sends older than the
+window (and a second) are dropped from the set at each reservation; the keys expire a minute after the last send,
+so nothing needs cleaning up.
 
 If Redis stops answering in the middle of a run, the client logs one warning and goes on with its local pacer
 alone (the server's 429s and the local AIMD then keep the processes near the limit); it retries Redis again after
@@ -43,11 +47,15 @@ SOCKET_TIMEOUT_SECONDS = 0.5
 #: How long the budget's keys outlive the last send.
 KEY_TTL_MS = 60_000
 
-_RESERVE = """
+# Redis's clock and the window, then the reservation: the earliest slot at least one window after the send
+# ``capacity`` places earlier, never before the newest one (FIFO) nor inside a pause.
+_NOW_AND_WINDOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local capacity = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
+"""
+_QUEUE = """
 local slot = now
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > slot then slot = paused end
@@ -56,10 +64,48 @@ if #last > 0 and tonumber(last[2]) > slot then slot = tonumber(last[2]) end
 local earlier = redis.call('ZRANGE', KEYS[1], -capacity, -capacity, 'WITHSCORES')
 if #earlier > 0 and tonumber(earlier[2]) + span > slot then slot = tonumber(earlier[2]) + span end
 redis.call('ZADD', KEYS[1], string.format('%.6f', slot), ARGV[4])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -capacity - 1)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%.6f', now - span - 1))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return string.format('%.6f', slot - now)
 """
+_RESERVE = _NOW_AND_WINDOW + _QUEUE
+
+# A late caller's send, started now, fits when every window of ``span`` holding now holds at most ``capacity``
+# sends: for each earlier send in the window ending now, it, the sends between, this one and the other sends and
+# reservations less than ``span`` after it. Then its time moves to now; otherwise it leaves its slot and queues
+# again (same member).
+_LATE = (
+    _NOW_AND_WINDOW
+    + """
+local near = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. string.format('%.6f', now - span),
+  '(' .. string.format('%.6f', now + span), 'WITHSCORES')
+local before, after = {}, {}
+for i = 1, #near, 2 do
+  if near[i] ~= ARGV[4] then
+    local score = tonumber(near[i + 1])
+    if score <= now then table.insert(before, score) else table.insert(after, score) end
+  end
+end
+local function sooner(bound)
+  local n = 0
+  for k = 1, #after do
+    if after[k] < bound then n = n + 1 else break end
+  end
+  return n
+end
+local fits = 1 + #after <= capacity and tonumber(redis.call('GET', KEYS[2]) or '0') <= now
+for i = 1, #before do
+  if not fits then break end
+  if (#before - i + 2) + sooner(before[i] + span) > capacity then fits = false end
+end
+if fits then
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%.6f', now), ARGV[4])
+  return '0'
+end
+redis.call('ZREM', KEYS[1], ARGV[4])
+"""
+    + _QUEUE
+)
 
 _SENT = """
 local t = redis.call('TIME')
@@ -113,6 +159,7 @@ class SharedBudget:
         )
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._reserve = self._redis.register_script(_RESERVE)
+        self._late = self._redis.register_script(_LATE)
         self._sent = self._redis.register_script(_SENT)
         self._pause = self._redis.register_script(_PAUSE)
         self._keys = [f"{name}:sends", f"{name}:paused"]
@@ -123,6 +170,7 @@ class SharedBudget:
         self._down_until = -math.inf
         self.reservations = 0
         self.late_sends = 0
+        self.requeued = 0
         self.failures = 0
         self.configure(requests_per_second, margin_seconds)
 
@@ -164,6 +212,25 @@ class SharedBudget:
             return 0.0, None
         self.reservations += 1
         return max(0.0, wait), member
+
+    def late(self, member: str) -> float:
+        """Ask again for the send ``member`` (from :meth:`reserve`), whose caller woke late: may it start now?
+
+        Returns:
+            0.0 when it may (its time is now in the budget), else the seconds to wait for its new slot at the end of
+            the queue (ask again if the caller wakes late again). 0.0 when Redis is down.
+        """
+        if not self._available():
+            return 0.0
+        try:
+            wait = float(self._late(keys=self._keys, args=[self._capacity, self._span, KEY_TTL_MS, member]))
+        except self._errors as exc:
+            self._failed(exc)
+            return 0.0
+        self.late_sends += 1
+        if wait > 0:
+            self.requeued += 1
+        return max(0.0, wait)
 
     def sent(self, member: str) -> None:
         """Count the send ``member`` (from :meth:`reserve`) as starting now, later than its slot."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
 import time
 import uuid
 
@@ -86,7 +87,78 @@ async def test_a_send_that_starts_late_is_counted_from_when_it_started(budget_na
     assert most_in_any_second(started + sent) <= rate
     assert min(sent) - max(started) >= 1.0
     common = first.cross_process
-    assert common is not None and common.late_sends == rate and common.recorded_sends() == rate
+    # One member per send (moved, not added): the first pacer's five and the second's five.
+    assert common is not None and common.late_sends == rate and common.recorded_sends() == 2 * rate
+
+
+def most_in_any_window(times: list[float], span: float) -> int:
+    ordered = sorted(times)
+    # A slot exactly one window after another is outside it (the reservation puts it there; allow for rounding).
+    return max((sum(1 for u in ordered[i:] if u - t < span - 1e-6) for i, t in enumerate(ordered)), default=0)
+
+
+def budget_scores(budget: SharedBudget) -> list[float]:
+    return [score for _, score in budget._redis.zrange(budget._keys[0], 0, -1, withscores=True)]
+
+
+async def test_a_late_send_that_still_fits_starts_now(budget_name: str) -> None:
+    budget = SharedBudget(REDIS_URL, budget_name, 5, margin_seconds=DEFAULT_MARGIN_SECONDS)
+    _, member = budget.reserve()
+    assert member is not None
+    await asyncio.sleep(0.3)
+    assert budget.late(member) == 0.0
+    (score,) = budget_scores(budget)
+    now = budget._redis.time()
+    assert abs(now[0] + now[1] / 1e6 - score) < 0.1  # moved to Redis's now
+    assert budget.late_sends == 1 and budget.requeued == 0
+
+
+async def test_a_late_send_that_would_overfill_a_window_queues_again(budget_name: str) -> None:
+    rate, span = 5, 1.0 + DEFAULT_MARGIN_SECONDS
+    mine = SharedBudget(REDIS_URL, budget_name, rate, margin_seconds=DEFAULT_MARGIN_SECONDS)
+    other = SharedBudget(REDIS_URL, budget_name, rate, margin_seconds=DEFAULT_MARGIN_SECONDS)
+    _, member = mine.reserve()
+    assert member is not None
+    # Another process fills the rest of this window and all of the next one.
+    others = [other.reserve()[0] for _ in range(2 * rate - 1 + 1)]
+    assert max(others) > span  # the last one waits two windows
+    await asyncio.sleep(0.3)  # woke late: started now, it would be the sixth send in the window from now
+    wait = mine.late(member)
+    assert wait > 1.5 and mine.requeued == 1
+    assert most_in_any_window(budget_scores(mine), span) <= rate
+    assert len(budget_scores(mine)) == 2 * rate + 1  # its slot moved, no member added
+
+
+async def test_pacers_waking_late_stay_within_the_shared_budget(budget_name: str) -> None:
+    """Two processes (threads with their own loops); one loop is blocked now and then (a loaded machine)."""
+    rate, n = 10, 25
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    async def run(blocked: bool) -> None:
+        pacer = shared_pacer(rate, budget_name)
+
+        async def one() -> None:
+            ticket = await pacer.acquire()
+            pacer.sent(ticket)
+            with lock:
+                sent.append(time.time())
+            pacer.record({})
+
+        async def blocker() -> None:
+            for _ in range(8):
+                await asyncio.sleep(0.17)
+                time.sleep(0.23)  # the whole loop stalls: every send due meanwhile wakes late
+
+        await asyncio.gather(*(one() for _ in range(n)), *([blocker()] if blocked else []))
+
+    threads = [threading.Thread(target=asyncio.run, args=(run(blocked),)) for blocked in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(sent) == 2 * n
+    assert most_in_any_second(sent) <= rate
 
 
 async def test_without_sharing_the_same_two_pacers_exceed_the_budget_together() -> None:
