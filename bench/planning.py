@@ -83,7 +83,8 @@ async def _measure(
     settings = load_settings(
         env_file=None,
         api={"data_api_base_url": api_url, "min_api_base_url": api_url},
-        database={"database_url": SecretStr(f"mysql://root@{host}:{port}/{database}")},
+        # Generating 50M rows is one INSERT ... SELECT of several minutes: not the 120-s bound a run's statement has.
+        database={"database_url": SecretStr(f"mysql://root@{host}:{port}/{database}"), "read_timeout_seconds": 3600},
     )
     spec = get_table(TABLE)
     now = int(time.time()) // 60 * 60

@@ -148,7 +148,7 @@ async def test_pacers_waking_late_stay_within_the_shared_budget(budget_name: str
         async def blocker() -> None:
             for _ in range(8):
                 await asyncio.sleep(0.17)
-                time.sleep(0.23)  # the whole loop stalls: every send due meanwhile wakes late
+                time.sleep(0.23)  # noqa: ASYNC251  (on purpose: the whole loop stalls, every send due wakes late)
 
         await asyncio.gather(*(one() for _ in range(n)), *([blocker()] if blocked else []))
 
