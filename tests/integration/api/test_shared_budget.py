@@ -98,7 +98,8 @@ def most_in_any_window(times: list[float], span: float) -> int:
 
 
 def budget_scores(budget: SharedBudget) -> list[float]:
-    return [score for _, score in budget._redis.zrange(budget._keys[0], 0, -1, withscores=True)]
+    pairs: list[tuple[bytes, float]] = budget._redis.zrange(budget._keys[0], 0, -1, withscores=True)  # type: ignore[assignment]
+    return [score for _, score in pairs]
 
 
 async def test_a_late_send_that_still_fits_starts_now(budget_name: str) -> None:
