@@ -5,8 +5,8 @@
 Runs ``CHECKOUT``'s own ``bench.flows.run_core_child`` (its plan_run + run_group in 4 threads, no Prefect) in this
 process against a simulator and a throw-away MariaDB database at 127.0.0.1:3306, after warming the simulator's
 response cache with every planned window, and prints one JSON line: run seconds, rows, client / MariaDB CPU seconds
-and peak RSS. Alternate two checkouts (``git worktree add /tmp/base <commit>``) on one machine to compare code, not
-machines: bench/RESULTS.md, "Client CPU before and after issue 18".
+and peak RSS. Alternate two checkouts (``git worktree add BASE <commit>``, BASE any directory) on one machine to
+compare code, not machines: bench/RESULTS.md, "Client CPU before and after issue 18".
 """
 
 from __future__ import annotations

@@ -67,6 +67,18 @@ def _expected_hours(item: FuturesInstrument, now: int) -> list[datetime]:
     return [_naive(ts) for ts in range(first, end // HOUR * HOUR + 1, HOUR)]
 
 
+def _corruption_period(now: int) -> int:
+    """A period of corrupt hours (the simulator's ``corrupt_every``) that spares the newest closed hour and the next.
+
+    A corrupt newest bucket is no hole (nothing is stored above it) and, alone in an incremental run's window, fails
+    its series: both by design, and not what the hole tests look at. With a fixed period of 7, one hour in seven
+    made them fail (first seen at 00:0x UTC: 23:00 was corrupt). The next hour is spared too, for a test that
+    straddles an hour boundary.
+    """
+    newest = now // HOUR - 1
+    return next(p for p in (7, 5, 11, 13) if newest % p and (newest + 1) % p)
+
+
 def _discover(env: FlowEnv) -> None:
     state = run_flow(discover)
     assert state.is_completed(), state.message
@@ -295,7 +307,8 @@ def test_counts_cover_every_task_attempt(flow_env: FlowEnv, monkeypatch: pytest.
 
 def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
     _discover(flow_env)
-    flow_env.sim.set_faults(corrupt_every=7)
+    period = _corruption_period(int(time.time()))
+    flow_env.sim.set_faults(corrupt_every=period)
     state = run_flow(ohlcv, interval="1h")
     assert state.is_completed(), state.message  # bad rows are not a failure
     summary = state.result()
@@ -304,7 +317,7 @@ def test_bad_rows_are_quarantined_and_good_rows_load(flow_env: FlowEnv) -> None:
     bad_total = 0
     for item in _active(flow_env):
         expected = _expected_hours(item, now)
-        bad = [h for h in expected if int(h.replace(tzinfo=UTC).timestamp()) // HOUR % 7 == 0]
+        bad = [h for h in expected if int(h.replace(tzinfo=UTC).timestamp()) // HOUR % period == 0]
         assert bad, "the fault must hit some hours"
         assert _hours_of(table, item) == [h for h in expected if h not in bad], item.mapped_instrument
         bad_total += len(bad)
@@ -342,7 +355,7 @@ def test_a_bucket_that_stays_corrupt_becomes_a_permanent_hole_and_is_no_longer_r
     _discover(flow_env)
     item = _active(flow_env)[0]
     one = {"markets": [item.market], "instruments": [item.mapped_instrument]}
-    flow_env.sim.set_faults(corrupt_every=7)
+    flow_env.sim.set_faults(corrupt_every=_corruption_period(int(time.time())))
     first = run_flow(ohlcv, interval="1h", **one).result()
     assert first.holes_open > 0 and first.holes_permanent == 0
     flow_env.sim.reset_stats()
