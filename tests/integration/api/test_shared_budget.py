@@ -120,8 +120,8 @@ async def test_a_late_send_that_would_overfill_a_window_queues_again(budget_name
     other = SharedBudget(REDIS_URL, budget_name, rate, margin_seconds=DEFAULT_MARGIN_SECONDS)
     _, member = mine.reserve()
     assert member is not None
-    # Another process fills the rest of this window and all of the next one.
-    others = [other.reserve()[0] for _ in range(2 * rate - 1 + 1)]
+    # Another process fills the rest of this window (4), all of the next one (5), and one slot of the one after.
+    others = [other.reserve()[0] for _ in range(2 * rate)]
     assert max(others) > span  # the last one waits two windows
     await asyncio.sleep(0.3)  # woke late: started now, it would be the sixth send in the window from now
     wait = mine.late(member)
